@@ -1,0 +1,111 @@
+//! The event hub: the one place that stores events and fans them out.
+//!
+//! Every transport reads from a [`Hub`] and never learns which backend runs behind it. The
+//! event model (channels, `<epoch>-<seq>` ids, the replay buffer and the `reset` rule) is the
+//! one in `DESIGN.md`. The backend is chosen once, at ignite, by [`stage`].
+
+mod event;
+pub mod memory;
+mod subscription;
+
+use std::sync::Arc;
+
+use rocket::fairing::AdHoc;
+use serde_json::Value;
+
+use crate::config::{self, Backend, HubConfig};
+
+pub use event::{Channel, Event, EventId};
+pub use subscription::{Subscription, SubscriptionEnd};
+
+/// What a read after a cursor returns: the events after it and the cursor to use next.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Batch {
+    pub events: Vec<Arc<Event>>,
+    /// The id of the last event in `events`, or the channel's head when there are none.
+    pub next: EventId,
+    /// True when the cursor could not be honoured; `events` is then empty.
+    pub reset: bool,
+}
+
+/// Why the hub refused a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HubError {
+    /// The hub cannot take another channel right now (too many are in use).
+    Full,
+    /// The backend is not reachable; nothing was stored.
+    Unavailable(String),
+}
+
+impl std::fmt::Display for HubError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HubError::Full => f.write_str("too many channels are in use; try again later"),
+            HubError::Unavailable(why) => write!(f, "the event hub is unavailable: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for HubError {}
+
+/// The contract every backend keeps. All methods are safe to call from many tasks at once.
+#[rocket::async_trait]
+pub trait EventHub: Send + Sync {
+    /// Appends `data` to `channel` and hands it to every live subscriber.
+    ///
+    /// Returns the stored event. Ids on one channel grow by exactly one per call, with no gaps,
+    /// however many publishers race.
+    async fn publish(&self, channel: &Channel, data: Value) -> Result<Arc<Event>, HubError>;
+
+    /// Returns the events after `since`, in order, at once.
+    ///
+    /// No cursor means "from now": no events and the head as `next`. A cursor that cannot be
+    /// honoured (unknown epoch, older than the buffer, ahead of the head) gives `reset: true`,
+    /// no events and the head as `next`.
+    async fn read(&self, channel: &Channel, since: Option<&EventId>) -> Result<Batch, HubError>;
+
+    /// Returns the newest `limit` events still in the replay buffer, oldest first, with the
+    /// head as `next`. Pages use it to render a channel's recent past.
+    async fn recent(&self, channel: &Channel, limit: usize) -> Result<Batch, HubError>;
+
+    /// Opens a live subscription that first yields the events after `since` (by the same rule
+    /// as [`EventHub::read`]) and then every new event, with no gap and no duplicate between
+    /// the two parts.
+    async fn subscribe(
+        &self,
+        channel: &Channel,
+        since: Option<&EventId>,
+    ) -> Result<Subscription, HubError>;
+}
+
+/// The handle that handlers take as `&State<Hub>`.
+pub type Hub = Arc<dyn EventHub>;
+
+/// Builds the backend named by `config`, with the fairing that keeps it tidy while the
+/// server runs.
+fn from_config(config: HubConfig) -> (Hub, AdHoc) {
+    match config.backend {
+        Backend::Memory => {
+            let hub = Arc::new(memory::MemoryHub::new(config));
+            let sweeper = memory::sweeper(&hub);
+            (hub, sweeper)
+        }
+    }
+}
+
+/// Reads `[hub]`, builds the backend and manages it as [`Hub`].
+pub fn stage() -> AdHoc {
+    AdHoc::try_on_ignite("Event hub", |rocket| async move {
+        let config = config::section::<HubConfig>(rocket.figment(), "hub").and_then(HubConfig::check);
+        match config {
+            Ok(config) => {
+                let (hub, upkeep) = from_config(config);
+                Ok(rocket.manage(hub).attach(upkeep))
+            }
+            Err(message) => {
+                rocket::error!("{message}");
+                Err(rocket)
+            }
+        }
+    })
+}

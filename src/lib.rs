@@ -1,0 +1,39 @@
+//! reverse-ajax: every Reverse Ajax technique of "Reverse Ajax, Part 1: Introduction to
+//! Comet", served live from one Rocket application over one event hub.
+//!
+//! This file only composes the feature modules; each one mounts its own routes and manages
+//! its own state in its `stage()`.
+
+#[macro_use]
+extern crate rocket;
+
+pub mod config;
+pub mod error;
+pub mod hub;
+pub mod pages;
+pub mod publish;
+pub mod ticker;
+pub mod transports;
+
+use rocket::figment::Figment;
+use rocket::fs::{FileServer, relative};
+use rocket::{Build, Rocket};
+use rocket_dyn_templates::Template;
+
+/// The application with the configuration from `Rocket.toml` and the environment.
+pub fn rocket() -> Rocket<Build> {
+    rocket_from(rocket::Config::figment())
+}
+
+/// The application with the given configuration; tests use this to set their own keys.
+pub fn rocket_from(figment: Figment) -> Rocket<Build> {
+    rocket::custom(figment)
+        .attach(Template::fairing())
+        .attach(hub::stage())
+        .attach(ticker::stage())
+        .attach(publish::stage())
+        .attach(transports::stage())
+        .attach(pages::stage())
+        .mount("/static", FileServer::from(relative!("static")))
+        .register("/", error::catchers())
+}

@@ -1,0 +1,6 @@
+//! Starts the server; everything else lives in the library.
+
+#[rocket::launch]
+fn rocket() -> _ {
+    reverse_ajax::rocket()
+}

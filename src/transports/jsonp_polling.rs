@@ -1,0 +1,30 @@
+//! JSONP polling, mounted at `GET /api/channels/<ch>/events?since=&callback=`.
+//!
+//! The same poll as HTTP polling, but answered as a script that calls `callback`, so that a
+//! page on any origin can load it with a `<script>` element.
+
+use rocket::http::ContentType;
+use rocket::{Route, State};
+
+use super::jsonp::{self, Callback};
+use super::{NoStore, channel, cursor};
+use crate::error::AppError;
+use crate::hub::Hub;
+
+/// Answers `/**/callback({"events":[…],"next":…,"reset":…});` as `text/javascript`.
+/// A callback that is not a plain JavaScript name is refused with a 400 that does not repeat it.
+#[get("/api/channels/<ch>/events?<since>&<callback>", rank = 1)]
+pub async fn poll_jsonp(
+    ch: &str,
+    since: Option<&str>,
+    callback: &str,
+    hub: &State<Hub>,
+) -> Result<NoStore<(ContentType, String)>, AppError> {
+    let callback = Callback::parse(callback)?;
+    let batch = hub.read(&channel(ch)?, cursor(since)?.as_ref()).await?;
+    Ok(jsonp::respond(&callback, &batch))
+}
+
+pub fn routes() -> Vec<Route> {
+    routes![poll_jsonp]
+}

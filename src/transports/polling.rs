@@ -1,0 +1,28 @@
+//! HTTP polling, mounted at `GET /api/channels/<ch>/events?since=`.
+//!
+//! The browser asks on a timer; the server answers at once with whatever happened after the
+//! client's cursor, often nothing. This is the whole server side of the technique.
+
+use rocket::serde::json::Json;
+use rocket::{Route, State};
+
+use super::{NoStore, channel, cursor};
+use crate::error::AppError;
+use crate::hub::{Batch, Hub};
+
+/// Answers `{"events":[…],"next":"<id>","reset":false}` at once: the events after `since`
+/// (none when `since` is absent), the cursor for the next poll, and whether the cursor had to
+/// be reset. Rank 2, so that a request with `callback=` goes to JSONP polling first.
+#[get("/api/channels/<ch>/events?<since>", rank = 2)]
+pub async fn poll(
+    ch: &str,
+    since: Option<&str>,
+    hub: &State<Hub>,
+) -> Result<NoStore<Json<Batch>>, AppError> {
+    let batch = hub.read(&channel(ch)?, cursor(since)?.as_ref()).await?;
+    Ok(NoStore::new(Json(batch)))
+}
+
+pub fn routes() -> Vec<Route> {
+    routes![poll]
+}
