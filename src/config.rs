@@ -67,7 +67,12 @@ pub struct TickerConfig {
 
 impl Default for TickerConfig {
     fn default() -> Self {
-        TickerConfig { enabled: true, channel: "demo".into(), min_ms: 1000, max_ms: 3000 }
+        TickerConfig {
+            enabled: true,
+            channel: "demo".into(),
+            min_ms: 1000,
+            max_ms: 3000,
+        }
     }
 }
 
@@ -81,7 +86,9 @@ pub struct PublishConfig {
 
 impl Default for PublishConfig {
     fn default() -> Self {
-        PublishConfig { max_body: 16 * 1024 }
+        PublishConfig {
+            max_body: 16 * 1024,
+        }
     }
 }
 
@@ -93,14 +100,18 @@ pub fn section<T: for<'de> Deserialize<'de> + Default>(
     if figment.find_value(key).is_err() {
         return Ok(T::default());
     }
-    figment.extract_inner(key).map_err(|e| format!("bad `{key}` configuration: {e}"))
+    figment
+        .extract_inner(key)
+        .map_err(|e| format!("bad `{key}` configuration: {e}"))
 }
 
 impl HubConfig {
     /// Rejects values that would make the hub useless.
     pub fn check(self) -> Result<Self, String> {
         if self.history == 0 || self.max_channels == 0 || self.subscriber_queue == 0 {
-            return Err("hub.history, hub.max_channels and hub.subscriber_queue must be > 0".into());
+            return Err(
+                "hub.history, hub.max_channels and hub.subscriber_queue must be > 0".into(),
+            );
         }
         if self.sweep_interval == 0 {
             return Err("hub.sweep_interval must be at least 1 second".into());

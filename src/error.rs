@@ -1,11 +1,11 @@
 //! One error type for handlers, one status table, and the catchers that answer everything
 //! Rocket itself refuses (unknown routes, unparsable forms) in JSON or HTML as fits.
 
+use rocket::Catcher;
 use rocket::http::Status;
 use rocket::request::Request;
 use rocket::response::{self, Responder};
 use rocket::serde::json::Json;
-use rocket::Catcher;
 use rocket_dyn_templates::{Template, context};
 
 use crate::hub::HubError;
@@ -61,10 +61,17 @@ pub struct ErrorBody {
 impl<'r> Responder<'r, 'static> for AppError {
     fn respond_to(self, request: &'r Request<'_>) -> response::Result<'static> {
         if self.status().code >= 500 {
-            rocket::warn!("{} answered {}: {}", request.uri(), self.status(), self.message());
+            rocket::warn!(
+                "{} answered {}: {}",
+                request.uri(),
+                self.status(),
+                self.message()
+            );
         }
         let status = self.status();
-        let body = Json(ErrorBody { error: self.message().to_owned() });
+        let body = Json(ErrorBody {
+            error: self.message().to_owned(),
+        });
         response::Response::build_from(body.respond_to(request)?)
             .status(status)
             .raw_header("Cache-Control", "no-store")
@@ -95,13 +102,24 @@ fn describe(status: Status) -> &'static str {
 }
 
 #[catch(default)]
-fn any_error(status: Status, request: &Request<'_>) -> Result<(Status, Json<ErrorBody>), (Status, Template)> {
+fn any_error(
+    status: Status,
+    request: &Request<'_>,
+) -> Result<(Status, Json<ErrorBody>), (Status, Template)> {
     let message = describe(status);
     if wants_json(request) {
-        return Ok((status, Json(ErrorBody { error: message.to_owned() })));
+        return Ok((
+            status,
+            Json(ErrorBody {
+                error: message.to_owned(),
+            }),
+        ));
     }
     let page = crate::pages::context::PageContext::new("Error", None);
-    Err((status, Template::render("error", context! { page, code: status.code, message })))
+    Err((
+        status,
+        Template::render("error", context! { page, code: status.code, message }),
+    ))
 }
 
 /// The catchers every part of the site shares.

@@ -33,7 +33,12 @@ pub async fn publish(
     let channel = channel(ch)?;
     let data = read_body(content_type, body, config.max_body).await?;
     let event = hub.publish(&channel, data).await?;
-    Ok((Status::Created, Json(Published { id: event.id.clone() })))
+    Ok((
+        Status::Created,
+        Json(Published {
+            id: event.id.clone(),
+        }),
+    ))
 }
 
 /// Turns a request body into the event's data, enforcing the size limit and the content type.
@@ -55,7 +60,9 @@ async fn read_body(
         .await
         .map_err(|e| AppError::bad_request(format!("could not read the body: {e}")))?;
     if !bytes.is_complete() {
-        return Err(AppError::PayloadTooLarge(format!("an event body is at most {max} bytes")));
+        return Err(AppError::PayloadTooLarge(format!(
+            "an event body is at most {max} bytes"
+        )));
     }
     if is_json {
         serde_json::from_slice(&bytes)

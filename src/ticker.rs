@@ -33,26 +33,28 @@ pub fn stage() -> AdHoc {
         if !config.enabled {
             return Ok(rocket);
         }
-        Ok(rocket.attach(AdHoc::on_liftoff("Ticker loop", move |rocket| {
-            let hub = rocket.state::<Hub>().cloned();
-            let shutdown = rocket.shutdown();
-            Box::pin(async move {
-                let Some(hub) = hub else { return };
-                rocket::tokio::spawn(async move {
-                    tokio::pin!(shutdown);
-                    loop {
-                        let pause = rand::thread_rng().gen_range(config.min_ms..=config.max_ms);
-                        tokio::select! {
-                            _ = tokio::time::sleep(Duration::from_millis(pause)) => {}
-                            _ = &mut shutdown => break,
+        Ok(
+            rocket.attach(AdHoc::on_liftoff("Ticker loop", move |rocket| {
+                let hub = rocket.state::<Hub>().cloned();
+                let shutdown = rocket.shutdown();
+                Box::pin(async move {
+                    let Some(hub) = hub else { return };
+                    rocket::tokio::spawn(async move {
+                        tokio::pin!(shutdown);
+                        loop {
+                            let pause = rand::thread_rng().gen_range(config.min_ms..=config.max_ms);
+                            tokio::select! {
+                                _ = tokio::time::sleep(Duration::from_millis(pause)) => {}
+                                _ = &mut shutdown => break,
+                            }
+                            let text = Value::String(tick_text(chrono::Local::now()));
+                            if let Err(error) = hub.publish(&channel, text).await {
+                                rocket::warn!("ticker could not publish: {error}");
+                            }
                         }
-                        let text = Value::String(tick_text(chrono::Local::now()));
-                        if let Err(error) = hub.publish(&channel, text).await {
-                            rocket::warn!("ticker could not publish: {error}");
-                        }
-                    }
-                });
-            })
-        })))
+                    });
+                })
+            })),
+        )
     })
 }

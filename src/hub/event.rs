@@ -53,7 +53,10 @@ pub struct EventId {
 
 impl EventId {
     pub fn new(epoch: &str, seq: u64) -> EventId {
-        EventId { epoch: epoch.to_owned(), seq }
+        EventId {
+            epoch: epoch.to_owned(),
+            seq,
+        }
     }
 }
 
@@ -72,11 +75,15 @@ impl FromStr for EventId {
         let epoch_ok = !epoch.is_empty()
             && epoch.len() <= 32
             && epoch.chars().all(|c| c.is_ascii_alphanumeric());
-        let digits_ok = !seq.is_empty() && seq.len() <= 20 && seq.bytes().all(|b| b.is_ascii_digit());
+        let digits_ok =
+            !seq.is_empty() && seq.len() <= 20 && seq.bytes().all(|b| b.is_ascii_digit());
         if !epoch_ok || !digits_ok {
             return Err(bad());
         }
-        Ok(EventId { epoch: epoch.to_owned(), seq: seq.parse().map_err(|_| bad())? })
+        Ok(EventId {
+            epoch: epoch.to_owned(),
+            seq: seq.parse().map_err(|_| bad())?,
+        })
     }
 }
 
@@ -119,14 +126,25 @@ mod tests {
         let id: EventId = "k3x9q2-17".parse().unwrap();
         assert_eq!(id, EventId::new("k3x9q2", 17));
         assert_eq!(id.to_string(), "k3x9q2-17");
-        for bad in ["", "17", "-17", "abc-", "a-b-c", "ab-1x", "a_b-1", "a-99999999999999999999999"] {
+        for bad in [
+            "",
+            "17",
+            "-17",
+            "abc-",
+            "a-b-c",
+            "ab-1x",
+            "a_b-1",
+            "a-99999999999999999999999",
+        ] {
             assert!(bad.parse::<EventId>().is_err(), "{bad:?} should be refused");
         }
     }
 
     #[test]
     fn the_envelope_serialises_as_designed() {
-        let at = DateTime::parse_from_rfc3339("2026-11-24T10:00:00.123Z").unwrap().to_utc();
+        let at = DateTime::parse_from_rfc3339("2026-11-24T10:00:00.123Z")
+            .unwrap()
+            .to_utc();
         let event = Event {
             id: EventId::new("e1", 3),
             channel: Channel::parse("demo").unwrap(),

@@ -40,7 +40,10 @@ struct After {
 
 impl MemoryHub {
     pub fn new(config: HubConfig) -> MemoryHub {
-        MemoryHub { config, channels: Mutex::new(HashMap::new()) }
+        MemoryHub {
+            config,
+            channels: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Drops every channel that has no subscriber, no replayable event and no use for
@@ -65,7 +68,9 @@ impl MemoryHub {
     fn lock(&self) -> MutexGuard<'_, HashMap<Channel, ChannelState>> {
         // A panic while the lock was held cannot leave the table half-written (every change is
         // a single push or insert), so a poisoned lock is still safe to use.
-        self.channels.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.channels
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Runs `f` on the channel's state, creating the channel if needed.
@@ -104,7 +109,11 @@ impl ChannelState {
     }
 
     fn prune(&mut self, ttl: Duration) {
-        while self.history.front().is_some_and(|(born, _)| born.elapsed() > ttl) {
+        while self
+            .history
+            .front()
+            .is_some_and(|(born, _)| born.elapsed() > ttl)
+        {
             self.history.pop_front();
         }
     }
@@ -115,20 +124,39 @@ impl ChannelState {
 
     /// The cursor rule of DESIGN.md.
     fn after(&self, since: Option<&EventId>) -> After {
-        let reset = After { reset: true, events: Vec::new(), last_seq: self.head };
+        let reset = After {
+            reset: true,
+            events: Vec::new(),
+            last_seq: self.head,
+        };
         let Some(since) = since else {
-            return After { reset: false, ..reset };
+            return After {
+                reset: false,
+                ..reset
+            };
         };
         if since.epoch != self.epoch || since.seq > self.head {
             return reset;
         }
-        let oldest = self.history.front().map_or(self.head + 1, |(_, e)| e.id.seq);
+        let oldest = self
+            .history
+            .front()
+            .map_or(self.head + 1, |(_, e)| e.id.seq);
         if since.seq + 1 < oldest {
             return reset;
         }
         let skip = usize::try_from(since.seq + 1 - oldest).unwrap_or(usize::MAX);
-        let events: Vec<_> = self.history.iter().skip(skip).map(|(_, e)| Arc::clone(e)).collect();
-        After { reset: false, events, last_seq: self.head }
+        let events: Vec<_> = self
+            .history
+            .iter()
+            .skip(skip)
+            .map(|(_, e)| Arc::clone(e))
+            .collect();
+        After {
+            reset: false,
+            events,
+            last_seq: self.head,
+        }
     }
 }
 
@@ -136,7 +164,9 @@ impl ChannelState {
 fn new_epoch() -> String {
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
     let mut rng = rand::thread_rng();
-    (0..8).map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())])).collect()
+    (0..8)
+        .map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())]))
+        .collect()
 }
 
 #[rocket::async_trait]
@@ -154,7 +184,9 @@ impl EventHub for MemoryHub {
             if state.history.len() == history {
                 state.history.pop_front();
             }
-            state.history.push_back((Instant::now(), Arc::clone(&event)));
+            state
+                .history
+                .push_back((Instant::now(), Arc::clone(&event)));
             // An error only means nobody is listening right now, which is fine.
             let _receivers = state.live.send(Arc::clone(&event));
             event
@@ -164,16 +196,32 @@ impl EventHub for MemoryHub {
     async fn read(&self, channel: &Channel, since: Option<&EventId>) -> Result<Batch, HubError> {
         self.with_channel(channel, |state| {
             let after = state.after(since);
-            let next = after.events.last().map_or_else(|| state.head_id(), |e| e.id.clone());
-            Batch { events: after.events, next, reset: after.reset }
+            let next = after
+                .events
+                .last()
+                .map_or_else(|| state.head_id(), |e| e.id.clone());
+            Batch {
+                events: after.events,
+                next,
+                reset: after.reset,
+            }
         })
     }
 
     async fn recent(&self, channel: &Channel, limit: usize) -> Result<Batch, HubError> {
         self.with_channel(channel, |state| {
             let skip = state.history.len().saturating_sub(limit);
-            let events = state.history.iter().skip(skip).map(|(_, e)| Arc::clone(e)).collect();
-            Batch { events, next: state.head_id(), reset: false }
+            let events = state
+                .history
+                .iter()
+                .skip(skip)
+                .map(|(_, e)| Arc::clone(e))
+                .collect();
+            Batch {
+                events,
+                next: state.head_id(),
+                reset: false,
+            }
         })
     }
 
@@ -186,7 +234,10 @@ impl EventHub for MemoryHub {
             // Subscribe before reading the backlog; under this lock nothing can slip between.
             let live = state.live.subscribe();
             let after = state.after(since);
-            let first = after.events.first().map_or(after.last_seq, |e| e.id.seq - 1);
+            let first = after
+                .events
+                .first()
+                .map_or(after.last_seq, |e| e.id.seq - 1);
             Subscription::new(after.reset, state.epoch.clone(), first, after.events, live)
         })
     }
@@ -198,7 +249,9 @@ pub fn sweeper(hub: &Arc<MemoryHub>) -> AdHoc {
     AdHoc::on_liftoff("Channel sweeper", move |rocket| {
         let shutdown = rocket.shutdown();
         Box::pin(async move {
-            let Some(every) = hub.upgrade().map(|h| Duration::from_secs(h.config.sweep_interval))
+            let Some(every) = hub
+                .upgrade()
+                .map(|h| Duration::from_secs(h.config.sweep_interval))
             else {
                 return;
             };

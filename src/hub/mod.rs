@@ -96,7 +96,8 @@ fn from_config(config: HubConfig) -> (Hub, AdHoc) {
 /// Reads `[hub]`, builds the backend and manages it as [`Hub`].
 pub fn stage() -> AdHoc {
     AdHoc::try_on_ignite("Event hub", |rocket| async move {
-        let config = config::section::<HubConfig>(rocket.figment(), "hub").and_then(HubConfig::check);
+        let config =
+            config::section::<HubConfig>(rocket.figment(), "hub").and_then(HubConfig::check);
         match config {
             Ok(config) => {
                 let (hub, upkeep) = from_config(config);

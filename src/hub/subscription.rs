@@ -38,7 +38,13 @@ impl Subscription {
         backlog: Vec<Arc<Event>>,
         live: broadcast::Receiver<Arc<Event>>,
     ) -> Subscription {
-        Subscription { reset, epoch, last_seq, backlog: backlog.into(), live }
+        Subscription {
+            reset,
+            epoch,
+            last_seq,
+            backlog: backlog.into(),
+            live,
+        }
     }
 
     /// True when the requested cursor could not be honoured and the stream starts at the head.

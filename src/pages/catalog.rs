@@ -14,7 +14,11 @@ pub struct Source {
 
 macro_rules! source {
     ($label:literal, $path:literal) => {
-        Source { label: $label, path: $path, text: include_str!(concat!("../../", $path)) }
+        Source {
+            label: $label,
+            path: $path,
+            text: include_str!(concat!("../../", $path)),
+        }
     };
 }
 
@@ -154,8 +158,17 @@ mod tests {
     #[test]
     fn slugs_are_unique_and_built_pages_show_code() {
         for (i, t) in TECHNIQUES.iter().enumerate() {
-            assert!(TECHNIQUES[i + 1..].iter().all(|o| o.slug != t.slug), "{} twice", t.slug);
-            assert_eq!(t.built, !t.sources.is_empty(), "{}: built pages show their code", t.slug);
+            assert!(
+                TECHNIQUES[i + 1..].iter().all(|o| o.slug != t.slug),
+                "{} twice",
+                t.slug
+            );
+            assert_eq!(
+                t.built,
+                !t.sources.is_empty(),
+                "{}: built pages show their code",
+                t.slug
+            );
         }
     }
 }

@@ -25,8 +25,17 @@ impl PageContext {
     pub fn new(title: &str, active: Option<&'static str>) -> PageContext {
         let nav = TECHNIQUES
             .iter()
-            .map(|t| NavItem { slug: t.slug, title: t.title, family: t.family, built: t.built })
+            .map(|t| NavItem {
+                slug: t.slug,
+                title: t.title,
+                family: t.family,
+                built: t.built,
+            })
             .collect();
-        PageContext { title: title.to_owned(), active, nav }
+        PageContext {
+            title: title.to_owned(),
+            active,
+            nav,
+        }
     }
 }

@@ -25,7 +25,8 @@ struct Row {
 /// Renders the page with the newest events first and their ids.
 #[get("/event-log")]
 pub async fn event_log(hub: &State<Hub>) -> Result<Template, AppError> {
-    let technique = catalog::find("event-log").ok_or_else(|| AppError::NotFound("no page".into()))?;
+    let technique =
+        catalog::find("event-log").ok_or_else(|| AppError::NotFound("no page".into()))?;
     let channel = Channel::parse("demo").map_err(AppError::BadRequest)?;
     let batch = hub.recent(&channel, SHOWN).await?;
     let rows: Vec<Row> = batch

@@ -24,7 +24,10 @@ fn technique(slug: &str) -> Option<Template> {
     let technique = catalog::find(slug)?;
     let page = PageContext::new(technique.title, Some(technique.slug));
     let name = format!("techniques/{}", technique.slug);
-    Some(Template::render(name, context! { page, technique, channel: "demo" }))
+    Some(Template::render(
+        name,
+        context! { page, technique, channel: "demo" },
+    ))
 }
 
 /// Mounts the pages.

@@ -84,21 +84,37 @@ mod tests {
             assert!(Callback::parse(good).is_ok(), "{good:?} should be accepted");
         }
         let long = "a".repeat(65);
-        for bad in ["", "alert(1)//", "a b", "<script>", "1a", "a..b", ".a", "a.", "a-b", &long] {
+        for bad in [
+            "",
+            "alert(1)//",
+            "a b",
+            "<script>",
+            "1a",
+            "a..b",
+            ".a",
+            "a.",
+            "a-b",
+            &long,
+        ] {
             assert!(Callback::parse(bad).is_err(), "{bad:?} should be refused");
         }
     }
 
     #[test]
     fn refused_callbacks_are_not_echoed() {
-        let Err(error) = Callback::parse("evil<script>") else { panic!("accepted") };
+        let Err(error) = Callback::parse("evil<script>") else {
+            panic!("accepted")
+        };
         assert!(!error.message().contains("evil"));
     }
 
     #[test]
     fn script_safe_json_escapes_breakouts() {
         let json = script_safe_json(&"</script><!-- & \u{2028}\u{2029}");
-        assert_eq!(json, r#""\u003c/script\u003e\u003c!-- \u0026 \u2028\u2029""#);
+        assert_eq!(
+            json,
+            r#""\u003c/script\u003e\u003c!-- \u0026 \u2028\u2029""#
+        );
         let back: String = serde_json::from_str(&json).unwrap();
         assert_eq!(back, "</script><!-- & \u{2028}\u{2029}");
     }
@@ -106,6 +122,9 @@ mod tests {
     #[test]
     fn bodies_start_with_a_comment() {
         let cb = Callback::parse("app.on").unwrap();
-        assert_eq!(body(&cb, &serde_json::json!({"a": 1})), r#"/**/app.on({"a":1});"#);
+        assert_eq!(
+            body(&cb, &serde_json::json!({"a": 1})),
+            r#"/**/app.on({"a":1});"#
+        );
     }
 }

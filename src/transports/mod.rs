@@ -35,7 +35,10 @@ pub fn channel(name: &str) -> Result<Channel, AppError> {
 pub fn cursor(since: Option<&str>) -> Result<Option<EventId>, AppError> {
     match since.map(str::trim) {
         None | Some("") => Ok(None),
-        Some(id) => id.parse().map(Some).map_err(|e| AppError::bad_request(format!("since: {e}"))),
+        Some(id) => id
+            .parse()
+            .map(Some)
+            .map_err(|e| AppError::bad_request(format!("since: {e}"))),
     }
 }
 

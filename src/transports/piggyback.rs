@@ -65,7 +65,11 @@ pub async fn register(
         let number = registrations.0.fetch_add(1, Ordering::Relaxed) + 1;
         format!("Registration #{number} confirmed.")
     });
-    let form = FormResult { valid: errors.is_empty(), errors, message };
+    let form = FormResult {
+        valid: errors.is_empty(),
+        errors,
+        message,
+    };
     let batch = hub.read(&channel(CHANNEL)?, since.as_ref()).await?;
     Ok(NoStore::new(Json(Answer { form, batch })))
 }
@@ -81,9 +85,15 @@ pub fn validate(form: &Registration<'_>) -> BTreeMap<&'static str, String> {
         errors.insert("name", "A name is at most 80 characters.".to_owned());
     }
     if !email_ok(&field(form.email)) {
-        errors.insert("email", "Please give an e-mail address such as ada@example.org.".to_owned());
+        errors.insert(
+            "email",
+            "Please give an e-mail address such as ada@example.org.".to_owned(),
+        );
     }
-    if !field(form.seats).parse::<u8>().is_ok_and(|n| (1..=10).contains(&n)) {
+    if !field(form.seats)
+        .parse::<u8>()
+        .is_ok_and(|n| (1..=10).contains(&n))
+    {
         errors.insert("seats", "Choose between 1 and 10 seats.".to_owned());
     }
     let country = field(form.country).to_ascii_uppercase();
@@ -92,8 +102,11 @@ pub fn validate(form: &Registration<'_>) -> BTreeMap<&'static str, String> {
             errors.insert("country", "Choose a country from the list.".to_owned());
         }
         Some(shapes) if !fits(&field(form.postal_code), shapes) => {
-            let example = shapes[0].replace('9', "1").replace('A', "B");
-            errors.insert("postal_code", format!("This does not look like a postal code here (e.g. {example})."));
+            let example = example(shapes[0]);
+            errors.insert(
+                "postal_code",
+                format!("This does not look like a postal code here (e.g. {example})."),
+            );
         }
         Some(_) => {}
     }
@@ -103,7 +116,9 @@ pub fn validate(form: &Registration<'_>) -> BTreeMap<&'static str, String> {
 /// A deliberately simple e-mail check: one `@`, a non-empty local part, a dotted domain and
 /// no spaces. Only sending a message proves an address; this catches typing slips.
 fn email_ok(email: &str) -> bool {
-    let Some((local, domain)) = email.split_once('@') else { return false };
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
     let label_ok = |l: &str| !l.is_empty() && l.chars().all(|c| c.is_alphanumeric() || c == '-');
     email.len() <= 254
         && !local.is_empty()
@@ -119,7 +134,9 @@ pub fn postal_shapes(country: &str) -> Option<&'static [&'static str]> {
     Some(match country {
         "US" => &["99999", "99999-9999"],
         "CA" => &["A9A 9A9"],
-        "GB" => &["A9 9AA", "A99 9AA", "AA9 9AA", "AA99 9AA", "A9A 9AA", "AA9A 9AA"],
+        "GB" => &[
+            "A9 9AA", "A99 9AA", "AA9 9AA", "AA99 9AA", "A9A 9AA", "AA9A 9AA",
+        ],
         "FR" | "DE" | "ES" | "IT" => &["99999"],
         "NL" => &["9999 AA"],
         "JP" => &["999-9999"],
@@ -128,6 +145,24 @@ pub fn postal_shapes(country: &str) -> Option<&'static [&'static str]> {
         "BR" => &["99999-999"],
         _ => return None,
     })
+}
+
+/// A sample code for a shape: digits and letters in order, "A9A 9A9" becomes "A1B 2C3".
+fn example(shape: &str) -> String {
+    let (mut digit, mut letter) = (b'1', b'A');
+    let mut next = |c: &mut u8, wrap: u8, first: u8| {
+        let out = char::from(*c);
+        *c = if *c == wrap { first } else { *c + 1 };
+        out
+    };
+    shape
+        .chars()
+        .map(|c| match c {
+            '9' => next(&mut digit, b'9', b'0'),
+            'A' => next(&mut letter, b'Z', b'A'),
+            other => other,
+        })
+        .collect()
 }
 
 fn fits(code: &str, shapes: &[&str]) -> bool {
@@ -162,7 +197,13 @@ pub fn routes() -> Vec<Route> {
 mod tests {
     use super::*;
 
-    fn form<'a>(name: &'a str, email: &'a str, seats: &'a str, cc: &'a str, pc: &'a str) -> Registration<'a> {
+    fn form<'a>(
+        name: &'a str,
+        email: &'a str,
+        seats: &'a str,
+        cc: &'a str,
+        pc: &'a str,
+    ) -> Registration<'a> {
         Registration {
             name: Some(name),
             email: Some(email),
@@ -185,7 +226,9 @@ mod tests {
         let errors = validate(&form("", "nope", "11", "US", "ABCDE"));
         let fields: Vec<_> = errors.keys().copied().collect();
         assert_eq!(fields, ["email", "name", "postal_code", "seats"]);
-        assert!(validate(&form(&"x".repeat(81), "a@b.co", "1", "FR", "75001")).contains_key("name"));
+        assert!(
+            validate(&form(&"x".repeat(81), "a@b.co", "1", "FR", "75001")).contains_key("name")
+        );
         assert!(validate(&form("A", "a@b.co", "0", "XX", "1")).contains_key("country"));
         assert!(validate(&Registration::default()).len() >= 4);
     }
@@ -197,5 +240,7 @@ mod tests {
         let gb = postal_shapes("GB").unwrap();
         assert!(fits("EC1A 1BB", gb) && fits("M11AE", gb) && !fits("12345", gb));
         assert!(fits("1012 ab", postal_shapes("NL").unwrap()));
+        assert_eq!(example("A9A 9A9"), "A1B 2C3");
+        assert_eq!(example("99999-9999"), "12345-6789");
     }
 }
