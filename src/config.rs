@@ -92,6 +92,71 @@ impl Default for PublishConfig {
     }
 }
 
+/// `[default.push]`: streams and held requests.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PushConfig {
+    /// The longest a long poll is held, in milliseconds, whatever the client asks.
+    pub long_poll_max_ms: u64,
+    /// Quiet time after which a stream sends a heartbeat, in milliseconds.
+    pub heartbeat_ms: u64,
+    /// The reconnection delay suggested to EventSource clients, in milliseconds.
+    pub retry_ms: u64,
+    /// Bytes after which a forever-iframe document ends so the browser can free it.
+    pub iframe_budget: usize,
+    /// How often a WebSocket is pinged, in milliseconds.
+    pub ws_ping_ms: u64,
+    /// The largest WebSocket message accepted from a browser, in bytes (larger: close 1009).
+    pub ws_max_message: usize,
+    /// Origins besides this site's own that may open a WebSocket (e.g. "https://example.org").
+    pub allowed_origins: Vec<String>,
+}
+
+impl Default for PushConfig {
+    fn default() -> Self {
+        PushConfig {
+            long_poll_max_ms: 25_000,
+            heartbeat_ms: 15_000,
+            retry_ms: 2_000,
+            iframe_budget: 256 * 1024,
+            ws_ping_ms: 25_000,
+            ws_max_message: 16 * 1024,
+            allowed_origins: Vec::new(),
+        }
+    }
+}
+
+impl PushConfig {
+    pub fn long_poll_max(&self) -> Duration {
+        Duration::from_millis(self.long_poll_max_ms)
+    }
+
+    pub fn heartbeat(&self) -> Duration {
+        Duration::from_millis(self.heartbeat_ms)
+    }
+
+    pub fn ws_ping(&self) -> Duration {
+        Duration::from_millis(self.ws_ping_ms)
+    }
+
+    /// Rejects zero durations, which would spin.
+    pub fn check(self) -> Result<Self, String> {
+        if self.long_poll_max_ms == 0
+            || self.heartbeat_ms == 0
+            || self.ws_ping_ms == 0
+            || self.ws_max_message == 0
+            || self.iframe_budget < 2048
+        {
+            return Err(
+                "push.long_poll_max_ms, heartbeat_ms, ws_ping_ms and ws_max_message \
+                        must be > 0, push.iframe_budget at least 2048"
+                    .into(),
+            );
+        }
+        Ok(self)
+    }
+}
+
 /// Reads one section of our configuration, with defaults for missing keys, and checks it.
 pub fn section<T: for<'de> Deserialize<'de> + Default>(
     figment: &Figment,

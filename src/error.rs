@@ -92,6 +92,7 @@ fn wants_json(request: &Request<'_>) -> bool {
 fn describe(status: Status) -> &'static str {
     match status.code {
         400 => "the request is malformed",
+        403 => "this request is not allowed from here",
         404 => "there is nothing at this address",
         413 => "the request body is too large",
         415 => "this content type is not accepted here",

@@ -3,26 +3,50 @@
 //! This module holds what they share: the cursor and channel parsing, the JSON answer of the
 //! polling family, and the response headers every dynamic answer carries.
 
+pub mod forever_iframe;
 pub mod jsonp;
 pub mod jsonp_polling;
+pub mod long_polling;
+pub mod multipart_streaming;
 pub mod piggyback;
 pub mod polling;
+pub mod script_long_polling;
+pub mod server_sent_events;
+pub mod stream;
+pub mod websocket;
 
 use rocket::fairing::AdHoc;
 use rocket::http::Header;
 use rocket::response::Responder;
 
+use crate::config::{self, PushConfig};
 use crate::error::AppError;
 use crate::hub::{Channel, EventId};
 
 /// Mounts every transport route listed in DESIGN.md.
 pub fn stage() -> AdHoc {
-    AdHoc::on_ignite("Transports", |rocket| async {
-        rocket
+    AdHoc::try_on_ignite("Transports", |rocket| async {
+        let push =
+            config::section::<PushConfig>(rocket.figment(), "push").and_then(PushConfig::check);
+        let push = match push {
+            Ok(push) => push,
+            Err(message) => {
+                rocket::error!("{message}");
+                return Err(rocket);
+            }
+        };
+        Ok(rocket
+            .manage(push)
             .mount("/", polling::routes())
             .mount("/", jsonp_polling::routes())
             .mount("/", piggyback::routes())
-            .manage(piggyback::Registrations::default())
+            .mount("/", long_polling::routes())
+            .mount("/", server_sent_events::routes())
+            .mount("/", forever_iframe::routes())
+            .mount("/", multipart_streaming::routes())
+            .mount("/", script_long_polling::routes())
+            .mount("/", websocket::routes())
+            .manage(piggyback::Registrations::default()))
     })
 }
 

@@ -150,7 +150,7 @@ pub fn postal_shapes(country: &str) -> Option<&'static [&'static str]> {
 /// A sample code for a shape: digits and letters in order, "A9A 9A9" becomes "A1B 2C3".
 fn example(shape: &str) -> String {
     let (mut digit, mut letter) = (b'1', b'A');
-    let mut next = |c: &mut u8, wrap: u8, first: u8| {
+    let next = |c: &mut u8, wrap: u8, first: u8| {
         let out = char::from(*c);
         *c = if *c == wrap { first } else { *c + 1 };
         out

@@ -1,0 +1,33 @@
+//! Script-tag long polling, mounted at `GET /push/<ch>/script?since=&callback=`.
+//!
+//! Long polling through a `<script>` element: the server holds the request like XHR long
+//! polling and then answers with JSONP, so it works across origins.
+
+use rocket::http::ContentType;
+use rocket::{Route, Shutdown, State};
+
+use super::NoStore;
+use super::jsonp::{self, Callback};
+use super::long_polling::hold;
+use crate::config::PushConfig;
+use crate::error::AppError;
+use crate::hub::Hub;
+
+/// Holds the request like `/long-poll`, then answers `/**/callback({"events":…});`.
+#[get("/push/<ch>/script?<since>&<callback>")]
+pub async fn script(
+    ch: &str,
+    since: Option<&str>,
+    callback: Option<&str>,
+    hub: &State<Hub>,
+    config: &State<PushConfig>,
+    shutdown: Shutdown,
+) -> Result<NoStore<(ContentType, String)>, AppError> {
+    let callback = Callback::parse(callback.unwrap_or_default())?;
+    let batch = hold(hub, ch, since, config, shutdown).await?;
+    Ok(jsonp::respond(&callback, &batch))
+}
+
+pub fn routes() -> Vec<Route> {
+    routes![script]
+}
