@@ -98,6 +98,9 @@ impl Default for PublishConfig {
 pub struct PushConfig {
     /// The longest a long poll is held, in milliseconds, whatever the client asks.
     pub long_poll_max_ms: u64,
+    /// While a long poll is held, how often a single space is written to learn whether the
+    /// client is still there, in milliseconds.
+    pub probe_ms: u64,
     /// Quiet time after which a stream sends a heartbeat, in milliseconds.
     pub heartbeat_ms: u64,
     /// The reconnection delay suggested to EventSource clients, in milliseconds.
@@ -116,6 +119,7 @@ impl Default for PushConfig {
     fn default() -> Self {
         PushConfig {
             long_poll_max_ms: 25_000,
+            probe_ms: 1_000,
             heartbeat_ms: 15_000,
             retry_ms: 2_000,
             iframe_budget: 256 * 1024,
@@ -135,6 +139,10 @@ impl PushConfig {
         Duration::from_millis(self.heartbeat_ms)
     }
 
+    pub fn probe(&self) -> Duration {
+        Duration::from_millis(self.probe_ms)
+    }
+
     pub fn ws_ping(&self) -> Duration {
         Duration::from_millis(self.ws_ping_ms)
     }
@@ -143,12 +151,13 @@ impl PushConfig {
     pub fn check(self) -> Result<Self, String> {
         if self.long_poll_max_ms == 0
             || self.heartbeat_ms == 0
+            || self.probe_ms == 0
             || self.ws_ping_ms == 0
             || self.ws_max_message == 0
             || self.iframe_budget < 2048
         {
             return Err(
-                "push.long_poll_max_ms, heartbeat_ms, ws_ping_ms and ws_max_message \
+                "push.long_poll_max_ms, probe_ms, heartbeat_ms, ws_ping_ms and ws_max_message \
                         must be > 0, push.iframe_budget at least 2048"
                     .into(),
             );

@@ -65,13 +65,17 @@ pub fn body<T: Serialize + ?Sized>(callback: &Callback, value: &T) -> String {
     format!("/**/{}({});", callback.as_str(), script_safe_json(value))
 }
 
+/// `text/javascript; charset=utf-8`, the content type of every JSONP answer.
+pub fn script_type() -> ContentType {
+    ContentType::new("text", "javascript").with_params(("charset", "utf-8"))
+}
+
 /// A complete JSONP answer with its content type, `nosniff` and `no-store`.
 pub fn respond<T: Serialize + ?Sized>(
     callback: &Callback,
     value: &T,
 ) -> NoStore<(ContentType, String)> {
-    let script = ContentType::new("text", "javascript").with_params(("charset", "utf-8"));
-    NoStore::new((script, body(callback, value)))
+    NoStore::new((script_type(), body(callback, value)))
 }
 
 #[cfg(test)]

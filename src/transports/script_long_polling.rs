@@ -3,15 +3,13 @@
 //! Long polling through a `<script>` element: the server holds the request like XHR long
 //! polling and then answers with JSONP, so it works across origins.
 
-use rocket::http::ContentType;
 use rocket::{Route, Shutdown, State};
 
-use super::NoStore;
 use super::jsonp::{self, Callback};
-use super::long_polling::hold;
+use super::long_polling::Held;
 use crate::config::PushConfig;
 use crate::error::AppError;
-use crate::hub::Hub;
+use crate::hub::{Batch, Hub};
 
 /// Holds the request like `/long-poll`, then answers `/**/callback({"events":…});`.
 #[get("/push/<ch>/script?<since>&<callback>")]
@@ -22,10 +20,19 @@ pub async fn script(
     hub: &State<Hub>,
     config: &State<PushConfig>,
     shutdown: Shutdown,
-) -> Result<NoStore<(ContentType, String)>, AppError> {
+) -> Result<Held<impl Fn(&Batch) -> String + Send + 'static>, AppError> {
     let callback = Callback::parse(callback.unwrap_or_default())?;
-    let batch = hold(hub, ch, since, config, shutdown).await?;
-    Ok(jsonp::respond(&callback, &batch))
+    let render = move |batch: &Batch| jsonp::body(&callback, batch);
+    Held::open(
+        hub,
+        ch,
+        since,
+        config,
+        shutdown,
+        jsonp::script_type(),
+        render,
+    )
+    .await
 }
 
 pub fn routes() -> Vec<Route> {
