@@ -102,25 +102,23 @@ fn describe(status: Status) -> &'static str {
     }
 }
 
+/// A catcher's answer: JSON for machines, a page for people.
+#[derive(Responder)]
+#[expect(clippy::large_enum_variant, reason = "built once per error answer, never stored")]
+enum ErrorAnswer {
+    Json(Json<ErrorBody>),
+    Page(Template),
+}
+
 #[catch(default)]
-fn any_error(
-    status: Status,
-    request: &Request<'_>,
-) -> Result<(Status, Json<ErrorBody>), (Status, Template)> {
+fn any_error(status: Status, request: &Request<'_>) -> (Status, ErrorAnswer) {
     let message = describe(status);
     if wants_json(request) {
-        return Ok((
-            status,
-            Json(ErrorBody {
-                error: message.to_owned(),
-            }),
-        ));
+        return (status, ErrorAnswer::Json(Json(ErrorBody { error: message.to_owned() })));
     }
     let page = crate::pages::context::PageContext::new("Error", None);
-    Err((
-        status,
-        Template::render("error", context! { page, code: status.code, message }),
-    ))
+    let html = Template::render("error", context! { page, code: status.code, message });
+    (status, ErrorAnswer::Page(html))
 }
 
 /// The catchers every part of the site shares.

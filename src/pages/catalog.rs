@@ -40,8 +40,11 @@ pub const TECHNIQUES: &[Technique] = &[
         title: "Listing 1: JSONP postal-code lookup",
         family: "Ajax and JSONP",
         summary: "Fill in a place name from a postal code with a cross-origin script request.",
-        built: false,
-        sources: &[],
+        built: true,
+        sources: &[
+            source!("Client", "static/js/techniques/postal-code.js"),
+            source!("Server", "src/postal/mod.rs"),
+        ],
     },
     Technique {
         slug: "polling",

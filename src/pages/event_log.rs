@@ -7,10 +7,10 @@ use rocket::State;
 use rocket_dyn_templates::{Template, context};
 use serde::Serialize;
 
-use super::catalog;
+use super::{DEMO, catalog, demo_channel};
 use super::context::PageContext;
 use crate::error::AppError;
-use crate::hub::{Channel, Hub};
+use crate::hub::Hub;
 
 /// How many events the first render shows.
 const SHOWN: usize = 50;
@@ -27,8 +27,7 @@ struct Row {
 pub async fn event_log(hub: &State<Hub>) -> Result<Template, AppError> {
     let technique =
         catalog::find("event-log").ok_or_else(|| AppError::NotFound("no page".into()))?;
-    let channel = Channel::parse("demo").map_err(AppError::BadRequest)?;
-    let batch = hub.recent(&channel, SHOWN).await?;
+    let batch = hub.recent(&demo_channel(), SHOWN).await?;
     let rows: Vec<Row> = batch
         .events
         .iter()
@@ -45,6 +44,6 @@ pub async fn event_log(hub: &State<Hub>) -> Result<Template, AppError> {
     let page = PageContext::new(technique.title, Some(technique.slug));
     Ok(Template::render(
         "techniques/event-log",
-        context! { page, technique, channel: "demo", events: rows, next: batch.next.to_string() },
+        context! { page, technique, channel: DEMO, events: rows, next: batch.next.to_string() },
     ))
 }

@@ -4,8 +4,12 @@ pub mod catalog;
 pub mod context;
 mod event_log;
 
+use rocket::State;
 use rocket::fairing::AdHoc;
 use rocket_dyn_templates::{Template, context};
+
+use crate::error::AppError;
+use crate::hub::{Channel, Hub};
 
 use self::catalog::TECHNIQUES;
 use self::context::PageContext;
@@ -18,16 +22,26 @@ fn index() -> Template {
 }
 
 /// A technique's page: explanation, timeline, pros and cons, the live demo and its code.
-/// Unknown slugs and techniques not built yet are a 404.
+/// The page carries the demo channel's head as its first cursor, so the demo starts with
+/// every event published after the page was rendered. Unknown slugs and techniques not built
+/// yet are a 404.
 #[get("/<slug>")]
-fn technique(slug: &str) -> Option<Template> {
-    let technique = catalog::find(slug)?;
+async fn technique(slug: &str, hub: &State<Hub>) -> Result<Option<Template>, AppError> {
+    let Some(technique) = catalog::find(slug) else {
+        return Ok(None);
+    };
+    let next = hub.read(&demo_channel(), None).await?.next.to_string();
     let page = PageContext::new(technique.title, Some(technique.slug));
     let name = format!("techniques/{}", technique.slug);
-    Some(Template::render(
-        name,
-        context! { page, technique, channel: "demo" },
-    ))
+    Ok(Some(Template::render(name, context! { page, technique, channel: DEMO, next })))
+}
+
+/// The channel every demo reads.
+pub const DEMO: &str = "demo";
+
+/// [`DEMO`] as a channel.
+pub fn demo_channel() -> Channel {
+    Channel::parse(DEMO).unwrap_or_else(|_| unreachable!("`demo` is a valid channel name"))
 }
 
 /// Mounts the pages.

@@ -75,21 +75,23 @@ impl<R: Fn(&Batch) -> String + Send + 'static> Held<R> {
             let mut shutdown = std::pin::pin!(shutdown);
             let mut deadline = std::pin::pin!(tokio::time::sleep(cap));
             let mut probes = tokio::time::interval_at(tokio::time::Instant::now() + probe, probe);
-            while !reset {
-                tokio::select! {
-                    first = subscription.next() => {
-                        if let Ok(event) = first {
-                            events.push(event);
-                            // Take what is already waiting too, without waiting again.
-                            while let Some(Ok(event)) = subscription.next().now_or_never() {
+            if !reset {
+                loop {
+                    tokio::select! {
+                        first = subscription.next() => {
+                            if let Ok(event) = first {
                                 events.push(event);
+                                // Take what is already waiting too, without waiting again.
+                                while let Some(Ok(event)) = subscription.next().now_or_never() {
+                                    events.push(event);
+                                }
                             }
+                            break;
                         }
-                        break;
+                        _ = probes.tick() => yield " ".to_owned(),
+                        _ = &mut deadline => break,
+                        _ = &mut shutdown => break,
                     }
-                    _ = probes.tick() => yield " ".to_owned(),
-                    _ = &mut deadline => break,
-                    _ = &mut shutdown => break,
                 }
             }
             yield render(&Batch { events, next: subscription.cursor(), reset });
