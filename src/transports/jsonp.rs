@@ -70,7 +70,7 @@ pub fn script_type() -> ContentType {
     ContentType::new("text", "javascript").with_params(("charset", "utf-8"))
 }
 
-/// A complete JSONP answer with its content type, `nosniff` and `no-store`.
+/// A complete JSONP answer with its content type and `no-store` (Shield adds `nosniff`).
 pub fn respond<T: Serialize + ?Sized>(
     callback: &Callback,
     value: &T,

@@ -99,11 +99,8 @@ impl<'r, F: Framing> Responder<'r, 'r> for Push<F> {
     }
 }
 
-/// The headers every stream and held request carries, set in this one place.
-pub fn stream_headers() -> [Header<'static>; 3] {
-    [
-        Header::new("Cache-Control", "no-store"),
-        Header::new("X-Accel-Buffering", "no"),
-        Header::new("X-Content-Type-Options", "nosniff"),
-    ]
+/// The headers every stream and held request carries, set in this one place (`nosniff` comes
+/// from Rocket's Shield, see [`super::no_store`]).
+pub fn stream_headers() -> [Header<'static>; 2] {
+    [super::no_store(), Header::new("X-Accel-Buffering", "no")]
 }
