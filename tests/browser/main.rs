@@ -1,0 +1,13 @@
+//! Browser tests: the real app on 127.0.0.1, driven through Debian's Chromium by fantoccini.
+//!
+//! Each test launches its own app (ticker off) and its own chromedriver, so tests never see
+//! each other's events. Without Chromium the tests skip with a notice; with `CI` set they fail.
+//! Run with `cargo test --test browser -- --test-threads=2`: Chromium is heavy.
+
+mod harness;
+
+mod event_log;
+mod jsonp_polling;
+mod piggyback;
+mod polling;
+mod smoke;

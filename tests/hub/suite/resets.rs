@@ -1,0 +1,93 @@
+//! The reset rule: a cursor the hub cannot honour gives `reset`, no events and the head.
+
+use reverse_ajax::config::HubConfig;
+use reverse_ajax::hub::{EventId, Hub};
+
+use super::{at, fresh, publish_n, seqs, with_history};
+
+pub async fn a_cursor_with_an_unknown_epoch_is_reset_to_the_head(
+    make: impl AsyncFn(HubConfig) -> Hub,
+) {
+    // Arrange
+    let hub = make(HubConfig::default()).await;
+    let channel = fresh("epoch");
+    let events = publish_n(&hub, &channel, 3).await;
+    let made_up = EventId::new("zz9zz9", 1);
+
+    // Act
+    let batch = hub.read(&channel, Some(&made_up)).await.expect("read");
+
+    // Assert
+    assert!(batch.reset);
+    assert!(batch.events.is_empty());
+    assert_eq!(batch.next, events[2].id);
+}
+
+pub async fn a_cursor_older_than_the_history_is_reset_to_the_head(
+    make: impl AsyncFn(HubConfig) -> Hub,
+) {
+    // Arrange
+    let hub = make(with_history(5)).await;
+    let channel = fresh("trimmed");
+    let events = publish_n(&hub, &channel, 10).await;
+
+    // Act: events 1..=5 were trimmed, so a client holding 2 has missed 3, 4 and 5.
+    let batch = hub.read(&channel, Some(&events[1].id)).await.expect("read");
+    let from_zero = hub
+        .read(&channel, Some(&at(&events[0].id, 0)))
+        .await
+        .expect("read");
+
+    // Assert
+    for batch in [batch, from_zero] {
+        assert!(batch.reset);
+        assert!(batch.events.is_empty());
+        assert_eq!(batch.next, events[9].id);
+    }
+}
+
+pub async fn the_oldest_kept_event_can_still_be_resumed_from(make: impl AsyncFn(HubConfig) -> Hub) {
+    // Arrange
+    let hub = make(with_history(5)).await;
+    let channel = fresh("edge");
+    let events = publish_n(&hub, &channel, 10).await;
+
+    // Act: a client holding 5 needs 6..=10, which are exactly the kept events.
+    let batch = hub.read(&channel, Some(&events[4].id)).await.expect("read");
+
+    // Assert
+    assert!(!batch.reset);
+    assert_eq!(seqs(&batch), [6, 7, 8, 9, 10]);
+}
+
+pub async fn a_cursor_ahead_of_the_head_is_reset_to_the_head(make: impl AsyncFn(HubConfig) -> Hub) {
+    // Arrange
+    let hub = make(HubConfig::default()).await;
+    let channel = fresh("ahead");
+    let events = publish_n(&hub, &channel, 3).await;
+
+    // Act
+    let batch = hub
+        .read(&channel, Some(&at(&events[0].id, 4)))
+        .await
+        .expect("read");
+
+    // Assert
+    assert!(batch.reset);
+    assert!(batch.events.is_empty());
+    assert_eq!(batch.next, events[2].id);
+}
+
+pub async fn history_keeps_only_the_newest_events(make: impl AsyncFn(HubConfig) -> Hub) {
+    // Arrange
+    let hub = make(with_history(5)).await;
+    let channel = fresh("bounded");
+
+    // Act
+    let events = publish_n(&hub, &channel, 12).await;
+    let recent = hub.recent(&channel, 100).await.expect("recent");
+
+    // Assert
+    assert_eq!(seqs(&recent), [8, 9, 10, 11, 12]);
+    assert_eq!(recent.events, events[7..]);
+}

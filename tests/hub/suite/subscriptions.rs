@@ -1,0 +1,149 @@
+//! Live subscriptions: the backlog first, then live events, and an honest end when a
+//! subscriber cannot keep up.
+
+use reverse_ajax::config::HubConfig;
+use reverse_ajax::hub::{EventId, Hub, SubscriptionEnd};
+use serde_json::json;
+
+use super::{WAIT, at, fresh, publish_n};
+use crate::common::within;
+
+pub async fn a_subscription_replays_the_backlog_then_goes_live(
+    make: impl AsyncFn(HubConfig) -> Hub,
+) {
+    // Arrange
+    let hub = make(HubConfig::default()).await;
+    let channel = fresh("backlog");
+    let events = publish_n(&hub, &channel, 3).await;
+    let mut sub = hub
+        .subscribe(&channel, Some(&events[0].id))
+        .await
+        .expect("subscribe");
+
+    // Act
+    let second = within(WAIT, sub.next()).await.expect("event 2");
+    let third = within(WAIT, sub.next()).await.expect("event 3");
+    let live = hub.publish(&channel, json!("live")).await.expect("publish");
+    let fourth = within(WAIT, sub.next()).await.expect("event 4");
+
+    // Assert
+    assert!(!sub.reset());
+    assert_eq!([second, third], events[1..]);
+    assert_eq!(fourth, live);
+    assert_eq!(sub.cursor(), live.id);
+}
+
+pub async fn a_subscription_without_a_cursor_starts_at_the_head(
+    make: impl AsyncFn(HubConfig) -> Hub,
+) {
+    // Arrange
+    let hub = make(HubConfig::default()).await;
+    let channel = fresh("subhead");
+    let old = publish_n(&hub, &channel, 2).await;
+    let mut sub = hub.subscribe(&channel, None).await.expect("subscribe");
+
+    // Act
+    let new = hub.publish(&channel, json!("new")).await.expect("publish");
+    let first = within(WAIT, sub.next()).await.expect("an event");
+
+    // Assert
+    assert!(!sub.reset());
+    assert_eq!(first, new);
+    assert_eq!(first.id, at(&old[1].id, 3));
+}
+
+pub async fn a_subscription_with_an_unknown_epoch_resets_to_the_head(
+    make: impl AsyncFn(HubConfig) -> Hub,
+) {
+    // Arrange
+    let hub = make(HubConfig::default()).await;
+    let channel = fresh("subepoch");
+    let old = publish_n(&hub, &channel, 3).await;
+
+    // Act
+    let mut sub = hub
+        .subscribe(&channel, Some(&EventId::new("zz9zz9", 2)))
+        .await
+        .expect("sub");
+    let new = hub
+        .publish(&channel, json!("after the reset"))
+        .await
+        .expect("publish");
+    let first = within(WAIT, sub.next()).await.expect("an event");
+
+    // Assert
+    assert!(sub.reset());
+    assert_eq!(first, new, "nothing from before the head is replayed");
+    assert_eq!(first.id, at(&old[2].id, 4));
+}
+
+pub async fn a_subscription_with_a_cursor_ahead_of_the_head_resets(
+    make: impl AsyncFn(HubConfig) -> Hub,
+) {
+    // Arrange
+    let hub = make(HubConfig::default()).await;
+    let channel = fresh("subahead");
+    let old = publish_n(&hub, &channel, 2).await;
+
+    // Act
+    let mut sub = hub
+        .subscribe(&channel, Some(&at(&old[0].id, 9)))
+        .await
+        .expect("subscribe");
+    let new = hub.publish(&channel, json!("next")).await.expect("publish");
+    let first = within(WAIT, sub.next()).await.expect("an event");
+
+    // Assert
+    assert!(sub.reset());
+    assert_eq!(first, new);
+}
+
+pub async fn a_slow_subscriber_is_cut_off_and_resumes_without_loss(
+    make: impl AsyncFn(HubConfig) -> Hub,
+) {
+    // Arrange: a queue of 4 live events, and a subscriber that stops reading after 2.
+    let hub = make(HubConfig {
+        subscriber_queue: 4,
+        history: 100,
+        ..HubConfig::default()
+    })
+    .await;
+    let channel = fresh("slow");
+    let mut sub = hub.subscribe(&channel, None).await.expect("subscribe");
+    publish_n(&hub, &channel, 2).await;
+    for _ in 0..2 {
+        within(WAIT, sub.next())
+            .await
+            .expect("an event while keeping up");
+    }
+    publish_n(&hub, &channel, 20).await;
+
+    // Act
+    let end = within(WAIT, sub.next())
+        .await
+        .expect_err("20 events behind a queue of 4");
+    let cursor = sub.cursor();
+    let mut again = hub
+        .subscribe(&channel, Some(&cursor))
+        .await
+        .expect("resubscribe");
+    hub.publish(&channel, json!("after the resume"))
+        .await
+        .expect("publish");
+    let mut resumed = Vec::new();
+    for _ in 0..21 {
+        resumed.push(
+            within(WAIT, again.next())
+                .await
+                .expect("a resumed event")
+                .id
+                .seq,
+        );
+    }
+
+    // Assert
+    assert_eq!(end, SubscriptionEnd::Lagged);
+    assert_eq!(cursor.seq, 2, "the cursor is the last event delivered");
+    assert!(!again.reset());
+    assert_eq!(resumed, (3..=23).collect::<Vec<_>>());
+}

@@ -1,0 +1,71 @@
+//! `GET /event-log`: the demo channel's recent events, rendered by the server, newest first.
+
+use serde_json::json;
+
+use crate::common::{client, publish};
+
+#[rocket::async_test]
+async fn the_event_log_lists_published_events_newest_first() {
+    // Arrange
+    let client = client().await;
+    let mut ids = Vec::new();
+    for text in ["first", "second", "third"] {
+        ids.push(publish(&client, "demo", json!(text)).await);
+    }
+
+    // Act
+    let response = client.get("/event-log").dispatch().await;
+
+    // Assert
+    assert_eq!(response.status().code, 200);
+    let page = response.into_string().await.expect("a page");
+    let position = |id: &str| {
+        page.find(&format!("data-id=\"{id}\""))
+            .unwrap_or_else(|| panic!("no row for {id}"))
+    };
+    assert!(position(&ids[2]) < position(&ids[1]), "third before second");
+    assert!(position(&ids[1]) < position(&ids[0]), "second before first");
+    for text in ["first", "second", "third"] {
+        assert!(page.contains(text), "the row text {text:?} is shown");
+    }
+}
+
+#[rocket::async_test]
+async fn the_event_log_hands_the_page_the_cursor_after_its_rows() {
+    let client = client().await;
+    publish(&client, "demo", json!(1)).await;
+    let head = publish(&client, "demo", json!(2)).await;
+
+    let page = client
+        .get("/event-log")
+        .dispatch()
+        .await
+        .into_string()
+        .await
+        .expect("a page");
+
+    assert!(
+        page.contains(&format!("data-next=\"{head}\"")),
+        "the list carries the cursor"
+    );
+}
+
+#[rocket::async_test]
+async fn the_event_log_escapes_event_text() {
+    let client = client().await;
+    publish(&client, "demo", json!("<img src=x onerror=alert(1)>")).await;
+
+    let page = client
+        .get("/event-log")
+        .dispatch()
+        .await
+        .into_string()
+        .await
+        .expect("a page");
+
+    assert!(
+        !page.contains("<img src=x"),
+        "event text is rendered as text"
+    );
+    assert!(page.contains("&lt;img src=x onerror=alert(1)&gt;"));
+}
