@@ -18,6 +18,7 @@ use futures_util::FutureExt;
 use reverse_ajax::hub::{Channel, Hub};
 use rocket::Shutdown;
 use rocket::fairing::AdHoc;
+use rocket::figment::Figment;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -60,6 +61,20 @@ impl Ctx {
         demo(&self.client).await
     }
 
+    /// The text of every `#log` entry, top to bottom.
+    pub async fn log_texts(&self) -> TestResult<Vec<String>> {
+        log_texts(&self.client).await
+    }
+
+    /// Waits until the `#log` texts satisfy `done`; see [`wait_for`].
+    pub async fn wait_log(
+        &self,
+        what: &str,
+        done: impl Fn(&Vec<String>) -> bool,
+    ) -> TestResult<Vec<String>> {
+        wait_for(&self.client, what, WAIT, log_texts, done).await
+    }
+
     /// Clicks the first element matching `css`.
     pub async fn click(&self, css: &str) -> TestResult {
         self.client.find(Locator::Css(css)).await?.click().await?;
@@ -71,9 +86,28 @@ impl Ctx {
 ///
 /// Skips with a notice when Chromium or chromedriver is missing, unless `CI` is set.
 pub async fn browser_test(name: &str, body: impl AsyncFnOnce(&Ctx) -> TestResult) {
+    run_browser_test(name, App::launch(), body).await;
+}
+
+/// [`browser_test`] with the app's configuration changed by `configure` (see
+/// [`App::launch_with`]), e.g. a small `push.iframe_budget` or a short `push.long_poll_max_ms`.
+pub async fn browser_test_with(
+    name: &str,
+    configure: impl FnOnce(Figment) -> Figment,
+    body: impl AsyncFnOnce(&Ctx) -> TestResult,
+) {
+    run_browser_test(name, App::launch_with(configure), body).await;
+}
+
+/// The body of [`browser_test`]: `launch` is only awaited once the browser is known to exist.
+async fn run_browser_test(
+    name: &str,
+    launch: impl Future<Output = App>,
+    body: impl AsyncFnOnce(&Ctx) -> TestResult,
+) {
     let Some(tools) = tools(name) else { return };
     let started = Instant::now();
-    let app = App::launch().await;
+    let app = launch.await;
     let browser = match tokio::time::timeout(BROWSER_START, Browser::start(&tools)).await {
         Ok(Ok(browser)) => browser,
         Ok(Err(e)) => {
@@ -193,6 +227,13 @@ return {
 };
 "#;
 
+/// The text of every `#log` entry of the current window, top to bottom.
+pub async fn log_texts(client: &Client) -> TestResult<Vec<String>> {
+    let js = "return Array.from(document.querySelectorAll('#log li.log-entry'), (li) => li.textContent.trim());";
+    let value = client.execute(js, vec![]).await?;
+    Ok(serde_json::from_value(value)?)
+}
+
 async fn demo(client: &Client) -> TestResult<Demo> {
     let value = client.execute(DEMO_JS, vec![]).await?;
     Ok(serde_json::from_value(value)?)
@@ -209,6 +250,12 @@ pub struct App {
 impl App {
     /// Launches the real app on the current runtime and waits for liftoff.
     pub async fn launch() -> App {
+        App::launch_with(|figment| figment).await
+    }
+
+    /// [`App::launch`] with the configuration changed by `configure` after the test defaults,
+    /// e.g. `|f| f.merge(("push.iframe_budget", 4096))`.
+    pub async fn launch_with(configure: impl FnOnce(Figment) -> Figment) -> App {
         let figment = rocket::Config::figment()
             .merge(("address", "127.0.0.1"))
             .merge(("port", 0))
@@ -221,6 +268,7 @@ impl App {
             .merge(("shutdown.ctrlc", false))
             .merge(("shutdown.grace", 1))
             .merge(("shutdown.mercy", 1));
+        let figment = configure(figment);
         let (tx, rx) = oneshot::channel();
         let rocket = reverse_ajax::rocket_from(figment).attach(AdHoc::on_liftoff(
             "Report the port to the test",
@@ -519,4 +567,80 @@ pub async fn polling_page_shows_published_events(t: &Ctx, path: &str) -> TestRes
         "no error entries: {settled:#?}"
     );
     Ok(most_scripts.get().max(settled.scripts))
+}
+
+/// What the push pages log once the server has accepted a stream or socket.
+pub const CONNECTED: &str = "[client] connected";
+/// What the long-polling pages log as they send each request.
+const LONG_POLL_SENT: &str = "[client] waiting for events...";
+
+/// Publishes `"{prefix} 1"` … `"{prefix} {count}"` on `demo` and returns their ids in order.
+pub async fn publish_many(app: &App, prefix: &str, count: usize) -> Vec<String> {
+    let mut ids = Vec::with_capacity(count);
+    for n in 1..=count {
+        ids.push(app.publish(&format!("{prefix} {n}")).await);
+    }
+    ids
+}
+
+/// Publishes one last event and waits until it is the newest entry of `#log`. Every push
+/// transport delivers in order, so a lost event or a duplicate would show before it.
+pub async fn settle(t: &Ctx, published: &mut Vec<String>) -> TestResult<Demo> {
+    let last = t.app.publish("last").await;
+    published.push(last.clone());
+    t.wait_demo("the last event published at the end of #log", |d| {
+        d.log_ids.last() == Some(&Some(last.clone()))
+    })
+    .await
+}
+
+/// The shared flow of the push pages (streams, long polls, WebSocket): events published
+/// while the page is connected show up once each, in order; then `#reconnect` drops the
+/// connection, and the events published during and after the new connection's opening show
+/// up too, none lost and none twice. Returns the texts of the log.
+pub async fn push_page_resumes_after_reconnect(t: &Ctx, path: &str) -> TestResult<Vec<String>> {
+    // Streams log "connected" once the server has accepted them, so the events published
+    // next travel live down the open connection (not as a replay when it opens).
+    let connected = |log: &Vec<String>| log.iter().filter(|l| *l == CONNECTED).count();
+    let long_poll = |log: &Vec<String>| log.iter().any(|l| l == LONG_POLL_SENT);
+    t.open(path).await?;
+    t.wait_log("the stream connected, or a long poll sent", |log| {
+        connected(log) >= 1 || long_poll(log)
+    })
+    .await?;
+
+    let mut published = publish_many(&t.app, "before", 5).await;
+    let before = t
+        .wait_demo("5 event entries in #log", |d| d.log_ids.len() >= 5)
+        .await?;
+
+    t.click("#reconnect").await?;
+    published.extend(publish_many(&t.app, "during", 5).await);
+    t.wait_demo("a new connection (#count-requests grew)", |d| {
+        d.requests > before.requests
+    })
+    .await?;
+    t.wait_log("the new stream connected, or a long poll sent", |log| {
+        connected(log) >= 2 || long_poll(log)
+    })
+    .await?;
+    published.extend(publish_many(&t.app, "after", 5).await);
+
+    let settled = settle(t, &mut published).await?;
+    assert_eq!(
+        settled.ids(),
+        published,
+        "each event once, in order, across the reconnection: {settled:#?}"
+    );
+    assert_eq!(
+        settled.events,
+        Some(published.len() as f64),
+        "#count-events: {settled:#?}"
+    );
+    assert!(settled.bytes > Some(0.0), "#count-bytes: {settled:#?}");
+    assert!(
+        settled.log_errors.is_empty(),
+        "a reconnection on request is not an error: {settled:#?}"
+    );
+    t.log_texts().await
 }

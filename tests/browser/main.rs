@@ -7,7 +7,14 @@
 mod harness;
 
 mod event_log;
+mod forever_iframe;
 mod jsonp_polling;
+mod long_polling;
+mod multipart_streaming;
 mod piggyback;
 mod polling;
+mod postal_code;
+mod script_long_polling;
+mod server_sent_events;
 mod smoke;
+mod websocket;

@@ -1,0 +1,102 @@
+// Forever iframe: a hidden iframe loads a document that never finishes. Each event arrives
+// as one more <script> in it, which calls `parent.foreverIframe(frame)` on this page.
+// The server ends the document after a byte budget; we then load a fresh one from the
+// last id, so nothing is lost.
+
+import { createLog, byteLength } from '../lib/log.js';
+import { createCursor } from '../lib/cursor.js';
+import { keepConnected, whenLoaded, wireReconnectButton } from '../lib/stream.js';
+import { wireSendButton } from '../lib/send.js';
+
+// An iframe reports no errors to its parent: a broken stream just goes quiet. The server
+// writes a heartbeat comment every 15 s, so 40 s without a frame or a new node means trouble.
+const WATCHDOG_MS = 40000;
+// What the server wraps around each frame: `<script>parent.foreverIframe(` … `);</script>\n`.
+const WRAPPER_BYTES = 41;
+// The document's head and the padding that comes before the first frame.
+const PREAMBLE_BYTES = 1123;
+
+/** True once the iframe holds our stream's document (not the initial blank one). */
+function streaming(doc) {
+  return Boolean(doc?.body && doc.URL.includes('push/demo/iframe'));
+}
+
+export function start(log) {
+  const cursor = createCursor();
+  let session = null; // the connection whose iframe is in the page now
+  let endedWith = null; // the reason in that iframe's `end` frame, once it has come
+
+  // The iframe's scripts call this. Frames are JSON objects with a `type`.
+  window.foreverIframe = (frame) => {
+    if (!session?.live) return;
+    const current = session;
+    current.opened();
+    current.alive();
+    // The script's text is out of reach, so count the frame as the server wrote it.
+    log.bytes(byteLength(JSON.stringify(frame)) + WRAPPER_BYTES);
+    if (frame.type === 'event') {
+      if (log.event(frame.event)) cursor.update({ next: frame.event.id });
+    } else if (frame.type === 'reset') {
+      cursor.update({ reset: true, next: frame.next }, log);
+    } else if (frame.type === 'end') {
+      if (frame.next) cursor.update({ next: frame.next });
+      endedWith = frame.reason;
+      // Leave the iframe's own script before removing the iframe.
+      setTimeout(() => current.ended(frame.reason));
+    }
+  };
+
+  function open(connection) {
+    session = connection;
+    endedWith = null;
+    let loaded = false;
+    const iframe = document.createElement('iframe');
+    iframe.className = 'stream-frame';
+    iframe.title = 'event stream (hidden)';
+    iframe.hidden = true;
+    // The document finishing is expected after an `end` frame (which has already arranged
+    // the next connection); without one, the stream broke or the server refused it.
+    iframe.addEventListener('load', () => {
+      loaded = true;
+      if (session === connection && endedWith) return;
+      connection.failed('the stream document finished without an end frame');
+    });
+    iframe.src = cursor.url('push/demo/iframe');
+    document.body.append(iframe);
+    log.bytes(PREAMBLE_BYTES);
+    // Same origin, so we can watch the document grow: a heartbeat adds a comment node.
+    const progress = () => {
+      try {
+        return iframe.contentDocument?.body?.childNodes.length ?? 0;
+      } catch {
+        return 0;
+      }
+    };
+    // No event for "connected": the first sign that the server has accepted us is the
+    // document's body appearing; check for it a few times.
+    let tries = 0;
+    const checkOpen = setInterval(() => {
+      if (!connection.live || loaded || ++tries > 100) {
+        clearInterval(checkOpen);
+      } else if (streaming(iframe.contentDocument)) {
+        clearInterval(checkOpen);
+        connection.opened();
+      }
+    }, 50);
+    return {
+      close() {
+        clearInterval(checkOpen);
+        iframe.remove();
+      },
+      progress,
+    };
+  }
+
+  wireSendButton('forever-iframe', log);
+  whenLoaded(() => {
+    const stream = keepConnected({ open, log, cursor, watchdogMs: WATCHDOG_MS });
+    wireReconnectButton(stream.reconnect);
+  });
+}
+
+start(createLog());
