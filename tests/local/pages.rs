@@ -105,10 +105,17 @@ async fn the_event_log_page_shows_its_title_and_its_client_code() {
 }
 
 #[rocket::async_test]
+async fn every_built_technique_page_shows_its_title_and_its_client_code() {
+    for technique in TECHNIQUES.iter().filter(|t| t.built) {
+        assert_technique_page(technique.slug).await;
+    }
+}
+
+#[rocket::async_test]
 async fn a_technique_not_built_yet_is_a_404_page() {
     let client = client().await;
 
-    let response = client.get("/forever-iframe").dispatch().await;
+    let response = client.get("/compare").dispatch().await;
 
     assert_eq!(response.status().code, 404);
     assert_eq!(response.content_type(), Some(ContentType::HTML));

@@ -1,0 +1,117 @@
+//! Launches the real application in this process on 127.0.0.1 port 0 and reports the port
+//! Rocket bound, the hub (to publish without a round trip) and the shutdown handle.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use reverse_ajax::hub::{Channel, Hub};
+use rocket::fairing::AdHoc;
+use rocket::figment::Figment;
+use rocket::tokio::io::{AsyncReadExt, AsyncWriteExt};
+use rocket::tokio::net::TcpStream;
+use rocket::tokio::sync::oneshot;
+use rocket::tokio::task::JoinHandle;
+use rocket::{Ignite, Rocket, Shutdown};
+use serde_json::Value;
+
+use crate::common::within;
+
+/// A running application.
+pub struct App {
+    pub port: u16,
+    pub hub: Hub,
+    shutdown: Shutdown,
+    server: JoinHandle<Result<Rocket<Ignite>, rocket::Error>>,
+}
+
+/// The application with the ticker off and the test's `change` applied to its configuration.
+pub async fn launch_with(change: impl FnOnce(Figment) -> Figment) -> App {
+    let figment = rocket::Config::figment()
+        .merge(("ticker.enabled", false))
+        .merge(("log_level", "off"))
+        .merge(("address", "127.0.0.1"))
+        .merge(("port", 0))
+        .merge(("shutdown.ctrlc", false))
+        .merge(("shutdown.grace", 0))
+        .merge(("shutdown.mercy", 0));
+    let (tell, told) = oneshot::channel();
+    let tell = Mutex::new(Some(tell));
+    let report = AdHoc::on_liftoff("Report the bound port", move |rocket| {
+        let hub = rocket.state::<Hub>().cloned().expect("a managed hub");
+        let sender = tell.lock().ok().and_then(|mut t| t.take());
+        if let Some(sender) = sender {
+            // The test gave up waiting if nobody receives this; it fails on its own.
+            let _sent = sender.send((rocket.config().port, hub, rocket.shutdown()));
+        }
+        Box::pin(async {})
+    });
+    let rocket = reverse_ajax::rocket_from(change(figment)).attach(report);
+    let server = rocket::tokio::spawn(rocket.launch());
+    let (port, hub, shutdown) = within(Duration::from_secs(10), told)
+        .await
+        .expect("the application lifts off");
+    App {
+        port,
+        hub,
+        shutdown,
+        server,
+    }
+}
+
+/// The application with the test configuration and nothing changed.
+pub async fn launch() -> App {
+    launch_with(|figment| figment).await
+}
+
+impl App {
+    /// `ws://…` for a path on this server.
+    pub fn ws(&self, path: &str) -> String {
+        format!("ws://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// This site's own origin, as a browser on one of its pages would send it.
+    pub fn origin(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Publishes `data` on `ch` straight through the hub and returns the event's id.
+    pub async fn publish(&self, ch: &str, data: Value) -> String {
+        let channel = Channel::parse(ch).expect("a channel name");
+        let event = self.hub.publish(&channel, data).await.expect("published");
+        event.id.to_string()
+    }
+
+    /// A plain HTTP/1.1 GET over a fresh connection: the status and the body.
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        let exchange = async {
+            let mut tcp = TcpStream::connect(("127.0.0.1", self.port)).await?;
+            let request = format!(
+                "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n",
+                self.port
+            );
+            tcp.write_all(request.as_bytes()).await?;
+            let mut raw = Vec::new();
+            tcp.read_to_end(&mut raw).await?;
+            Ok::<_, std::io::Error>(raw)
+        };
+        let raw = within(Duration::from_secs(5), exchange)
+            .await
+            .expect("an answer");
+        let text = String::from_utf8(raw).expect("UTF-8");
+        let (head, body) = text.split_once("\r\n\r\n").expect("a head and a body");
+        let status = head.split(' ').nth(1).and_then(|s| s.parse().ok());
+        (status.expect("a status line"), body.to_owned())
+    }
+
+    /// Starts a graceful shutdown, as Ctrl-C would.
+    pub fn notify_shutdown(&self) {
+        self.shutdown.clone().notify();
+    }
+
+    /// Shuts the server down and waits until it has stopped.
+    pub async fn stop(self) {
+        self.shutdown.notify();
+        let stopped = within(Duration::from_secs(10), self.server).await;
+        assert!(matches!(stopped, Ok(Ok(_))), "the server stops cleanly");
+    }
+}

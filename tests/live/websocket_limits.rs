@@ -1,0 +1,105 @@
+//! What a WebSocket refuses: messages over 16 KiB (close 1009), binary frames (close 1003)
+//! and handshakes from foreign origins (403).
+
+use futures_util::SinkExt;
+use tokio_tungstenite::connect_async;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::{Error, Message};
+
+use crate::common::within;
+use crate::launcher::{App, launch, launch_with};
+use crate::websocket::{Socket, close_code, connect};
+
+/// Attempts a handshake on `/push/demo/ws` with `Origin: origin`.
+async fn handshake(app: &App, origin: &str) -> Result<Socket, Error> {
+    let mut request = app
+        .ws("/push/demo/ws")
+        .into_client_request()
+        .expect("a request");
+    let origin = HeaderValue::from_str(origin).expect("a header value");
+    request.headers_mut().insert("Origin", origin);
+    within(std::time::Duration::from_secs(5), connect_async(request))
+        .await
+        .map(|(socket, _)| socket)
+}
+
+#[tokio::test]
+async fn websocket_closes_with_1009_when_a_message_exceeds_16_kib() {
+    let app = launch().await;
+    let mut socket = connect(&app, "").await;
+
+    let big = "x".repeat(16 * 1024 + 1);
+    socket.send(Message::text(big)).await.expect("sent");
+
+    assert_eq!(close_code(&mut socket).await, 1009);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn websocket_accepts_a_message_of_exactly_16_kib() {
+    let app = launch().await;
+    let mut socket = connect(&app, "").await;
+
+    let text = "x".repeat(16 * 1024);
+    socket
+        .send(Message::text(text.clone()))
+        .await
+        .expect("sent");
+
+    let event = crate::websocket::next_json(&mut socket).await;
+    assert_eq!(event["data"], serde_json::json!(text));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn websocket_closes_with_1003_when_a_binary_frame_arrives() {
+    let app = launch().await;
+    let mut socket = connect(&app, "").await;
+
+    socket
+        .send(Message::binary(vec![1, 2, 3]))
+        .await
+        .expect("sent");
+
+    assert_eq!(close_code(&mut socket).await, 1003);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn websocket_refuses_a_handshake_from_a_foreign_origin_with_403() {
+    let app = launch().await;
+
+    let refused = handshake(&app, "http://evil.example").await;
+
+    match refused {
+        Err(Error::Http(response)) => assert_eq!(response.status().as_u16(), 403),
+        Err(other) => panic!("expected an HTTP refusal, got {other}"),
+        Ok(_) => panic!("a foreign origin opened a WebSocket"),
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn websocket_accepts_a_handshake_from_its_own_origin_or_without_one() {
+    let app = launch().await;
+
+    let own = handshake(&app, &app.origin()).await;
+    let _none = connect(&app, "").await;
+
+    assert!(own.is_ok(), "same origin refused: {:?}", own.err());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn websocket_accepts_a_handshake_from_a_configured_allowed_origin() {
+    let allowed = vec!["https://friend.example".to_owned()];
+    let app = launch_with(|f| f.merge(("push.allowed_origins", allowed))).await;
+
+    let friend = handshake(&app, "https://friend.example").await;
+    let stranger = handshake(&app, "https://stranger.example").await;
+
+    assert!(friend.is_ok(), "allowed origin refused: {:?}", friend.err());
+    assert!(matches!(stranger, Err(Error::Http(r)) if r.status().as_u16() == 403));
+    app.stop().await;
+}

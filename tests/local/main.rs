@@ -1,0 +1,21 @@
+//! The whole application through Rocket's local asynchronous client: every route, every
+//! refusal, and the pages. One binary, one module per area.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod errors;
+mod event_log;
+mod forever_iframe;
+mod jsonp_polling;
+mod long_polling;
+mod multipart_streaming;
+mod pages;
+mod piggyback;
+mod polling;
+mod postal;
+mod publish;
+mod script_long_polling;
+mod server_sent_events;
+mod shutdown;
+mod streaming;
