@@ -15,6 +15,8 @@ use serde::Deserialize;
 pub enum Backend {
     /// Everything in this process: the default, and the reference for other backends.
     Memory,
+    /// Redis streams and pub/sub: several instances behind a load balancer act as one hub.
+    Redis,
 }
 
 /// `[default.hub]`: the event hub and its replay buffer.
@@ -32,6 +34,11 @@ pub struct HubConfig {
     pub subscriber_queue: usize,
     /// How often (in seconds) idle channels are swept away.
     pub sweep_interval: u64,
+    /// The Redis server of the `redis` backend.
+    pub url: String,
+    /// The prefix of every Redis key and pub/sub topic of the `redis` backend, so several
+    /// applications (or test runs) can share one server.
+    pub prefix: String,
 }
 
 impl Default for HubConfig {
@@ -43,6 +50,8 @@ impl Default for HubConfig {
             max_channels: 10_000,
             subscriber_queue: 256,
             sweep_interval: 30,
+            url: "redis://127.0.0.1:6379".into(),
+            prefix: "rajax".into(),
         }
     }
 }
@@ -189,6 +198,13 @@ impl HubConfig {
         }
         if self.sweep_interval == 0 {
             return Err("hub.sweep_interval must be at least 1 second".into());
+        }
+        let prefix_ok = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-');
+        if self.prefix.is_empty() || self.prefix.len() > 64 || !self.prefix.chars().all(prefix_ok) {
+            // Also keeps the pub/sub pattern `<prefix>:live:*` free of glob characters.
+            return Err(
+                "hub.prefix is 1 to 64 characters from A-Z, a-z, 0-9, '_', '.', '-'".into(),
+            );
         }
         Ok(self)
     }

@@ -60,13 +60,10 @@ pub struct ErrorBody {
 
 impl<'r> Responder<'r, 'static> for AppError {
     fn respond_to(self, request: &'r Request<'_>) -> response::Result<'static> {
+        // The only server-side refusal is "the hub is unavailable", and the hub logs that
+        // itself, once per outage; logging it again per request would flood the log.
         if self.status().code >= 500 {
-            rocket::warn!(
-                "{} answered {}: {}",
-                request.uri(),
-                self.status(),
-                self.message()
-            );
+            rocket::debug!("{} answered {}: {}", request.uri(), self.status(), self.message());
         }
         let status = self.status();
         let body = Json(ErrorBody {
@@ -104,7 +101,10 @@ fn describe(status: Status) -> &'static str {
 
 /// A catcher's answer: JSON for machines, a page for people.
 #[derive(Responder)]
-#[expect(clippy::large_enum_variant, reason = "built once per error answer, never stored")]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "built once per error answer, never stored"
+)]
 enum ErrorAnswer {
     Json(Json<ErrorBody>),
     Page(Template),
@@ -114,7 +114,12 @@ enum ErrorAnswer {
 fn any_error(status: Status, request: &Request<'_>) -> (Status, ErrorAnswer) {
     let message = describe(status);
     if wants_json(request) {
-        return (status, ErrorAnswer::Json(Json(ErrorBody { error: message.to_owned() })));
+        return (
+            status,
+            ErrorAnswer::Json(Json(ErrorBody {
+                error: message.to_owned(),
+            })),
+        );
     }
     let page = crate::pages::context::PageContext::new("Error", None);
     let html = Template::render("error", context! { page, code: status.code, message });

@@ -11,6 +11,7 @@ pub mod config;
 pub mod error;
 pub mod hub;
 pub mod pages;
+pub mod postal;
 pub mod publish;
 pub mod ticker;
 pub mod transports;
@@ -34,6 +35,7 @@ pub fn rocket_from(figment: Figment) -> Rocket<Build> {
         .attach(publish::stage())
         .attach(transports::stage())
         .attach(pages::stage())
+        .attach(postal::stage())
         .mount("/static", FileServer::from(relative!("static")))
         .register("/", error::catchers())
 }

@@ -6,6 +6,7 @@
 
 mod event;
 pub mod memory;
+pub mod redis;
 mod subscription;
 
 use std::sync::Arc;
@@ -81,14 +82,19 @@ pub trait EventHub: Send + Sync {
 /// The handle that handlers take as `&State<Hub>`.
 pub type Hub = Arc<dyn EventHub>;
 
-/// Builds the backend named by `config`, with the fairing that keeps it tidy while the
-/// server runs.
-fn from_config(config: HubConfig) -> (Hub, AdHoc) {
+/// Builds the backend named by `config`, with the fairing that keeps it running and tidy
+/// while the server runs.
+fn from_config(config: HubConfig) -> Result<(Hub, AdHoc), String> {
     match config.backend {
         Backend::Memory => {
             let hub = Arc::new(memory::MemoryHub::new(config));
             let sweeper = memory::sweeper(&hub);
-            (hub, sweeper)
+            Ok((hub, sweeper))
+        }
+        Backend::Redis => {
+            let hub = Arc::new(redis::RedisHub::new(config)?);
+            let fanout = redis::upkeep(&hub);
+            Ok((hub, fanout))
         }
     }
 }
@@ -96,13 +102,11 @@ fn from_config(config: HubConfig) -> (Hub, AdHoc) {
 /// Reads `[hub]`, builds the backend and manages it as [`Hub`].
 pub fn stage() -> AdHoc {
     AdHoc::try_on_ignite("Event hub", |rocket| async move {
-        let config =
-            config::section::<HubConfig>(rocket.figment(), "hub").and_then(HubConfig::check);
+        let config = config::section::<HubConfig>(rocket.figment(), "hub")
+            .and_then(HubConfig::check)
+            .and_then(from_config);
         match config {
-            Ok(config) => {
-                let (hub, upkeep) = from_config(config);
-                Ok(rocket.manage(hub).attach(upkeep))
-            }
+            Ok((hub, upkeep)) => Ok(rocket.manage(hub).attach(upkeep)),
             Err(message) => {
                 rocket::error!("{message}");
                 Err(rocket)

@@ -7,8 +7,8 @@ use rocket::State;
 use rocket_dyn_templates::{Template, context};
 use serde::Serialize;
 
-use super::{DEMO, catalog, demo_channel};
 use super::context::PageContext;
+use super::{DEMO, catalog, demo_channel};
 use crate::error::AppError;
 use crate::hub::Hub;
 

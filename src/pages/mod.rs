@@ -33,7 +33,10 @@ async fn technique(slug: &str, hub: &State<Hub>) -> Result<Option<Template>, App
     let next = hub.read(&demo_channel(), None).await?.next.to_string();
     let page = PageContext::new(technique.title, Some(technique.slug));
     let name = format!("techniques/{}", technique.slug);
-    Ok(Some(Template::render(name, context! { page, technique, channel: DEMO, next })))
+    Ok(Some(Template::render(
+        name,
+        context! { page, technique, channel: DEMO, next },
+    )))
 }
 
 /// The channel every demo reads.

@@ -84,6 +84,9 @@ pub struct NoStore<R> {
 
 impl<R> NoStore<R> {
     pub fn new(inner: R) -> NoStore<R> {
-        NoStore { inner, cache: no_store() }
+        NoStore {
+            inner,
+            cache: no_store(),
+        }
     }
 }

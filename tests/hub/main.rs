@@ -9,6 +9,9 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod memory_only;
+mod redis_backend;
+#[path = "../redis/support.rs"]
+mod redis_support;
 mod suite;
 
 use std::sync::Arc;
@@ -19,9 +22,11 @@ use reverse_ajax::hub::memory::MemoryHub;
 
 /// Instantiates every test of `suite/` for one backend factory
 /// (`async fn(HubConfig) -> Hub`).
+/// With `if <ready>` (an `async fn() -> bool`), each test first asks whether its backend is
+/// there and returns at once when it is not.
 macro_rules! hub_suite {
-    ($factory:path) => {
-        hub_suite!(@tests $factory;
+    ($factory:path $(, if $ready:path)?) => {
+        hub_suite!(@tests $factory, { $( if !$ready().await { return; } )? };
             reads::events_come_back_in_publish_order,
             reads::ids_are_dense_and_start_at_one,
             reads::reading_without_a_cursor_gives_no_events_and_the_head,
@@ -43,10 +48,11 @@ macro_rules! hub_suite {
             concurrency::a_subscription_opened_while_publishers_run_misses_nothing,
         );
     };
-    (@tests $factory:path; $($module:ident :: $test:ident),* $(,)?) => {
+    (@tests $factory:path, $guard:block; $($module:ident :: $test:ident),* $(,)?) => {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn $test() {
+                $guard
                 $crate::suite::$module::$test($factory).await;
             }
         )*
@@ -62,4 +68,8 @@ async fn memory_hub(config: HubConfig) -> Hub {
 
 mod memory {
     hub_suite!(crate::memory_hub);
+}
+
+mod redis {
+    hub_suite!(crate::redis_backend::redis_hub, if crate::redis_backend::ready);
 }

@@ -1,0 +1,270 @@
+//! The Redis backend: several instances behind a load balancer act as one hub.
+//!
+//! Keys, for a channel `<ch>` under the configured prefix `<p>`:
+//! - `<p>:{<ch>}:meta`, a hash: `epoch` (the token of the channel's history) and `seq` (its head);
+//! - `<p>:{<ch>}:log`, a stream with one entry per event, id `<seq>-0` (so `XRANGE` by sequence
+//!   number is a range of ids), fields `at` (ms, Redis clock) and `data` (JSON text);
+//! - `<p>:live:<ch>`, the pub/sub topic on which each event is announced as
+//!   `<epoch> <seq> <at> <data>`.
+//!
+//! Publishing is one Lua script (`publish.lua`), so ids stay dense across instances. Reads run
+//! `read.lua`, which returns the head and the wanted entries at once and applies no rule of its
+//! own: the cursor rule (unknown epoch, trimmed away, ahead of the head) is applied here, as in
+//! the memory backend. Each instance holds one pub/sub connection ([`fanout`]) and feeds local
+//! broadcast channels from it, so browsers never cost a Redis connection.
+//! Both keys expire `history_ttl` after the last publish (reads keep the epoch alive), so an
+//! idle channel cleans itself up.
+
+mod fanout;
+mod local;
+mod replay;
+
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rand::Rng;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use rocket::fairing::AdHoc;
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+use super::{Batch, Channel, Event, EventHub, EventId, HubError, Subscription};
+use crate::config::HubConfig;
+use replay::Range;
+
+/// The longest any single Redis command may take before the request answers 503.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The Redis backend.
+pub struct RedisHub {
+    shared: Arc<Shared>,
+    /// Dropping or sending on it stops the fan-out task.
+    stop: Mutex<Option<oneshot::Sender<()>>>,
+}
+
+/// What the hub and its fan-out task share.
+struct Shared {
+    config: HubConfig,
+    client: redis::Client,
+    commands: ConnectionManager,
+    publish: redis::Script,
+    read: redis::Script,
+    local: local::Local,
+}
+
+impl RedisHub {
+    /// Prepares the backend. Nothing is connected yet (commands connect on first use), but the
+    /// URL is checked. Must run inside a Tokio runtime.
+    pub fn new(config: HubConfig) -> Result<RedisHub, String> {
+        let client = redis::Client::open(config.url.as_str())
+            .map_err(|e| format!("bad `hub.url` {:?}: {e}", config.url))?;
+        let manager = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(1)))
+            .set_response_timeout(Some(COMMAND_TIMEOUT))
+            .set_number_of_retries(1);
+        let commands = client
+            .get_connection_manager_lazy(manager)
+            .map_err(|e| format!("cannot prepare Redis connections: {e}"))?;
+        let local = local::Local::new(config.subscriber_queue, config.max_channels);
+        let shared = Arc::new(Shared {
+            config,
+            client,
+            commands,
+            publish: redis::Script::new(include_str!("publish.lua")),
+            read: redis::Script::new(include_str!("read.lua")),
+            local,
+        });
+        Ok(RedisHub {
+            shared,
+            stop: Mutex::new(None),
+        })
+    }
+
+    /// Starts the fan-out task (the instance's one pub/sub connection) unless it runs already.
+    /// [`RedisHub::subscribe`] calls it too, so a hub works without Rocket's liftoff.
+    pub fn start(&self) {
+        let mut stop = self.stop.lock().unwrap_or_else(PoisonError::into_inner);
+        if stop.as_ref().is_some_and(|tx| !tx.is_closed()) {
+            return;
+        }
+        let (tx, rx) = oneshot::channel();
+        *stop = Some(tx);
+        tokio::spawn(fanout::run(Arc::downgrade(&self.shared), rx));
+    }
+
+    /// Stops the fan-out task; live subscriptions then end as `Closed`.
+    pub fn stop(&self) {
+        let tx = self
+            .stop
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(tx) = tx {
+            // An error means the task has already ended, which is what we want.
+            let _ended = tx.send(());
+        }
+        self.shared.local.close_all();
+    }
+
+    /// How many channels have local subscribers' broadcast entries right now.
+    pub fn local_channel_count(&self) -> usize {
+        self.shared.local.len()
+    }
+}
+
+impl Shared {
+    fn meta_key(&self, channel: &Channel) -> String {
+        format!("{}:{{{channel}}}:meta", self.config.prefix)
+    }
+
+    fn log_key(&self, channel: &Channel) -> String {
+        format!("{}:{{{channel}}}:log", self.config.prefix)
+    }
+
+    fn topic(&self, channel: &Channel) -> String {
+        format!("{}:live:{channel}", self.config.prefix)
+    }
+
+    fn topic_pattern(&self) -> String {
+        format!("{}:live:*", self.config.prefix)
+    }
+
+    /// How long keys live after their last use, in milliseconds (at least a second, so a
+    /// `history_ttl` of 0 still keeps the epoch between two calls).
+    fn key_ttl_ms(&self) -> u64 {
+        self.config.history_ttl.max(1) * 1000
+    }
+
+    /// Runs one script invocation with a deadline; every failure is [`HubError::Unavailable`].
+    async fn invoke<T: redis::FromRedisValue>(
+        &self,
+        invocation: &redis::ScriptInvocation<'_>,
+    ) -> Result<T, HubError> {
+        let mut commands = self.commands.clone();
+        match tokio::time::timeout(COMMAND_TIMEOUT, invocation.invoke_async(&mut commands)).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(e)) if e.is_timeout() => Err(unavailable("Redis did not answer in time")),
+            Ok(Err(e))
+                if e.is_io_error() || e.is_connection_refusal() || e.is_connection_dropped() =>
+            {
+                Err(unavailable("cannot reach Redis"))
+            }
+            Ok(Err(e)) => {
+                // Not a connection problem: worth a line in the log, but not the details
+                // in the answer to the client.
+                rocket::error!("Redis refused a hub command: {e}");
+                Err(unavailable("Redis refused the command"))
+            }
+            Err(_) => Err(unavailable("Redis did not answer in time")),
+        }
+    }
+}
+
+fn unavailable(why: &str) -> HubError {
+    HubError::Unavailable(format!("{why}; try again shortly"))
+}
+
+/// A short random token that names one history of a channel.
+fn new_epoch() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::thread_rng();
+    (0..8)
+        .map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())]))
+        .collect()
+}
+
+#[rocket::async_trait]
+impl EventHub for RedisHub {
+    async fn publish(&self, channel: &Channel, data: Value) -> Result<Arc<Event>, HubError> {
+        let shared = &self.shared;
+        let text = data.to_string();
+        let mut invocation = shared.publish.prepare_invoke();
+        invocation
+            .key(shared.meta_key(channel))
+            .key(shared.log_key(channel))
+            .arg(new_epoch())
+            .arg(&text)
+            .arg(shared.config.history)
+            .arg(shared.config.history_ttl * 1000)
+            .arg(shared.key_ttl_ms())
+            .arg(shared.topic(channel));
+        // Never retried: the script may have run before the answer was lost, and a second run
+        // would store the event twice.
+        let (epoch, seq, at): (String, u64, i64) = shared.invoke(&invocation).await?;
+        let at = DateTime::<Utc>::from_timestamp_millis(at)
+            .ok_or_else(|| unavailable("Redis answered an impossible time"))?;
+        Ok(Arc::new(Event {
+            id: EventId::new(&epoch, seq),
+            channel: channel.clone(),
+            data,
+            at,
+        }))
+    }
+
+    async fn read(&self, channel: &Channel, since: Option<&EventId>) -> Result<Batch, HubError> {
+        let range = since.map_or(Range::Head, Range::After);
+        let snap = self.shared.snapshot(channel, range).await?;
+        let (reset, events) = self.shared.after(channel, since, &snap)?;
+        let next = events
+            .last()
+            .map_or_else(|| EventId::new(&snap.epoch, snap.head), |e| e.id.clone());
+        Ok(Batch {
+            events,
+            next,
+            reset,
+        })
+    }
+
+    async fn recent(&self, channel: &Channel, limit: usize) -> Result<Batch, HubError> {
+        let limit = limit.min(self.shared.config.history);
+        let range = if limit == 0 {
+            Range::Head
+        } else {
+            Range::Last(limit)
+        };
+        let snap = self.shared.snapshot(channel, range).await?;
+        Ok(Batch {
+            events: self.shared.events(channel, &snap)?,
+            next: EventId::new(&snap.epoch, snap.head),
+            reset: false,
+        })
+    }
+
+    async fn subscribe(
+        &self,
+        channel: &Channel,
+        since: Option<&EventId>,
+    ) -> Result<Subscription, HubError> {
+        self.start();
+        // Join the local broadcast before reading the backlog, so nothing published in between
+        // is missed; the subscription drops what both parts carry.
+        let live = self.shared.local.join(channel)?;
+        let range = since.map_or(Range::Head, Range::After);
+        let snap = self.shared.snapshot(channel, range).await?;
+        let (reset, events) = self.shared.after(channel, since, &snap)?;
+        self.shared.local.settle(channel, &snap.epoch, snap.head);
+        let first = events.first().map_or(snap.head, |e| e.id.seq - 1);
+        Ok(Subscription::new(reset, snap.epoch, first, events, live))
+    }
+}
+
+/// A fairing that starts the fan-out task at liftoff and stops it at shutdown.
+pub fn upkeep(hub: &Arc<RedisHub>) -> AdHoc {
+    let hub: Weak<RedisHub> = Arc::downgrade(hub);
+    AdHoc::on_liftoff("Redis fan-out", move |rocket| {
+        let shutdown = rocket.shutdown();
+        Box::pin(async move {
+            let Some(running) = hub.upgrade() else {
+                return;
+            };
+            running.start();
+            rocket::tokio::spawn(async move {
+                shutdown.await;
+                if let Some(hub) = hub.upgrade() {
+                    hub.stop();
+                }
+            });
+        })
+    })
+}

@@ -1,0 +1,68 @@
+//! The Redis backend under the same suite: each hub gets a key prefix of its own, deleted when
+//! the hub is dropped. Without a Redis server the tests print a notice and pass, unless `CI`
+//! is set (see `tests/redis/support.rs`).
+
+use std::sync::Arc;
+
+use reverse_ajax::config::{Backend, HubConfig};
+use reverse_ajax::hub::redis::RedisHub;
+use reverse_ajax::hub::{Batch, Channel, Event, EventHub, EventId, Hub, HubError, Subscription};
+use serde_json::Value;
+
+use crate::redis_support::{delete_keys, redis_ready, redis_url, unique_prefix};
+
+/// True when the Redis suite can run (see `redis_ready`).
+pub async fn ready() -> bool {
+    redis_ready("the hub suite on Redis").await
+}
+
+/// A Redis hub on a fresh prefix, with its fan-out task running.
+pub async fn redis_hub(config: HubConfig) -> Hub {
+    let prefix = unique_prefix("hub");
+    let config = HubConfig {
+        backend: Backend::Redis,
+        url: redis_url(),
+        prefix: prefix.clone(),
+        ..config
+    };
+    let hub =
+        RedisHub::new(config.check().expect("a valid test configuration")).expect("a Redis hub");
+    hub.start();
+    Arc::new(Cleaned { hub, prefix })
+}
+
+/// A Redis hub that deletes its keys when dropped.
+struct Cleaned {
+    hub: RedisHub,
+    prefix: String,
+}
+
+impl Drop for Cleaned {
+    fn drop(&mut self) {
+        self.hub.stop();
+        delete_keys(&self.prefix);
+    }
+}
+
+#[rocket::async_trait]
+impl EventHub for Cleaned {
+    async fn publish(&self, channel: &Channel, data: Value) -> Result<Arc<Event>, HubError> {
+        self.hub.publish(channel, data).await
+    }
+
+    async fn read(&self, channel: &Channel, since: Option<&EventId>) -> Result<Batch, HubError> {
+        self.hub.read(channel, since).await
+    }
+
+    async fn recent(&self, channel: &Channel, limit: usize) -> Result<Batch, HubError> {
+        self.hub.recent(channel, limit).await
+    }
+
+    async fn subscribe(
+        &self,
+        channel: &Channel,
+        since: Option<&EventId>,
+    ) -> Result<Subscription, HubError> {
+        self.hub.subscribe(channel, since).await
+    }
+}

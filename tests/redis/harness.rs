@@ -1,0 +1,317 @@
+//! Launching instances on port 0 and speaking raw HTTP to them.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rocket::fairing::AdHoc;
+use rocket::{Ignite, Rocket, Shutdown};
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+use tokio::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard, oneshot};
+use tokio::task::JoinHandle;
+
+use crate::common::within;
+use crate::support::{delete_keys, redis_ready, redis_url, unique_prefix};
+
+/// How long any single wait may take before the test fails.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// Tests that kill Redis connections take this for writing; the others for reading, so a
+/// `CLIENT KILL` never hits another test's instances.
+static REDIS_CONNECTIONS: RwLock<()> = RwLock::const_new(());
+
+/// One test's Redis: a fresh key prefix, deleted on drop.
+pub struct Scope {
+    pub prefix: String,
+    _shared: Option<RwLockReadGuard<'static, ()>>,
+    _exclusive: Option<RwLockWriteGuard<'static, ()>>,
+}
+
+impl Drop for Scope {
+    fn drop(&mut self) {
+        delete_keys(&self.prefix);
+    }
+}
+
+/// A scope for `test`, or `None` (after a notice) when Redis is not there.
+pub async fn scope(test: &str) -> Option<Scope> {
+    if !redis_ready(test).await {
+        return None;
+    }
+    Some(Scope {
+        prefix: unique_prefix(test),
+        _shared: Some(REDIS_CONNECTIONS.read().await),
+        _exclusive: None,
+    })
+}
+
+/// Like [`scope`], for a test that kills Redis connections: it runs alone.
+pub async fn exclusive_scope(test: &str) -> Option<Scope> {
+    if !redis_ready(test).await {
+        return None;
+    }
+    Some(Scope {
+        prefix: unique_prefix(test),
+        _shared: None,
+        _exclusive: Some(REDIS_CONNECTIONS.write().await),
+    })
+}
+
+/// A running instance.
+pub struct Instance {
+    pub port: u16,
+    shutdown: Shutdown,
+    served: JoinHandle<Result<Rocket<Ignite>, rocket::Error>>,
+}
+
+impl Instance {
+    /// An instance on the Redis backend under `prefix`.
+    pub async fn start(prefix: &str) -> Instance {
+        Instance::start_with(prefix, &redis_url()).await
+    }
+
+    /// An instance on the Redis at `url` under `prefix`.
+    pub async fn start_with(prefix: &str, url: &str) -> Instance {
+        let figment = rocket::Config::figment()
+            .merge(("address", "127.0.0.1"))
+            .merge(("port", 0))
+            .merge(("log_level", "off"))
+            .merge(("ticker.enabled", false))
+            .merge(("hub.backend", "redis"))
+            .merge(("hub.url", url))
+            .merge(("hub.prefix", prefix));
+        let (tx, rx) = oneshot::channel();
+        let tx = Mutex::new(Some(tx));
+        let rocket = reverse_ajax::rocket_from(figment).attach(AdHoc::on_liftoff(
+            "Report the port",
+            move |rocket| {
+                let found = (rocket.config().port, rocket.shutdown());
+                Box::pin(async move {
+                    let tx = tx.lock().map(|mut tx| tx.take());
+                    if let Ok(Some(tx)) = tx {
+                        let _sent = tx.send(found); // the test may have given up already
+                    }
+                })
+            },
+        ));
+        let served = tokio::spawn(rocket.launch());
+        let (port, shutdown) = within(WAIT, rx).await.expect("the instance lifts off");
+        Instance {
+            port,
+            shutdown,
+            served,
+        }
+    }
+
+    /// Shuts the instance down and waits until it has stopped.
+    pub async fn stop(self) {
+        self.shutdown.notify();
+        let _stopped = within(WAIT, self.served).await; // how it ended does not matter here
+    }
+
+    async fn connect(&self) -> TcpStream {
+        within(WAIT, TcpStream::connect(("127.0.0.1", self.port)))
+            .await
+            .expect("a connection to the instance")
+    }
+
+    /// Sends one HTTP/1.0 request and returns the response once its headers are read.
+    pub async fn request(&self, head: &str, body: &str) -> Response {
+        let mut stream = self.connect().await;
+        let request = format!(
+            "{head} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        stream
+            .write_all(request.as_bytes())
+            .await
+            .expect("request sent");
+        let mut reader = BufReader::new(stream);
+        let mut status = String::new();
+        within(WAIT, reader.read_line(&mut status))
+            .await
+            .expect("a status line");
+        let code = status
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        loop {
+            let mut line = String::new();
+            within(WAIT, reader.read_line(&mut line))
+                .await
+                .expect("a header line");
+            if line.trim().is_empty() {
+                break;
+            }
+        }
+        Response { code, reader }
+    }
+
+    /// Publishes `data` on `ch` and returns the status and the JSON answer.
+    pub async fn try_publish(&self, ch: &str, data: &Value) -> (u16, Value) {
+        let mut stream = self.connect().await;
+        let body = data.to_string();
+        let request = format!(
+            "POST /api/channels/{ch}/events HTTP/1.0\r\nHost: 127.0.0.1\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        stream
+            .write_all(request.as_bytes())
+            .await
+            .expect("request sent");
+        let mut answer = String::new();
+        within(WAIT, stream.read_to_string(&mut answer))
+            .await
+            .expect("an answer");
+        let code = answer
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        let json = answer
+            .split_once("\r\n\r\n")
+            .and_then(|(_, body)| serde_json::from_str(body).ok())
+            .unwrap_or(Value::Null);
+        (code, json)
+    }
+
+    /// Publishes `data` on `ch` and returns the new event's id.
+    pub async fn publish(&self, ch: &str, data: Value) -> String {
+        let (code, json) = self.try_publish(ch, &data).await;
+        assert_eq!(code, 201, "publishing {data} on {ch}: {json}");
+        json["id"].as_str().expect("an id").to_owned()
+    }
+
+    /// The channel's head (`next` of a read without a cursor).
+    pub async fn head(&self, ch: &str) -> String {
+        let mut response = self
+            .request(&format!("GET /api/channels/{ch}/events"), "")
+            .await;
+        assert_eq!(response.code, 200);
+        response.json().await["next"]
+            .as_str()
+            .expect("next")
+            .to_owned()
+    }
+
+    /// Opens a Server-Sent Events stream on `ch`, after `last_id` if given.
+    pub async fn sse(&self, ch: &str, last_id: Option<&str>) -> Sse {
+        let mut stream = self.connect().await;
+        let last = last_id.map_or(String::new(), |id| format!("Last-Event-ID: {id}\r\n"));
+        let request = format!(
+            "GET /push/{ch}/sse HTTP/1.0\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\
+             {last}\r\n"
+        );
+        stream
+            .write_all(request.as_bytes())
+            .await
+            .expect("request sent");
+        let mut response = Response {
+            code: 0,
+            reader: BufReader::new(stream),
+        };
+        let mut status = String::new();
+        within(WAIT, response.reader.read_line(&mut status))
+            .await
+            .expect("a status line");
+        assert!(status.contains(" 200 "), "the stream opens: {status}");
+        loop {
+            let line = response.line().await;
+            if line.is_empty() {
+                break;
+            }
+        }
+        Sse { response }
+    }
+}
+
+/// A response whose headers have been read.
+pub struct Response {
+    pub code: u16,
+    reader: BufReader<TcpStream>,
+}
+
+impl Response {
+    /// The next line without its line break; empty at the end of a block (or of the body).
+    async fn line(&mut self) -> String {
+        let mut line = String::new();
+        within(WAIT, self.reader.read_line(&mut line))
+            .await
+            .expect("a line");
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    }
+
+    /// The rest of the body as JSON.
+    pub async fn json(&mut self) -> Value {
+        let mut body = String::new();
+        within(WAIT, self.reader.read_to_string(&mut body))
+            .await
+            .expect("a body");
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("JSON body ({e}): {body:?}"))
+    }
+}
+
+/// An open Server-Sent Events stream.
+pub struct Sse {
+    response: Response,
+}
+
+/// One Server-Sent Event.
+#[derive(Debug, Default)]
+pub struct SseEvent {
+    pub kind: Option<String>,
+    pub id: Option<String>,
+    pub data: String,
+}
+
+impl Sse {
+    /// The next event that carries data (comments and `retry:`-only blocks are skipped).
+    pub async fn next(&mut self) -> SseEvent {
+        loop {
+            let mut event = SseEvent::default();
+            loop {
+                let line = self.response.line().await;
+                if line.is_empty() {
+                    break;
+                }
+                if let Some(v) = line.strip_prefix("event: ") {
+                    event.kind = Some(v.to_owned());
+                } else if let Some(v) = line.strip_prefix("id: ") {
+                    event.id = Some(v.to_owned());
+                } else if let Some(v) = line.strip_prefix("data: ") {
+                    event.data = v.to_owned();
+                }
+            }
+            if !event.data.is_empty() {
+                return event;
+            }
+        }
+    }
+
+    /// The ids of the next `count` ordinary events (a reset or shutdown event fails the test).
+    pub async fn ids(&mut self, count: usize) -> Vec<String> {
+        let mut ids = Vec::with_capacity(count);
+        for _ in 0..count {
+            let event = self.next().await;
+            assert_eq!(event.kind, None, "an ordinary event, got {event:?}");
+            ids.push(event.id.expect("an id"));
+        }
+        ids
+    }
+}
+
+/// `"<epoch>-<n>"` for `n` in `from..=to`, on the epoch of `id`.
+pub fn ids_on(id: &str, from: u64, to: u64) -> Vec<String> {
+    let (epoch, _) = id.rsplit_once('-').expect("an id");
+    (from..=to).map(|n| format!("{epoch}-{n}")).collect()
+}
+
+/// The sequence number of an id.
+pub fn seq(id: &str) -> u64 {
+    id.rsplit_once('-')
+        .and_then(|(_, n)| n.parse().ok())
+        .expect("an id")
+}
