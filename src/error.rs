@@ -63,7 +63,12 @@ impl<'r> Responder<'r, 'static> for AppError {
         // The only server-side refusal is "the hub is unavailable", and the hub logs that
         // itself, once per outage; logging it again per request would flood the log.
         if self.status().code >= 500 {
-            rocket::debug!("{} answered {}: {}", request.uri(), self.status(), self.message());
+            rocket::debug!(
+                "{} answered {}: {}",
+                request.uri(),
+                self.status(),
+                self.message()
+            );
         }
         let status = self.status();
         let body = Json(ErrorBody {

@@ -4,6 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use rand::Rng;
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
@@ -57,6 +58,18 @@ impl EventId {
             epoch: epoch.to_owned(),
             seq,
         }
+    }
+}
+
+impl EventId {
+    /// A fresh epoch: a short random token that names one history of a channel. Both
+    /// backends use it; it is alphanumeric, so it never contains the id's `-` separator.
+    pub fn new_epoch() -> String {
+        const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+        let mut rng = rand::thread_rng();
+        (0..8)
+            .map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())]))
+            .collect()
     }
 }
 

@@ -8,7 +8,6 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
-use rand::Rng;
 use rocket::fairing::AdHoc;
 use serde_json::Value;
 use tokio::sync::broadcast;
@@ -100,7 +99,7 @@ impl MemoryHub {
 impl ChannelState {
     fn new(queue: usize) -> ChannelState {
         ChannelState {
-            epoch: new_epoch(),
+            epoch: EventId::new_epoch(),
             head: 0,
             history: VecDeque::new(),
             live: broadcast::channel(queue).0,
@@ -158,15 +157,6 @@ impl ChannelState {
             last_seq: self.head,
         }
     }
-}
-
-/// A short random token that names one history of a channel.
-fn new_epoch() -> String {
-    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    let mut rng = rand::thread_rng();
-    (0..8)
-        .map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())]))
-        .collect()
 }
 
 #[rocket::async_trait]

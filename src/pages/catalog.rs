@@ -55,6 +55,7 @@ pub const TECHNIQUES: &[Technique] = &[
         sources: &[
             source!("Client", "static/js/techniques/polling.js"),
             source!("Server", "src/transports/polling.rs"),
+            source!("Client cursor and fetch", "static/js/lib/cursor.js"),
         ],
     },
     Technique {
@@ -141,6 +142,7 @@ pub const TECHNIQUES: &[Technique] = &[
             source!("Client", "static/js/techniques/long-polling.js"),
             source!("Server", "src/transports/long_polling.rs"),
             source!("Client loop", "static/js/lib/long-poll.js"),
+            source!("Client cursor and fetch", "static/js/lib/cursor.js"),
         ],
     },
     Technique {

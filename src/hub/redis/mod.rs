@@ -23,7 +23,6 @@ use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rand::Rng;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use rocket::fairing::AdHoc;
 use serde_json::Value;
@@ -165,15 +164,6 @@ fn unavailable(why: &str) -> HubError {
     HubError::Unavailable(format!("{why}; try again shortly"))
 }
 
-/// A short random token that names one history of a channel.
-fn new_epoch() -> String {
-    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    let mut rng = rand::thread_rng();
-    (0..8)
-        .map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())]))
-        .collect()
-}
-
 #[rocket::async_trait]
 impl EventHub for RedisHub {
     async fn publish(&self, channel: &Channel, data: Value) -> Result<Arc<Event>, HubError> {
@@ -183,7 +173,7 @@ impl EventHub for RedisHub {
         invocation
             .key(shared.meta_key(channel))
             .key(shared.log_key(channel))
-            .arg(new_epoch())
+            .arg(EventId::new_epoch())
             .arg(&text)
             .arg(shared.config.history)
             .arg(shared.config.history_ttl * 1000)

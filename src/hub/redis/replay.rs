@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::{Shared, new_epoch, unavailable};
+use super::{Shared, unavailable};
 use crate::hub::{Channel, Event, EventId, HubError};
 
 /// One answer of `read.lua`.
@@ -42,7 +42,7 @@ impl Shared {
         invocation
             .key(self.meta_key(channel))
             .key(self.log_key(channel))
-            .arg(new_epoch())
+            .arg(EventId::new_epoch())
             .arg(self.key_ttl_ms())
             .arg(mode)
             .arg(epoch)

@@ -2,6 +2,8 @@
 // It starts from the head the server wrote into the page (the log's `data-next`), or
 // empty (the server then answers with the current head), and follows `next`.
 
+import { byteLength } from './log.js';
+
 export function createCursor(start = document.getElementById('log')?.dataset.next) {
   let since = start || null;
   return {
@@ -28,4 +30,20 @@ export function createCursor(start = document.getElementById('log')?.dataset.nex
       if (answer.next) since = answer.next;
     },
   };
+}
+
+/**
+ * Fetches one batch answer (`{events, next, reset}`) from `path` after the cursor: counts the
+ * request and the bytes received, follows `next`, and hands the events to the log. Returns
+ * the events that were new. `init` goes to fetch() (for example an abort `signal`).
+ */
+export async function fetchBatch(path, cursor, log, init = {}) {
+  log.request();
+  const res = await fetch(cursor.url(path), { cache: 'no-store', ...init });
+  const text = await res.text();
+  log.bytes(byteLength(text));
+  if (!res.ok) throw new Error(`the server answered ${res.status}`);
+  const answer = JSON.parse(text);
+  cursor.update(answer, log);
+  return log.events(answer.events);
 }

@@ -1,8 +1,8 @@
 // The event log: the server rendered the recent events and a bookmark (data-next);
 // this script polls from that bookmark every 2 s and puts new events on top.
 
-import { createLog, byteLength, eventText } from '../lib/log.js';
-import { createCursor } from '../lib/cursor.js';
+import { createLog, eventText } from '../lib/log.js';
+import { createCursor, fetchBatch } from '../lib/cursor.js';
 import { runPolling } from '../lib/poller.js';
 import { wireSendButton } from '../lib/send.js';
 
@@ -31,15 +31,9 @@ export function start(log) {
 
   async function poll() {
     log.client('checking for events...');
-    log.request();
-    const res = await fetch(cursor.url('api/channels/demo/events'), { cache: 'no-store' });
-    const text = await res.text();
-    log.bytes(byteLength(text));
-    if (!res.ok) throw new Error(`the server answered ${res.status}`);
-    const answer = JSON.parse(text);
-    cursor.update(answer, log);
+    const events = await fetchBatch('api/channels/demo/events', cursor, log);
     // Events come oldest first; prepending each in turn leaves the newest on top.
-    for (const event of log.events(answer.events)) list.prepend(row(event));
+    for (const event of events) list.prepend(row(event));
     while (list.children.length > MAX_ROWS) list.lastElementChild.remove();
     if (list.children.length) document.getElementById('event-log-empty')?.remove();
     list.dataset.next = cursor.since ?? '';

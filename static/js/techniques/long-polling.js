@@ -1,8 +1,8 @@
 // XHR long polling: ask the server for news with fetch; it holds the request until there
 // is some (or until its cap), and we ask again the moment the answer is in.
 
-import { createLog, byteLength } from '../lib/log.js';
-import { createCursor } from '../lib/cursor.js';
+import { createLog } from '../lib/log.js';
+import { createCursor, fetchBatch } from '../lib/cursor.js';
 import { runLongPolling } from '../lib/long-poll.js';
 import { wireReconnectButton } from '../lib/stream.js';
 import { wireSendButton } from '../lib/send.js';
@@ -16,19 +16,11 @@ export function start(log) {
 
   async function poll(signal) {
     log.client('waiting for events...');
-    log.request();
-    const res = await fetch(cursor.url('push/demo/long-poll'), {
-      cache: 'no-store',
-      signal: AbortSignal.any([signal, AbortSignal.timeout(TIMEOUT_MS)]),
-    });
     // While it waits, the server writes a space now and then to notice a departed client;
     // JSON.parse skips them, and they count as bytes received.
-    const text = await res.text();
-    log.bytes(byteLength(text));
-    if (!res.ok) throw new Error(`the server answered ${res.status}`);
-    const answer = JSON.parse(text);
-    cursor.update(answer, log);
-    log.events(answer.events);
+    await fetchBatch('push/demo/long-poll', cursor, log, {
+      signal: AbortSignal.any([signal, AbortSignal.timeout(TIMEOUT_MS)]),
+    });
   }
 
   const polling = runLongPolling({ poll, log });
