@@ -8,6 +8,7 @@
 
 pub mod code;
 pub mod directory;
+pub mod dump;
 
 use std::path::PathBuf;
 

@@ -10,7 +10,7 @@ use rocket::{Route, Shutdown, State};
 use serde_json::json;
 
 use super::jsonp::script_safe_json;
-use super::stream::{End, Framing, Push};
+use super::stream::{End, Framing, Push, end_frame, reset_frame};
 use super::{channel, cursor};
 use crate::config::PushConfig;
 use crate::error::AppError;
@@ -47,7 +47,7 @@ impl Framing for Iframe {
         out.push_str(&" ".repeat(PADDING));
         out.push_str("-->\n");
         if reset {
-            out += &script(&json!({"type": "reset", "next": cursor}));
+            out += &script(&reset_frame(cursor));
         }
         out
     }
@@ -61,12 +61,7 @@ impl Framing for Iframe {
     }
 
     fn end(&mut self, why: End, cursor: &EventId) -> String {
-        let reason = match why {
-            End::Shutdown => "shutdown",
-            End::Lagged => "lagged",
-            End::Budget => "budget",
-        };
-        script(&json!({"type": "end", "reason": reason, "next": cursor})) + "</body></html>\n"
+        script(&end_frame(why, cursor)) + "</body></html>\n"
     }
 
     fn budget(&self) -> Option<usize> {

@@ -10,7 +10,7 @@ use rocket::http::ContentType;
 use rocket::{Route, Shutdown, State};
 use serde_json::json;
 
-use super::stream::{End, Framing, Push};
+use super::stream::{End, Framing, Push, end_frame, reset_frame};
 use super::{channel, cursor};
 use crate::config::PushConfig;
 use crate::error::AppError;
@@ -62,7 +62,7 @@ impl Framing for Multipart {
 
     fn start(&mut self, reset: bool, cursor: &EventId) -> String {
         if reset {
-            self.part(&json!({"type": "reset", "next": cursor}))
+            self.part(&reset_frame(cursor))
         } else {
             String::new()
         }
@@ -77,12 +77,7 @@ impl Framing for Multipart {
     }
 
     fn end(&mut self, why: End, cursor: &EventId) -> String {
-        let reason = match why {
-            End::Shutdown => "shutdown",
-            End::Lagged => "lagged",
-            End::Budget => "budget",
-        };
-        let last = self.part(&json!({"type": "end", "reason": reason, "next": cursor}));
+        let last = self.part(&end_frame(why, cursor));
         format!("{last}--{}--\r\n", self.boundary)
     }
 }

@@ -23,6 +23,28 @@ pub enum End {
     Budget,
 }
 
+impl End {
+    /// The word that names this end in `end` frames.
+    pub fn reason(self) -> &'static str {
+        match self {
+            End::Shutdown => "shutdown",
+            End::Lagged => "lagged",
+            End::Budget => "budget",
+        }
+    }
+}
+
+/// The control frame that comes before any data when a cursor could not be honoured
+/// (iframe, multipart and WebSocket; SSE has its own `event: reset`).
+pub fn reset_frame(next: &EventId) -> serde_json::Value {
+    serde_json::json!({"type": "reset", "next": next})
+}
+
+/// The last frame of an iframe or multipart stream: why it ends and where to resume.
+pub fn end_frame(why: End, next: &EventId) -> serde_json::Value {
+    serde_json::json!({"type": "end", "reason": why.reason(), "next": next})
+}
+
 /// How one transport writes a stream. Every method returns the text to send.
 pub trait Framing: Send + 'static {
     /// The response's content type.

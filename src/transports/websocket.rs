@@ -11,8 +11,9 @@ use rocket::{Route, Shutdown, State};
 use rocket_ws::frame::{CloseCode, CloseFrame};
 use rocket_ws::result::Error as WsError;
 use rocket_ws::{Message, WebSocket};
-use serde_json::{Value, json};
+use serde_json::Value;
 
+use super::stream::reset_frame;
 use super::{channel, cursor};
 use crate::config::PushConfig;
 use crate::error::AppError;
@@ -96,7 +97,7 @@ impl Session {
         S: Sink<Message, Error = WsError> + Stream<Item = Result<Message, WsError>> + Unpin + Send,
     {
         if self.subscription.reset() {
-            let frame = json!({"type": "reset", "next": self.subscription.cursor()});
+            let frame = reset_frame(&self.subscription.cursor());
             socket.send(Message::Text(frame.to_string())).await?;
         }
         let every = self.config.ws_ping();

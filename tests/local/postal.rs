@@ -365,7 +365,7 @@ async fn a_geonames_layout_file_can_replace_the_bundled_data() {
 
 #[rocket::async_test]
 async fn reading_the_fixture_skips_and_counts_its_one_malformed_line() {
-    let loaded = reverse_ajax::postal::directory::read(&PathBuf::from(FIXTURE), None);
+    let loaded = reverse_ajax::postal::dump::read(&PathBuf::from(FIXTURE), None);
 
     assert_eq!(loaded.skipped, 1);
     let rows: Vec<(String, usize)> = loaded
