@@ -28,6 +28,8 @@ pub fn rocket() -> Rocket<Build> {
 
 /// The application with the given configuration; tests use this to set their own keys.
 pub fn rocket_from(figment: Figment) -> Rocket<Build> {
+    // Without a `template_dir` (no Rocket.toml where the binary runs), use the crate's own.
+    let figment = figment.join(("template_dir", relative!("templates")));
     rocket::custom(figment)
         .attach(Template::fairing())
         .attach(hub::stage())
