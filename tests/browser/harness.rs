@@ -594,6 +594,20 @@ pub async fn settle(t: &Ctx, published: &mut Vec<String>) -> TestResult<Demo> {
     .await
 }
 
+/// Opens a long-polling page (run with a short `push.long_poll_max_ms`) and waits until a held
+/// request has come back empty at the cap, checking that no event arrived meanwhile.
+pub async fn long_poll_page_answers_empty_at_the_cap(t: &Ctx, path: &str) -> TestResult<Demo> {
+    t.open(path).await?;
+    let idle = t
+        .wait_demo(
+            "an empty answer at the 1.5 s cap (#count-empty >= 1)",
+            |d| d.empty >= Some(1.0) && d.requests >= Some(2.0),
+        )
+        .await?;
+    assert!(idle.ids().is_empty(), "nothing was published: {idle:#?}");
+    Ok(idle)
+}
+
 /// The shared flow of the push pages (streams, long polls, WebSocket): events published
 /// while the page is connected show up once each, in order; then `#reconnect` drops the
 /// connection, and the events published during and after the new connection's opening show

@@ -1,6 +1,8 @@
 //! `/long-polling`: fetch requests held by the server until an event or the cap.
 
-use crate::harness::{browser_test_with, push_page_resumes_after_reconnect};
+use crate::harness::{
+    browser_test_with, long_poll_page_answers_empty_at_the_cap, push_page_resumes_after_reconnect,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn long_polling_page_resumes_after_a_reconnect_without_loss() {
@@ -21,14 +23,7 @@ async fn long_polling_page_counts_the_empty_answer_at_the_cap() {
         "long_polling_page_counts_the_empty_answer_at_the_cap",
         |figment| figment.merge(("push.long_poll_max_ms", 1500)),
         async |t| {
-            t.open("/long-polling").await?;
-            let idle = t
-                .wait_demo(
-                    "an empty answer at the 1.5 s cap (#count-empty >= 1)",
-                    |d| d.empty >= Some(1.0) && d.requests >= Some(2.0),
-                )
-                .await?;
-            assert!(idle.ids().is_empty(), "nothing was published: {idle:#?}");
+            let idle = long_poll_page_answers_empty_at_the_cap(t, "/long-polling").await?;
             assert!(idle.bytes > Some(0.0), "#count-bytes: {idle:#?}");
             let log = t.log_texts().await?;
             assert!(

@@ -1,6 +1,9 @@
 //! `/script-long-polling`: one held JSONP `<script>` at a time.
 
-use crate::harness::{TestResult, browser_test_with, push_page_resumes_after_reconnect};
+use crate::harness::{
+    TestResult, browser_test_with, long_poll_page_answers_empty_at_the_cap,
+    push_page_resumes_after_reconnect,
+};
 
 /// How many long-poll `<script>` elements are in the page.
 async fn held_scripts(t: &crate::harness::Ctx) -> TestResult<u64> {
@@ -30,14 +33,7 @@ async fn script_long_polling_page_counts_the_empty_answer_at_the_cap() {
         "script_long_polling_page_counts_the_empty_answer_at_the_cap",
         |figment| figment.merge(("push.long_poll_max_ms", 1500)),
         async |t| {
-            t.open("/script-long-polling").await?;
-            let idle = t
-                .wait_demo(
-                    "an empty answer at the 1.5 s cap (#count-empty >= 1)",
-                    |d| d.empty >= Some(1.0) && d.requests >= Some(2.0),
-                )
-                .await?;
-            assert!(idle.ids().is_empty(), "nothing was published: {idle:#?}");
+            long_poll_page_answers_empty_at_the_cap(t, "/script-long-polling").await?;
             let scripts = held_scripts(t).await?;
             assert!(scripts <= 1, "one script element at most, saw {scripts}");
             let published = vec![t.app.publish("after the cap").await];

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::common::within;
 use crate::harness::{Instance, WAIT, ids_on, seq};
-use crate::support::unique_prefix;
+use crate::support::{ping, unique_prefix};
 
 /// A `redis-server` child process of this test.
 struct PrivateRedis {
@@ -73,17 +73,7 @@ impl PrivateRedis {
         let url = self.url();
         within(WAIT, async {
             loop {
-                let ping = async {
-                    let client = redis::Client::open(url.as_str())?;
-                    let mut connection = client.get_multiplexed_async_connection().await?;
-                    redis::cmd("PING")
-                        .query_async::<String>(&mut connection)
-                        .await
-                };
-                if matches!(
-                    tokio::time::timeout(Duration::from_secs(1), ping).await,
-                    Ok(Ok(_))
-                ) {
+                if ping(&url, Duration::from_secs(1)).await.is_ok() {
                     return;
                 }
                 tokio::time::sleep(Duration::from_millis(50)).await;

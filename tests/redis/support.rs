@@ -18,21 +18,28 @@ pub fn redis_url() -> String {
         .unwrap_or_else(|| "redis://127.0.0.1:6379".to_owned())
 }
 
-/// True when Redis answers a PING. Otherwise prints a notice naming `test` and returns false,
-/// unless `CI` is set: then the test fails, so CI never passes by skipping.
-pub async fn redis_ready(test: &str) -> bool {
-    let url = redis_url();
+/// Asks the server at `url` for a PING on a fresh connection, waiting at most `limit`.
+pub async fn ping(url: &str, limit: Duration) -> Result<(), String> {
     let ping = async {
-        let client = redis::Client::open(url.as_str())?;
+        let client = redis::Client::open(url)?;
         let mut connection = client.get_multiplexed_async_connection().await?;
         redis::cmd("PING")
             .query_async::<String>(&mut connection)
             .await
     };
-    let why = match tokio::time::timeout(Duration::from_secs(2), ping).await {
-        Ok(Ok(_)) => return true,
-        Ok(Err(e)) => e.to_string(),
-        Err(_) => "no answer in 2 s".to_owned(),
+    match tokio::time::timeout(limit, ping).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err(format!("no answer in {limit:?}")),
+    }
+}
+
+/// True when Redis answers a PING. Otherwise prints a notice naming `test` and returns false,
+/// unless `CI` is set: then the test fails, so CI never passes by skipping.
+pub async fn redis_ready(test: &str) -> bool {
+    let url = redis_url();
+    let Err(why) = ping(&url, Duration::from_secs(2)).await else {
+        return true;
     };
     if std::env::var("CI").is_ok_and(|ci| !ci.is_empty()) {
         panic!("{test}: Redis not reachable at {url} ({why}) and CI is set");
