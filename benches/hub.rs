@@ -57,7 +57,7 @@ async fn throughput(hubs: &[Hub], channel: &Channel) -> f64 {
             let channel = channel.clone();
             tokio::spawn(async move {
                 for i in 0..EACH {
-                    hub.publish(&channel, json!({ "task": task, "i": i }))
+                    hub.publish(&channel, json!({ "task": task, "i": i }).into())
                         .await
                         .expect("publish");
                 }
@@ -79,7 +79,7 @@ async fn latency(publisher: &Hub, subscriber: &Hub, channel: &Channel) -> (Durat
     // Let the subscriber's fan-out settle before measuring.
     for _ in 0..50 {
         publisher
-            .publish(channel, json!("warm"))
+            .publish(channel, json!("warm").into())
             .await
             .expect("publish");
         tokio::time::timeout(Duration::from_secs(5), sub.next())
@@ -90,7 +90,10 @@ async fn latency(publisher: &Hub, subscriber: &Hub, channel: &Channel) -> (Durat
     let mut samples = Vec::with_capacity(LATENCY_SAMPLES);
     for i in 0..LATENCY_SAMPLES {
         let started = Instant::now();
-        publisher.publish(channel, json!(i)).await.expect("publish");
+        publisher
+            .publish(channel, json!(i).into())
+            .await
+            .expect("publish");
         tokio::time::timeout(Duration::from_secs(5), sub.next())
             .await
             .expect("delivered")

@@ -28,6 +28,10 @@ pub struct HubConfig {
     pub history: usize,
     /// How old (in seconds) a replayable event may be.
     pub history_ttl: u64,
+    /// How many bytes of events each channel keeps for replay (the oldest go first).
+    pub history_bytes: usize,
+    /// How many bytes of events all channels of this process keep together (memory backend).
+    pub max_bytes: usize,
     /// How many channels may exist at once; creating one more answers 503.
     pub max_channels: usize,
     /// How many live events a subscriber may fall behind before it is cut off.
@@ -47,6 +51,8 @@ impl Default for HubConfig {
             backend: Backend::Memory,
             history: 1000,
             history_ttl: 600,
+            history_bytes: 4 << 20,
+            max_bytes: 256 << 20,
             max_channels: 10_000,
             subscriber_queue: 256,
             sweep_interval: 30,
@@ -122,6 +128,9 @@ pub struct PushConfig {
     pub ws_max_message: usize,
     /// Origins besides this site's own that may open a WebSocket (e.g. "https://example.org").
     pub allowed_origins: Vec<String>,
+    /// A write to a client that has not completed after this many milliseconds ends the
+    /// connection, so a client that stops reading cannot hold its socket and buffers.
+    pub write_timeout_ms: u64,
 }
 
 impl Default for PushConfig {
@@ -135,6 +144,7 @@ impl Default for PushConfig {
             ws_ping_ms: 25_000,
             ws_max_message: 16 * 1024,
             allowed_origins: Vec::new(),
+            write_timeout_ms: 10_000,
         }
     }
 }
@@ -156,6 +166,10 @@ impl PushConfig {
         Duration::from_millis(self.ws_ping_ms)
     }
 
+    pub fn write_timeout(&self) -> Duration {
+        Duration::from_millis(self.write_timeout_ms)
+    }
+
     /// Rejects zero durations, which would spin.
     pub fn check(self) -> Result<Self, String> {
         if self.long_poll_max_ms == 0
@@ -163,11 +177,12 @@ impl PushConfig {
             || self.probe_ms == 0
             || self.ws_ping_ms == 0
             || self.ws_max_message == 0
+            || self.write_timeout_ms == 0
             || self.iframe_budget < 2048
         {
             return Err(
-                "push.long_poll_max_ms, probe_ms, heartbeat_ms, ws_ping_ms and ws_max_message \
-                        must be > 0, push.iframe_budget at least 2048"
+                "push.long_poll_max_ms, probe_ms, heartbeat_ms, ws_ping_ms, ws_max_message and \
+                        write_timeout_ms must be > 0, push.iframe_budget at least 2048"
                     .into(),
             );
         }
@@ -191,10 +206,15 @@ pub fn section<T: for<'de> Deserialize<'de> + Default>(
 impl HubConfig {
     /// Rejects values that would make the hub useless.
     pub fn check(self) -> Result<Self, String> {
-        if self.history == 0 || self.max_channels == 0 || self.subscriber_queue == 0 {
-            return Err(
-                "hub.history, hub.max_channels and hub.subscriber_queue must be > 0".into(),
-            );
+        if self.history == 0
+            || self.history_bytes == 0
+            || self.max_bytes == 0
+            || self.max_channels == 0
+            || self.subscriber_queue == 0
+        {
+            return Err("hub.history, history_bytes, max_bytes, max_channels and \
+                        subscriber_queue must be > 0"
+                .into());
         }
         if self.sweep_interval == 0 {
             return Err("hub.sweep_interval must be at least 1 second".into());

@@ -2,17 +2,15 @@
 //!
 //! A JSON body (any JSON value) or a `text/plain` body becomes one event on the channel.
 
+use crate::config::{self, PublishConfig};
+use crate::error::AppError;
+use crate::hub::{EventId, Hub, Payload};
+use crate::transports::channel;
 use rocket::data::{Data, ToByteUnit};
 use rocket::fairing::AdHoc;
 use rocket::http::{ContentType, Status};
 use rocket::serde::json::Json;
 use rocket::{Route, State};
-use serde_json::Value;
-
-use crate::config::{self, PublishConfig};
-use crate::error::AppError;
-use crate::hub::{EventId, Hub};
-use crate::transports::channel;
 
 /// The answer to a successful publish.
 #[derive(Debug, serde::Serialize)]
@@ -42,11 +40,12 @@ pub async fn publish(
 }
 
 /// Turns a request body into the event's data, enforcing the size limit and the content type.
+/// JSON is checked and made compact here, once; the hub keeps it as that text.
 async fn read_body(
     content_type: Option<&ContentType>,
     body: Data<'_>,
     max: u64,
-) -> Result<Value, AppError> {
+) -> Result<Payload, AppError> {
     let is_json = content_type.is_some_and(|ct| ct.is_json());
     let is_text = content_type.is_some_and(|ct| ct.is_text());
     if !is_json && !is_text {
@@ -65,11 +64,11 @@ async fn read_body(
         )));
     }
     if is_json {
-        serde_json::from_slice(&bytes)
+        Payload::from_json(&bytes)
             .map_err(|e| AppError::bad_request(format!("the body is not valid JSON: {e}")))
     } else {
-        String::from_utf8(bytes.into_inner())
-            .map(Value::String)
+        std::str::from_utf8(&bytes)
+            .map(Payload::text)
             .map_err(|_| AppError::bad_request("a text/plain body must be UTF-8"))
     }
 }

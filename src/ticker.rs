@@ -5,12 +5,10 @@
 
 use std::time::Duration;
 
+use crate::config::{self, TickerConfig};
+use crate::hub::{Channel, Hub, Payload};
 use rand::Rng;
 use rocket::fairing::AdHoc;
-use serde_json::Value;
-
-use crate::config::{self, TickerConfig};
-use crate::hub::{Channel, Hub};
 
 /// The text of one tick, in the article's style ("At Sun Jun 05 15:17:14 EDT 2011").
 pub fn tick_text(now: chrono::DateTime<chrono::Local>) -> String {
@@ -47,7 +45,7 @@ pub fn stage() -> AdHoc {
                                 _ = tokio::time::sleep(Duration::from_millis(pause)) => {}
                                 _ = &mut shutdown => break,
                             }
-                            let text = Value::String(tick_text(chrono::Local::now()));
+                            let text = Payload::text(&tick_text(chrono::Local::now()));
                             if let Err(error) = hub.publish(&channel, text).await {
                                 rocket::warn!("ticker could not publish: {error}");
                             }

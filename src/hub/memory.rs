@@ -1,217 +1,244 @@
-//! The in-memory backend: every channel's replay buffer and fan-out live in this process.
+//! The in-memory backend: every channel's history and fan-out live in this process.
 //!
-//! One mutex guards the channel table. It is held only for bookkeeping (never across an
-//! `.await`), and holding it while a sequence number is assigned and the event is broadcast is
-//! what makes ids dense and ordered, and subscriptions free of gaps.
+//! Each channel is a [`Feed`] whose ring is its whole history, bounded by count
+//! (`history`), age (`history_ttl`) and bytes (`history_bytes`); all histories together stay
+//! within `max_bytes`, the oldest events going first. One mutex guards the channel table and
+//! is held (never across an `.await`) while a sequence number is assigned, which keeps ids
+//! dense and ordered.
+//!
+//! Reads create nothing. A channel that was never published to has no entry, and its head is
+//! `<epoch>-0` with the epoch its first history will get (see [`Epochs`]), so a cursor taken
+//! from an empty channel still sees that channel's first event. Subscribers to such a channel
+//! hold a light entry that goes when the last of them leaves.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::time::Duration;
 
 use rocket::fairing::AdHoc;
-use serde_json::Value;
-use tokio::sync::broadcast;
 
-use super::{Batch, Channel, Event, EventHub, EventId, HubError, Subscription};
+use super::cursor::{self, Start};
+use super::epochs::Epochs;
+use super::feed::{Feed, Home, Ring};
+use super::{Batch, Channel, Event, EventHub, EventId, HubError, Payload, Subscription};
 use crate::config::HubConfig;
 
 /// The reference backend.
 pub struct MemoryHub {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
     config: HubConfig,
-    channels: Mutex<HashMap<Channel, ChannelState>>,
+    table: Mutex<Table>,
 }
 
-struct ChannelState {
-    epoch: String,
-    head: u64,
-    history: VecDeque<(Instant, Arc<Event>)>,
-    live: broadcast::Sender<Arc<Event>>,
-    touched: Instant,
+struct Table {
+    feeds: HashMap<Channel, Arc<Feed>>,
+    epochs: Epochs,
+    /// Every stored event in publish order, for the global byte bound.
+    order: VecDeque<Stored>,
+    /// Bytes held by all histories and by `order` itself.
+    bytes: usize,
 }
 
-/// What the cursor rule decided for one request.
-struct After {
-    reset: bool,
-    events: Vec<Arc<Event>>,
-    /// The sequence number the caller has once it holds `events`.
-    last_seq: u64,
+/// Where one stored event is, so the global bound can evict it.
+struct Stored {
+    feed: Weak<Feed>,
+    seq: u64,
 }
+
+/// What one entry of [`Table::order`] costs.
+const STORED: usize = std::mem::size_of::<Stored>();
 
 impl MemoryHub {
     pub fn new(config: HubConfig) -> MemoryHub {
         MemoryHub {
-            config,
-            channels: Mutex::new(HashMap::new()),
+            shared: Arc::new(Shared {
+                config,
+                table: Mutex::new(Table {
+                    feeds: HashMap::new(),
+                    epochs: Epochs::new(EventId::new_epoch()),
+                    order: VecDeque::new(),
+                    bytes: 0,
+                }),
+            }),
         }
     }
 
-    /// Drops every channel that has no subscriber, no replayable event and no use for
-    /// `history_ttl`. Returns how many channels remain.
+    /// Drops expired events everywhere, then every channel with no subscriber and no event
+    /// left. Returns how many channels remain.
     pub fn sweep(&self) -> usize {
-        let mut channels = self.lock();
-        let ttl = self.config.history_ttl();
-        channels.retain(|_, state| {
-            state.prune(ttl);
-            state.live.receiver_count() > 0
-                || !state.history.is_empty()
-                || state.touched.elapsed() < ttl
+        let config = &self.shared.config;
+        let mut table = self.shared.lock();
+        let mut freed = 0;
+        table.feeds.retain(|_, feed| {
+            let mut ring = feed.lock();
+            freed += ring.expire(config.history_ttl());
+            let keep = feed.subscribers() > 0 || !ring.events().is_empty();
+            ring.detached = !keep;
+            keep
         });
-        channels.len()
+        table.bytes -= freed;
+        table.forget_gone();
+        table.feeds.len()
     }
 
-    /// How many channels exist right now.
+    /// How many channels exist right now (with a history or live subscribers).
     pub fn channel_count(&self) -> usize {
-        self.lock().len()
+        self.shared.lock().feeds.len()
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<Channel, ChannelState>> {
-        // A panic while the lock was held cannot leave the table half-written (every change is
-        // a single push or insert), so a poisoned lock is still safe to use.
-        self.channels
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// Runs `f` on the channel's state, creating the channel if needed.
-    fn with_channel<T>(
-        &self,
-        channel: &Channel,
-        f: impl FnOnce(&mut ChannelState) -> T,
-    ) -> Result<T, HubError> {
-        let mut channels = self.lock();
-        if !channels.contains_key(channel) && channels.len() >= self.config.max_channels {
-            drop(channels);
-            self.sweep();
-            channels = self.lock();
-            if channels.len() >= self.config.max_channels {
-                return Err(HubError::Full);
-            }
-        }
-        let state = channels
-            .entry(channel.clone())
-            .or_insert_with(|| ChannelState::new(self.config.subscriber_queue));
-        state.touched = Instant::now();
-        state.prune(self.config.history_ttl());
-        Ok(f(state))
+    /// The bytes all histories hold right now, by the hub's own accounting.
+    pub fn history_bytes(&self) -> usize {
+        self.shared.lock().bytes
     }
 }
 
-impl ChannelState {
-    fn new(queue: usize) -> ChannelState {
-        ChannelState {
-            epoch: EventId::new_epoch(),
-            head: 0,
-            history: VecDeque::new(),
-            live: broadcast::channel(queue).0,
-            touched: Instant::now(),
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Table> {
+        // Every change to the table is complete before the next one starts, so a lock
+        // poisoned by a panic elsewhere still guards a consistent table.
+        self.table.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The channel's feed, created (empty) if needed; refused at `max_channels`.
+    fn feed(self: &Arc<Self>, table: &mut Table, channel: &Channel) -> Result<Arc<Feed>, HubError> {
+        if let Some(feed) = table.feeds.get(channel) {
+            return Ok(Arc::clone(feed));
         }
-    }
-
-    fn prune(&mut self, ttl: Duration) {
-        while self
-            .history
-            .front()
-            .is_some_and(|(born, _)| born.elapsed() > ttl)
-        {
-            self.history.pop_front();
+        if table.feeds.len() >= self.config.max_channels {
+            return Err(HubError::Full);
         }
+        let home: Weak<Shared> = Arc::downgrade(self);
+        let epoch = table.epochs.peek(channel);
+        let feed = Arc::new(Feed::new(channel.clone(), epoch, 0, home));
+        table.feeds.insert(channel.clone(), Arc::clone(&feed));
+        Ok(feed)
     }
 
-    fn head_id(&self) -> EventId {
-        EventId::new(&self.epoch, self.head)
+    /// Drops the events of `ring` that are too old to replay; the table's count follows.
+    fn expire(&self, table: &mut Table, ring: &mut Ring) {
+        table.bytes -= ring.expire(self.config.history_ttl());
     }
+}
 
-    /// The cursor rule of DESIGN.md.
-    fn after(&self, since: Option<&EventId>) -> After {
-        let reset = After {
-            reset: true,
-            events: Vec::new(),
-            last_seq: self.head,
-        };
-        let Some(since) = since else {
-            return After {
-                reset: false,
-                ..reset
+impl Table {
+    /// Evicts the oldest events of any channel until all histories fit in `max_bytes`.
+    fn evict(&mut self, max_bytes: usize) {
+        while self.bytes > max_bytes {
+            let Some(stored) = self.order.pop_front() else {
+                return;
             };
-        };
-        if since.epoch != self.epoch || since.seq > self.head {
-            return reset;
+            self.bytes -= STORED;
+            if let Some(feed) = stored.feed.upgrade() {
+                let mut ring = feed.lock();
+                if ring
+                    .events()
+                    .front()
+                    .is_some_and(|e| e.id.seq == stored.seq)
+                {
+                    self.bytes -= ring.pop_oldest();
+                }
+            }
         }
-        let oldest = self
-            .history
-            .front()
-            .map_or(self.head + 1, |(_, e)| e.id.seq);
-        if since.seq + 1 < oldest {
-            return reset;
-        }
-        let skip = usize::try_from(since.seq + 1 - oldest).unwrap_or(usize::MAX);
-        let events: Vec<_> = self
-            .history
-            .iter()
-            .skip(skip)
-            .map(|(_, e)| Arc::clone(e))
-            .collect();
-        After {
-            reset: false,
-            events,
-            last_seq: self.head,
+    }
+
+    /// Drops the entries of `order` whose event has already left its history.
+    fn forget_gone(&mut self) {
+        let before = self.order.len();
+        self.order.retain(|stored| {
+            stored
+                .feed
+                .upgrade()
+                .is_some_and(|feed| stored.seq >= feed.lock().oldest())
+        });
+        self.bytes -= (before - self.order.len()) * STORED;
+    }
+}
+
+impl Home for Shared {
+    /// A light entry (no history) goes with its last subscriber.
+    fn release(&self, feed: &Arc<Feed>) {
+        let mut table = self.lock();
+        let mut ring = feed.lock();
+        if feed.subscribers() == 0 && !ring.started && !ring.detached {
+            ring.detached = true;
+            table.feeds.remove(feed.channel());
         }
     }
 }
 
 #[rocket::async_trait]
 impl EventHub for MemoryHub {
-    async fn publish(&self, channel: &Channel, data: Value) -> Result<Arc<Event>, HubError> {
-        let history = self.config.history;
-        self.with_channel(channel, |state| {
-            state.head += 1;
-            let event = Arc::new(Event {
-                id: state.head_id(),
-                channel: channel.clone(),
-                data,
-                at: chrono::Utc::now(),
-            });
-            if state.history.len() == history {
-                state.history.pop_front();
+    async fn publish(&self, channel: &Channel, data: Payload) -> Result<Arc<Event>, HubError> {
+        let shared = &self.shared;
+        let at = chrono::Utc::now();
+        let mut table = shared.lock();
+        let feed = shared.feed(&mut table, channel)?;
+        let event = {
+            let mut ring = feed.lock();
+            if !ring.started {
+                // The first event of a new history: it takes the epoch the channel's empty
+                // head already showed, unless another history claimed it meanwhile.
+                ring.epoch = table.epochs.start(channel);
+                ring.started = true;
             }
-            state
-                .history
-                .push_back((Instant::now(), Arc::clone(&event)));
-            // An error only means nobody is listening right now, which is fine.
-            let _receivers = state.live.send(Arc::clone(&event));
+            shared.expire(&mut table, &mut ring);
+            let id = EventId::on(&ring.epoch, ring.head + 1);
+            let event = Arc::new(Event::new(id, channel.clone(), &data, at));
+            table.bytes += event.size() + STORED;
+            ring.push(Arc::clone(&event));
+            let config = &shared.config;
+            table.bytes -= ring.bound(config.history, config.history_bytes);
             event
-        })
+        };
+        table.order.push_back(Stored {
+            feed: Arc::downgrade(&feed),
+            seq: event.id.seq,
+        });
+        table.evict(shared.config.max_bytes);
+        drop(table);
+        feed.wake();
+        Ok(event)
     }
 
     async fn read(&self, channel: &Channel, since: Option<&EventId>) -> Result<Batch, HubError> {
-        self.with_channel(channel, |state| {
-            let after = state.after(since);
-            let next = after
-                .events
-                .last()
-                .map_or_else(|| state.head_id(), |e| e.id.clone());
-            Batch {
-                events: after.events,
-                next,
-                reset: after.reset,
-            }
-        })
+        let mut table = self.shared.lock();
+        let Some(feed) = table.feeds.get(channel).cloned() else {
+            let head = EventId::on(&table.epochs.peek(channel), 0);
+            let start = cursor::start(since, &head.epoch, 0, 1);
+            return Ok(Batch::empty(head, start == Start::Reset));
+        };
+        let mut ring = feed.lock();
+        self.shared.expire(&mut table, &mut ring);
+        let head = EventId::on(&ring.epoch, ring.head);
+        Ok(
+            match cursor::start(since, &ring.epoch, ring.head, ring.oldest()) {
+                Start::Reset => Batch::empty(head, true),
+                Start::Head => Batch::empty(head, false),
+                Start::After(seq) => Batch {
+                    events: ring.after(seq).cloned().collect(),
+                    next: head,
+                    reset: false,
+                },
+            },
+        )
     }
 
     async fn recent(&self, channel: &Channel, limit: usize) -> Result<Batch, HubError> {
-        self.with_channel(channel, |state| {
-            let skip = state.history.len().saturating_sub(limit);
-            let events = state
-                .history
-                .iter()
-                .skip(skip)
-                .map(|(_, e)| Arc::clone(e))
-                .collect();
-            Batch {
-                events,
-                next: state.head_id(),
-                reset: false,
-            }
+        let mut table = self.shared.lock();
+        let Some(feed) = table.feeds.get(channel).cloned() else {
+            let head = EventId::on(&table.epochs.peek(channel), 0);
+            return Ok(Batch::empty(head, false));
+        };
+        let mut ring = feed.lock();
+        self.shared.expire(&mut table, &mut ring);
+        let skip = ring.events().len().saturating_sub(limit);
+        Ok(Batch {
+            events: ring.events().iter().skip(skip).cloned().collect(),
+            next: EventId::on(&ring.epoch, ring.head),
+            reset: false,
         })
     }
 
@@ -220,16 +247,26 @@ impl EventHub for MemoryHub {
         channel: &Channel,
         since: Option<&EventId>,
     ) -> Result<Subscription, HubError> {
-        self.with_channel(channel, |state| {
-            // Subscribe before reading the backlog; under this lock nothing can slip between.
-            let live = state.live.subscribe();
-            let after = state.after(since);
-            let first = after
-                .events
-                .first()
-                .map_or(after.last_seq, |e| e.id.seq - 1);
-            Subscription::new(after.reset, state.epoch.clone(), first, after.events, live)
-        })
+        let shared = &self.shared;
+        let mut table = shared.lock();
+        let feed = shared.feed(&mut table, channel)?;
+        let member = feed.join();
+        let mut ring = feed.lock();
+        shared.expire(&mut table, &mut ring);
+        let start = cursor::start(since, &ring.epoch, ring.head, ring.oldest());
+        let from = match start {
+            Start::After(seq) => seq,
+            Start::Reset | Start::Head => ring.head,
+        };
+        let place = (Arc::clone(&ring.epoch), from, ring.head);
+        drop(ring);
+        Ok(Subscription::new(
+            member,
+            start == Start::Reset,
+            place,
+            Vec::new(),
+            shared.config.subscriber_queue,
+        ))
     }
 }
 
@@ -241,7 +278,7 @@ pub fn sweeper(hub: &Arc<MemoryHub>) -> AdHoc {
         Box::pin(async move {
             let Some(every) = hub
                 .upgrade()
-                .map(|h| Duration::from_secs(h.config.sweep_interval))
+                .map(|h| Duration::from_secs(h.shared.config.sweep_interval))
             else {
                 return;
             };

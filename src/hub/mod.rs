@@ -4,29 +4,75 @@
 //! event model (channels, `<epoch>-<seq>` ids, the replay buffer and the `reset` rule) is the
 //! one in `DESIGN.md`. The backend is chosen once, at ignite, by [`stage`].
 
+pub mod cursor;
+mod epochs;
 mod event;
+mod feed;
 pub mod memory;
+mod payload;
 pub mod redis;
 mod subscription;
 
 use std::sync::Arc;
 
 use rocket::fairing::AdHoc;
-use serde_json::Value;
 
 use crate::config::{self, Backend, HubConfig};
 
-pub use event::{Channel, Event, EventId};
+pub use event::{Channel, Event, EventId, Form};
+pub use payload::Payload;
 pub use subscription::{Subscription, SubscriptionEnd};
 
 /// What a read after a cursor returns: the events after it and the cursor to use next.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Batch {
     pub events: Vec<Arc<Event>>,
     /// The id of the last event in `events`, or the channel's head when there are none.
     pub next: EventId,
     /// True when the cursor could not be honoured; `events` is then empty.
     pub reset: bool,
+}
+
+impl Batch {
+    /// No events, continuing from `next`.
+    pub fn empty(next: EventId, reset: bool) -> Batch {
+        Batch {
+            events: Vec::new(),
+            next,
+            reset,
+        }
+    }
+
+    /// Appends the batch's JSON fields, `"events":[…],"next":"…","reset":…`, writing each
+    /// event as the envelope `envelope` gives (the stored one, or an escaped form of it).
+    /// Nothing is serialized again: the envelopes are copied as they are.
+    pub fn write_fields<'a>(&'a self, out: &mut String, envelope: impl Fn(&'a Event) -> &'a str) {
+        out.push_str("\"events\":[");
+        for (n, event) in self.events.iter().enumerate() {
+            if n > 0 {
+                out.push(',');
+            }
+            out.push_str(envelope(event));
+        }
+        // Ids are alphanumerics and '-': nothing in them needs escaping.
+        out.push_str("],\"next\":\"");
+        out.push_str(&self.next.to_string());
+        out.push_str(if self.reset {
+            "\",\"reset\":true"
+        } else {
+            "\",\"reset\":false"
+        });
+    }
+
+    /// The batch as a JSON object, `{"events":[…],"next":"…","reset":…}`.
+    pub fn to_json(&self) -> String {
+        let size: usize = self.events.iter().map(|e| e.json().len() + 1).sum();
+        let mut out = String::with_capacity(size + 64);
+        out.push('{');
+        self.write_fields(&mut out, Event::json);
+        out.push('}');
+        out
+    }
 }
 
 /// Why the hub refused a request.
@@ -56,13 +102,13 @@ pub trait EventHub: Send + Sync {
     ///
     /// Returns the stored event. Ids on one channel grow by exactly one per call, with no gaps,
     /// however many publishers race.
-    async fn publish(&self, channel: &Channel, data: Value) -> Result<Arc<Event>, HubError>;
+    async fn publish(&self, channel: &Channel, data: Payload) -> Result<Arc<Event>, HubError>;
 
-    /// Returns the events after `since`, in order, at once.
+    /// Returns the events after `since`, in order, at once, by the rule of [`cursor::start`].
     ///
     /// No cursor means "from now": no events and the head as `next`. A cursor that cannot be
     /// honoured (unknown epoch, older than the buffer, ahead of the head) gives `reset: true`,
-    /// no events and the head as `next`.
+    /// no events and the head as `next`. Reading a channel never creates it.
     async fn read(&self, channel: &Channel, since: Option<&EventId>) -> Result<Batch, HubError>;
 
     /// Returns the newest `limit` events still in the replay buffer, oldest first, with the

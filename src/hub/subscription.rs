@@ -1,49 +1,60 @@
-//! A live subscription: the replayed part first, then live events, never a gap or a duplicate.
+//! A live subscription: a replayed backlog first (when the backend has one), then the events of
+//! the channel's feed after the subscriber's cursor, never a gap and never a duplicate.
 
 use std::collections::VecDeque;
+use std::pin::pin;
 use std::sync::Arc;
 
-use tokio::sync::broadcast::{self, error::RecvError};
-
+use super::feed::Member;
 use super::{Event, EventId};
 
 /// Why a subscription stopped yielding events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SubscriptionEnd {
-    /// The subscriber fell too far behind (its queue is bounded) or an event went missing on
-    /// the way. It can resume from its last id with a new subscription.
+    /// The subscriber fell too far behind, or the channel's history was replaced. It can
+    /// resume from its last id with a new subscription (which says `reset` if it must).
     Lagged,
     /// The hub is gone (shutting down).
     Closed,
 }
 
-/// A stream of events on one channel, built by a backend from a replayed backlog and a live
-/// receiver. Whatever the backend, live events already covered by the backlog are dropped,
-/// and any hole in the sequence ends the subscription instead of passing in silence.
+/// A cursor on one channel's feed.
+///
+/// The subscription holds no events of its own beyond a backend's replayed backlog: it reads
+/// the feed in place, taking everything after its cursor at once when it is behind, and ends
+/// as [`SubscriptionEnd::Lagged`] when it falls more than `max_lag` live events behind the
+/// head (what it replays on joining does not count) or the event it needs next is no longer
+/// in the feed.
 pub struct Subscription {
+    member: Member,
     reset: bool,
-    epoch: String,
-    last_seq: u64,
+    epoch: Arc<str>,
+    cursor: u64,
+    /// The head when the subscription began: events up to it are replay, not lag.
+    joined: u64,
     backlog: VecDeque<Arc<Event>>,
-    live: broadcast::Receiver<Arc<Event>>,
+    max_lag: u64,
 }
 
 impl Subscription {
-    /// `live` must have been subscribed before `backlog` was read, so that nothing published
-    /// in between is missed; `last_seq` is the sequence number the subscriber already has.
-    pub fn new(
+    /// `member` must have joined the feed before `backlog` was read, so that nothing published
+    /// in between is missed; `cursor` is the sequence number the subscriber has before the
+    /// backlog and `head` the channel's head when it joined.
+    pub(super) fn new(
+        member: Member,
         reset: bool,
-        epoch: String,
-        last_seq: u64,
+        (epoch, cursor, head): (Arc<str>, u64, u64),
         backlog: Vec<Arc<Event>>,
-        live: broadcast::Receiver<Arc<Event>>,
+        max_lag: usize,
     ) -> Subscription {
         Subscription {
+            member,
             reset,
             epoch,
-            last_seq,
+            cursor,
+            joined: head,
             backlog: backlog.into(),
-            live,
+            max_lag: max_lag as u64,
         }
     }
 
@@ -54,33 +65,89 @@ impl Subscription {
 
     /// The id of the last event this subscription yielded (or its starting point).
     pub fn cursor(&self) -> EventId {
-        EventId::new(&self.epoch, self.last_seq)
+        EventId::on(&self.epoch, self.cursor)
     }
 
     /// Waits for the next event in order.
     pub async fn next(&mut self) -> Result<Arc<Event>, SubscriptionEnd> {
-        if let Some(event) = self.backlog.pop_front() {
-            self.last_seq = event.id.seq;
-            return Ok(event);
-        }
+        let mut one = Vec::with_capacity(1);
+        self.wait(&mut one, 1, usize::MAX).await?;
+        Ok(one.remove(0))
+    }
+
+    /// Waits until at least one event follows the cursor, then puts into `out` (emptied
+    /// first) every event that is ready, up to about `max_bytes` (always at least one).
+    pub async fn next_batch(
+        &mut self,
+        out: &mut Vec<Arc<Event>>,
+        max_bytes: usize,
+    ) -> Result<(), SubscriptionEnd> {
+        self.wait(out, usize::MAX, max_bytes).await
+    }
+
+    async fn wait(
+        &mut self,
+        out: &mut Vec<Arc<Event>>,
+        max_events: usize,
+        max_bytes: usize,
+    ) -> Result<(), SubscriptionEnd> {
+        out.clear();
+        let feed = Arc::clone(&self.member.feed);
         loop {
-            let event = match self.live.recv().await {
-                Ok(event) => event,
-                Err(RecvError::Lagged(_)) => return Err(SubscriptionEnd::Lagged),
-                Err(RecvError::Closed) => return Err(SubscriptionEnd::Closed),
-            };
-            if event.id.epoch != self.epoch {
-                // The channel's history was replaced: this cursor means nothing any more.
-                return Err(SubscriptionEnd::Lagged);
+            // Register for the wake-up before looking, so an event that lands in between
+            // still wakes this task.
+            let mut notified = pin!(feed.notified());
+            notified.as_mut().enable();
+            if self.take(out, max_events, max_bytes)? {
+                return Ok(());
             }
-            if event.id.seq <= self.last_seq {
-                continue; // already delivered by the backlog
-            }
-            if event.id.seq != self.last_seq + 1 {
-                return Err(SubscriptionEnd::Lagged);
-            }
-            self.last_seq = event.id.seq;
-            return Ok(event);
+            notified.await;
         }
+    }
+
+    /// Moves what follows the cursor into `out`; false when nothing does yet.
+    fn take(
+        &mut self,
+        out: &mut Vec<Arc<Event>>,
+        max_events: usize,
+        max_bytes: usize,
+    ) -> Result<bool, SubscriptionEnd> {
+        let mut bytes = 0;
+        let mut room = |event: &Event, taken: usize| {
+            bytes += event.size();
+            taken < max_events && (taken == 0 || bytes <= max_bytes)
+        };
+        while let Some(event) = self.backlog.front() {
+            if !room(event, out.len()) {
+                return Ok(true);
+            }
+            self.cursor = event.id.seq;
+            out.extend(self.backlog.pop_front());
+        }
+        let ring = self.member.feed.lock();
+        let end = if ring.detached {
+            Some(SubscriptionEnd::Closed)
+        } else if ring.epoch != self.epoch {
+            // The channel's history was replaced: this cursor means nothing any more.
+            Some(SubscriptionEnd::Lagged)
+        } else if ring.head > self.cursor
+            && (ring.head - self.cursor.max(self.joined) > self.max_lag
+                || self.cursor + 1 < ring.oldest())
+        {
+            Some(SubscriptionEnd::Lagged)
+        } else {
+            None
+        };
+        if let Some(end) = end {
+            return if out.is_empty() { Err(end) } else { Ok(true) };
+        }
+        for event in ring.after(self.cursor) {
+            if !room(event, out.len()) {
+                break;
+            }
+            self.cursor = event.id.seq;
+            out.push(Arc::clone(event));
+        }
+        Ok(!out.is_empty())
     }
 }

@@ -35,9 +35,9 @@ pub async fn event_log(hub: &State<Hub>) -> Result<Template, AppError> {
         .map(|e| Row {
             id: e.id.to_string(),
             at: e.at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            text: match &e.data {
-                serde_json::Value::String(s) => s.clone(),
-                other => other.to_string(),
+            text: match e.data() {
+                serde_json::Value::String(s) => s,
+                _ => e.data_json().to_owned(),
             },
         })
         .collect();

@@ -5,16 +5,15 @@
 //! budget, because a browser keeps every script of a page it is still loading; the parent
 //! then reloads the iframe from its last id.
 
-use rocket::http::ContentType;
-use rocket::{Route, Shutdown, State};
-use serde_json::json;
-
-use super::jsonp::script_safe_json;
-use super::stream::{End, Framing, Push, end_frame, reset_frame};
+use super::jsonp::{script_safe, script_safe_json};
+use super::pump::End;
+use super::stream::{Framing, Push, end_frame, reset_frame};
 use super::{channel, cursor};
 use crate::config::PushConfig;
 use crate::error::AppError;
 use crate::hub::{Event, EventId, Hub};
+use rocket::http::ContentType;
+use rocket::{Route, Shutdown, State};
 
 /// Browsers hold back the first bytes of a document before they run anything in it; this much
 /// padding makes sure the first event is not stuck behind that buffer.
@@ -25,13 +24,14 @@ pub struct Iframe {
     budget: usize,
 }
 
-/// One frame as a script element. The JSON is escaped for a script context, so no payload can
-/// close the element or open a comment.
-fn script(frame: &serde_json::Value) -> String {
-    format!(
+/// One control frame as a script element. The JSON is escaped for a script context, so no
+/// payload can close the element or open a comment.
+fn script(frame: &serde_json::Value, out: &mut Vec<u8>) {
+    let text = format!(
         "<script>parent.foreverIframe({});</script>\n",
         script_safe_json(frame)
-    )
+    );
+    out.extend_from_slice(text.as_bytes());
 }
 
 impl Framing for Iframe {
@@ -39,29 +39,36 @@ impl Framing for Iframe {
         ContentType::HTML
     }
 
-    fn start(&mut self, reset: bool, cursor: &EventId) -> String {
-        let mut out = String::from(
-            "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>event stream</title>\
-             </head><body>\n<!--",
+    fn start(&mut self, reset: bool, cursor: &EventId, out: &mut Vec<u8>) {
+        out.extend_from_slice(
+            b"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>event stream</title>\
+              </head><body>\n<!--",
         );
-        out.push_str(&" ".repeat(PADDING));
-        out.push_str("-->\n");
+        out.resize(out.len() + PADDING, b' ');
+        out.extend_from_slice(b"-->\n");
         if reset {
-            out += &script(&reset_frame(cursor));
+            script(&reset_frame(cursor), out);
         }
-        out
     }
 
-    fn event(&mut self, event: &Event) -> String {
-        script(&json!({"type": "event", "event": event}))
+    fn event(&mut self, event: &Event, out: &mut Vec<u8>) {
+        // `{"type":"event","event":<envelope>}`, from the envelope's stored script-safe form.
+        for piece in [
+            "<script>parent.foreverIframe({\"type\":\"event\",\"event\":",
+            script_safe(event),
+            "});</script>\n",
+        ] {
+            out.extend_from_slice(piece.as_bytes());
+        }
     }
 
-    fn heartbeat(&mut self) -> String {
-        "<!-- heartbeat -->\n".to_owned()
+    fn heartbeat(&mut self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"<!-- heartbeat -->\n");
     }
 
-    fn end(&mut self, why: End, cursor: &EventId) -> String {
-        script(&end_frame(why, cursor)) + "</body></html>\n"
+    fn end(&mut self, why: End, cursor: &EventId, out: &mut Vec<u8>) {
+        script(&end_frame(why, cursor), out);
+        out.extend_from_slice(b"</body></html>\n");
     }
 
     fn budget(&self) -> Option<usize> {
@@ -81,14 +88,10 @@ pub async fn iframe(
     let subscription = hub
         .subscribe(&channel(ch)?, cursor(since)?.as_ref())
         .await?;
-    Ok(Push {
-        framing: Iframe {
-            budget: config.iframe_budget,
-        },
-        subscription,
-        heartbeat: config.heartbeat(),
-        shutdown,
-    })
+    let framing = Iframe {
+        budget: config.iframe_budget,
+    };
+    Ok(Push::new(framing, subscription, config, shutdown))
 }
 
 pub fn routes() -> Vec<Route> {

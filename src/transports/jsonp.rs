@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::NoStore;
 use crate::error::AppError;
+use crate::hub::{Batch, Event, Form};
 
 /// A callback name that is a dotted path of JavaScript identifiers, at most 64 bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,12 +41,22 @@ impl Callback {
     }
 }
 
-/// Serialises `value` as JSON that is safe inside a `<script>` element or an HTML page:
-/// `<`, `>`, `&`, U+2028 and U+2029 become `\u` escapes. These characters can only occur
-/// inside JSON strings, where the escapes mean exactly the same thing.
+/// Serialises `value` as JSON that is safe inside a `<script>` element or an HTML page (see
+/// [`escape_script`]).
 pub fn script_safe_json<T: Serialize + ?Sized>(value: &T) -> String {
     let json = serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned());
-    let mut out = String::with_capacity(json.len());
+    escape_script(&json).unwrap_or(json)
+}
+
+/// JSON text made safe inside a `<script>` element or an HTML page: `<`, `>`, `&`, U+2028
+/// and U+2029 become `\u` escapes. These characters can only occur inside JSON strings,
+/// where the escapes mean exactly the same thing. `None` when nothing needs escaping.
+pub fn escape_script(json: &str) -> Option<String> {
+    let unsafe_char = |c: char| matches!(c, '<' | '>' | '&' | '\u{2028}' | '\u{2029}');
+    if !json.contains(unsafe_char) {
+        return None;
+    }
+    let mut out = String::with_capacity(json.len() + 16);
     for c in json.chars() {
         match c {
             '<' => out.push_str("\\u003c"),
@@ -56,13 +67,31 @@ pub fn script_safe_json<T: Serialize + ?Sized>(value: &T) -> String {
             c => out.push(c),
         }
     }
-    out
+    Some(out)
+}
+
+/// An event's envelope, safe in a script: built once per event and shared.
+pub fn script_safe(event: &Event) -> &str {
+    event.form(Form::ScriptSafe, escape_script)
 }
 
 /// The body of a JSONP answer: `/**/callback(json);`. The leading comment defuses the
 /// content-sniffing attacks that abuse a body starting with the callback name.
 pub fn body<T: Serialize + ?Sized>(callback: &Callback, value: &T) -> String {
     format!("/**/{}({});", callback.as_str(), script_safe_json(value))
+}
+
+/// A batch as a JSONP body, `/**/callback({"events":[…],…});`, from the events' stored
+/// script-safe envelopes.
+pub fn batch_body(callback: &Callback, batch: &Batch) -> String {
+    let size: usize = batch.events.iter().map(|e| e.json().len() + 1).sum();
+    let mut out = String::with_capacity(size + 96);
+    out.push_str("/**/");
+    out.push_str(callback.as_str());
+    out.push_str("({");
+    batch.write_fields(&mut out, script_safe);
+    out.push_str("});");
+    out
 }
 
 /// `text/javascript; charset=utf-8`, the content type of every JSONP answer.

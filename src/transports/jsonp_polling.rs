@@ -22,7 +22,10 @@ pub async fn poll_jsonp(
 ) -> Result<NoStore<(ContentType, String)>, AppError> {
     let callback = Callback::parse(callback)?;
     let batch = hub.read(&channel(ch)?, cursor(since)?.as_ref()).await?;
-    Ok(jsonp::respond(&callback, &batch))
+    Ok(NoStore::new((
+        jsonp::script_type(),
+        jsonp::batch_body(&callback, &batch),
+    )))
 }
 
 pub fn routes() -> Vec<Route> {

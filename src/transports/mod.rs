@@ -4,12 +4,14 @@
 //! polling family, and the response headers every dynamic answer carries.
 
 pub mod forever_iframe;
+pub mod held;
 pub mod jsonp;
 pub mod jsonp_polling;
 pub mod long_polling;
 pub mod multipart_streaming;
 pub mod piggyback;
 pub mod polling;
+pub mod pump;
 pub mod script_long_polling;
 pub mod server_sent_events;
 pub mod stream;
@@ -46,6 +48,7 @@ pub fn stage() -> AdHoc {
             .mount("/", multipart_streaming::routes())
             .mount("/", script_long_polling::routes())
             .mount("/", websocket::routes())
+            .attach(websocket::stage())
             .manage(piggyback::Registrations::default()))
     })
 }

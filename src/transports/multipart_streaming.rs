@@ -10,18 +10,22 @@ use rocket::http::ContentType;
 use rocket::{Route, Shutdown, State};
 use serde_json::json;
 
-use super::stream::{End, Framing, Push, end_frame, reset_frame};
+use super::pump::End;
+use super::stream::{Framing, Push, end_frame, reset_frame};
 use super::{channel, cursor};
 use crate::config::PushConfig;
 use crate::error::AppError;
-use crate::hub::{Event, EventId, Hub};
+use crate::hub::{Event, EventId, Form, Hub};
 
-/// Every boundary starts with these letters, so it can only ever occur inside a JSON string.
+/// Every boundary starts with these letters, and no part ever contains them (see
+/// [`without_prefix`]), so no part can contain the boundary.
 const PREFIX: &str = "rajax";
 
 /// The multipart framing, with a random boundary per response.
 pub struct Multipart {
     boundary: String,
+    /// `--<boundary>` and the part's headers: what opens every part.
+    opening: String,
 }
 
 impl Multipart {
@@ -31,21 +35,52 @@ impl Multipart {
             .take(24)
             .map(char::from)
             .collect();
-        Multipart {
-            boundary: format!("{PREFIX}{random}"),
+        let boundary = format!("{PREFIX}{random}");
+        let opening = format!("--{boundary}\r\nContent-Type: application/json\r\n\r\n");
+        Multipart { boundary, opening }
+    }
+
+    /// One part carrying `json`, which must already be free of [`PREFIX`].
+    fn part(&self, json: &str, out: &mut Vec<u8>) {
+        for piece in [self.opening.as_str(), json, "\r\n"] {
+            out.extend_from_slice(piece.as_bytes());
         }
     }
 
-    /// One part. Should the boundary occur in the JSON (a payload may contain any text), its
-    /// first letter is written as a `\u` escape: the same JSON value, without the boundary.
-    fn part(&self, value: &impl serde::Serialize) -> String {
-        let json = serde_json::to_string(value).unwrap_or_default();
-        let json = json.replace(&self.boundary, &format!("\\u0072{}", &self.boundary[1..]));
-        format!(
-            "--{}\r\nContent-Type: application/json\r\n\r\n{json}\r\n",
-            self.boundary
-        )
+    /// One part carrying a control frame.
+    fn frame(&self, frame: &serde_json::Value, out: &mut Vec<u8>) {
+        let json = frame.to_string();
+        self.part(&without_prefix(&json).unwrap_or(json), out);
     }
+}
+
+/// JSON text that never contains [`PREFIX`], with the same meaning: a literal `r` that starts
+/// it becomes `\u0072`, and an escaped one (`\r`, a carriage return, followed by `ajax`)
+/// becomes `\u000d`. `None` when the text has no such place.
+fn without_prefix(json: &str) -> Option<String> {
+    if !json.contains(PREFIX) {
+        return None;
+    }
+    let bytes = json.as_bytes();
+    let mut out = String::with_capacity(json.len() + 16);
+    let mut done = 0;
+    for (at, _) in json.match_indices(PREFIX) {
+        let backslashes = bytes[..at]
+            .iter()
+            .rev()
+            .take_while(|&&b| b == b'\\')
+            .count();
+        if backslashes % 2 == 1 {
+            out.push_str(&json[done..at - 1]);
+            out.push_str("\\u000d");
+        } else {
+            out.push_str(&json[done..at]);
+            out.push_str("\\u0072");
+        }
+        done = at + 1;
+    }
+    out.push_str(&json[done..]);
+    Some(out)
 }
 
 impl Default for Multipart {
@@ -60,25 +95,23 @@ impl Framing for Multipart {
             .with_params(("boundary", self.boundary.clone()))
     }
 
-    fn start(&mut self, reset: bool, cursor: &EventId) -> String {
+    fn start(&mut self, reset: bool, cursor: &EventId, out: &mut Vec<u8>) {
         if reset {
-            self.part(&reset_frame(cursor))
-        } else {
-            String::new()
+            self.frame(&reset_frame(cursor), out);
         }
     }
 
-    fn event(&mut self, event: &Event) -> String {
-        self.part(event)
+    fn event(&mut self, event: &Event, out: &mut Vec<u8>) {
+        self.part(event.form(Form::PartSafe, without_prefix), out);
     }
 
-    fn heartbeat(&mut self) -> String {
-        self.part(&json!({"type": "heartbeat"}))
+    fn heartbeat(&mut self, out: &mut Vec<u8>) {
+        self.frame(&json!({"type": "heartbeat"}), out);
     }
 
-    fn end(&mut self, why: End, cursor: &EventId) -> String {
-        let last = self.part(&end_frame(why, cursor));
-        format!("{last}--{}--\r\n", self.boundary)
+    fn end(&mut self, why: End, cursor: &EventId, out: &mut Vec<u8>) {
+        self.frame(&end_frame(why, cursor), out);
+        out.extend_from_slice(format!("--{}--\r\n", self.boundary).as_bytes());
     }
 }
 
@@ -94,12 +127,7 @@ pub async fn multipart(
     let subscription = hub
         .subscribe(&channel(ch)?, cursor(since)?.as_ref())
         .await?;
-    Ok(Push {
-        framing: Multipart::new(),
-        subscription,
-        heartbeat: config.heartbeat(),
-        shutdown,
-    })
+    Ok(Push::new(Multipart::new(), subscription, config, shutdown))
 }
 
 pub fn routes() -> Vec<Route> {
@@ -113,11 +141,15 @@ mod tests {
     #[test]
     fn a_payload_never_contains_the_boundary() {
         let framing = Multipart::new();
-        let evil = format!("--{}\r\n", framing.boundary);
-        let part = framing.part(&json!({ "data": evil }));
+        let evil = format!("--{}\r\n \rajax rajax\\rajax \\\rajax", framing.boundary);
+        let json = json!({ "data": evil }).to_string();
+        let mut part = Vec::new();
+        framing.part(&without_prefix(&json).expect("escaped"), &mut part);
+        let part = String::from_utf8(part).unwrap();
         let body = part.split_once("\r\n\r\n").unwrap().1;
-        assert!(!body.contains(&framing.boundary));
+        assert!(!body.contains(PREFIX), "{body}");
         let back: serde_json::Value = serde_json::from_str(body.trim_end()).unwrap();
         assert_eq!(back["data"], evil);
+        assert_eq!(without_prefix(r#"{"a":"plain"}"#), None);
     }
 }

@@ -8,13 +8,13 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rocket::form::{Form, FromForm};
-use rocket::serde::json::Json;
+use rocket::http::ContentType;
 use rocket::{Route, State};
 use serde::Serialize;
 
 use super::{NoStore, channel, cursor};
 use crate::error::AppError;
-use crate::hub::{Batch, Hub};
+use crate::hub::{Batch, Event, Hub};
 
 /// The channel whose events ride along on every answer.
 const CHANNEL: &str = "demo";
@@ -40,12 +40,18 @@ pub struct FormResult {
     pub message: Option<String>,
 }
 
-/// The whole answer: the form result plus the pending events.
-#[derive(Debug, Serialize)]
-pub struct Answer {
-    pub form: FormResult,
-    #[serde(flatten)]
-    pub batch: Batch,
+/// The whole answer: `{"form":…,"events":[…],"next":…,"reset":…}`, the form result plus
+/// the pending events (copied from their stored envelopes).
+fn answer(form: &FormResult, batch: &Batch) -> String {
+    // A map of strings and a bool: serialising it cannot fail.
+    let form = serde_json::to_string(form).unwrap_or_else(|_| unreachable!("plain data"));
+    let mut out = String::with_capacity(form.len() + 64);
+    out.push_str("{\"form\":");
+    out.push_str(&form);
+    out.push(',');
+    batch.write_fields(&mut out, Event::json);
+    out.push('}');
+    out
 }
 
 /// Counts accepted registrations, so each one gets a confirmation number.
@@ -58,7 +64,7 @@ pub async fn register(
     form: Form<Registration<'_>>,
     hub: &State<Hub>,
     registrations: &State<Registrations>,
-) -> Result<NoStore<Json<Answer>>, AppError> {
+) -> Result<NoStore<(ContentType, String)>, AppError> {
     let since = cursor(form.since)?;
     let errors = validate(&form);
     let message = errors.is_empty().then(|| {
@@ -71,7 +77,7 @@ pub async fn register(
         message,
     };
     let batch = hub.read(&channel(CHANNEL)?, since.as_ref()).await?;
-    Ok(NoStore::new(Json(Answer { form, batch })))
+    Ok(NoStore::new((ContentType::JSON, answer(&form, &batch))))
 }
 
 /// Checks every field and returns one message per field that is wrong.

@@ -3,12 +3,12 @@
 //! The browser asks on a timer; the server answers at once with whatever happened after the
 //! client's cursor, often nothing. This is the whole server side of the technique.
 
-use rocket::serde::json::Json;
+use rocket::http::ContentType;
 use rocket::{Route, State};
 
 use super::{NoStore, channel, cursor};
 use crate::error::AppError;
-use crate::hub::{Batch, Hub};
+use crate::hub::Hub;
 
 /// Answers `{"events":[…],"next":"<id>","reset":false}` at once: the events after `since`
 /// (none when `since` is absent), the cursor for the next poll, and whether the cursor had to
@@ -18,9 +18,9 @@ pub async fn poll(
     ch: &str,
     since: Option<&str>,
     hub: &State<Hub>,
-) -> Result<NoStore<Json<Batch>>, AppError> {
+) -> Result<NoStore<(ContentType, String)>, AppError> {
     let batch = hub.read(&channel(ch)?, cursor(since)?.as_ref()).await?;
-    Ok(NoStore::new(Json(batch)))
+    Ok(NoStore::new((ContentType::JSON, batch.to_json())))
 }
 
 pub fn routes() -> Vec<Route> {

@@ -5,8 +5,8 @@
 
 use rocket::{Route, Shutdown, State};
 
+use super::held::Held;
 use super::jsonp::{self, Callback};
-use super::long_polling::Held;
 use crate::config::PushConfig;
 use crate::error::AppError;
 use crate::hub::{Batch, Hub};
@@ -22,7 +22,7 @@ pub async fn script(
     shutdown: Shutdown,
 ) -> Result<Held<impl Fn(&Batch) -> String + Send + 'static>, AppError> {
     let callback = Callback::parse(callback.unwrap_or_default())?;
-    let render = move |batch: &Batch| jsonp::body(&callback, batch);
+    let render = move |batch: &Batch| jsonp::batch_body(&callback, batch);
     Held::open(
         hub,
         ch,

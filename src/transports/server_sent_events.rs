@@ -8,7 +8,8 @@ use rocket::http::ContentType;
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::{Route, Shutdown, State};
 
-use super::stream::{End, Framing, Push};
+use super::pump::End;
+use super::stream::{Framing, Push};
 use super::{channel, cursor};
 use crate::config::PushConfig;
 use crate::error::AppError;
@@ -36,30 +37,33 @@ impl Framing for Sse {
         ContentType::EventStream
     }
 
-    fn start(&mut self, reset: bool, cursor: &EventId) -> String {
-        let mut out = format!("retry: {}\n\n", self.retry_ms);
+    fn start(&mut self, reset: bool, cursor: &EventId, out: &mut Vec<u8>) {
+        let mut text = format!("retry: {}\n\n", self.retry_ms);
         if reset {
             // The id line moves the browser's Last-Event-ID to the head we resume from.
-            out += &format!("event: reset\nid: {cursor}\ndata: {{\"next\":\"{cursor}\"}}\n\n");
+            text += &format!("event: reset\nid: {cursor}\ndata: {{\"next\":\"{cursor}\"}}\n\n");
         }
-        out
+        out.extend_from_slice(text.as_bytes());
     }
 
-    fn event(&mut self, event: &Event) -> String {
-        // Compact JSON has no line breaks, so one `data:` line carries the whole envelope.
-        let json = serde_json::to_string(event).unwrap_or_default();
-        format!("id: {}\ndata: {json}\n\n", event.id)
+    fn event(&mut self, event: &Event, out: &mut Vec<u8>) {
+        // The stored envelope is compact JSON, with no line breaks, so one `data:` line
+        // carries it whole.
+        for piece in ["id: ", event.id_str(), "\ndata: ", event.json(), "\n\n"] {
+            out.extend_from_slice(piece.as_bytes());
+        }
     }
 
-    fn heartbeat(&mut self) -> String {
-        ": heartbeat\n\n".to_owned()
+    fn heartbeat(&mut self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b": heartbeat\n\n");
     }
 
-    fn end(&mut self, why: End, _cursor: &EventId) -> String {
-        match why {
+    fn end(&mut self, why: End, _cursor: &EventId, out: &mut Vec<u8>) {
+        let text = match why {
             End::Shutdown => format!("retry: {}\nevent: shutdown\ndata: {{}}\n\n", self.retry_ms),
-            End::Lagged | End::Budget => ": resume from your last id\n\n".to_owned(),
-        }
+            _ => ": resume from your last id\n\n".to_owned(),
+        };
+        out.extend_from_slice(text.as_bytes());
     }
 }
 
@@ -77,14 +81,10 @@ pub async fn sse(
 ) -> Result<Push<Sse>, AppError> {
     let since = cursor(header.0.or(last_event_id))?;
     let subscription = hub.subscribe(&channel(ch)?, since.as_ref()).await?;
-    Ok(Push {
-        framing: Sse {
-            retry_ms: config.retry_ms,
-        },
-        subscription,
-        heartbeat: config.heartbeat(),
-        shutdown,
-    })
+    let framing = Sse {
+        retry_ms: config.retry_ms,
+    };
+    Ok(Push::new(framing, subscription, config, shutdown))
 }
 
 pub fn routes() -> Vec<Route> {

@@ -1,38 +1,19 @@
-//! The one loop behind every streaming transport (forever iframe, multipart, Server-Sent
-//! Events). It waits on three things at once: the next hub event, the heartbeat timer and
-//! Rocket's shutdown signal. A transport supplies only its [`Framing`].
+//! Streamed answers (forever iframe, multipart, Server-Sent Events): a [`Pump`] written
+//! through one transport's [`Framing`]. When several events are ready they go out as one
+//! chunk, so a client that fell behind catches up in one write instead of one per event.
 
-use std::time::Duration;
+use std::io::Cursor;
 
 use rocket::Shutdown;
+use rocket::futures::Stream;
 use rocket::http::{ContentType, Header};
 use rocket::request::Request;
-use rocket::response::stream::TextStream;
-use rocket::response::{self, Responder};
+use rocket::response::stream::ReaderStream;
+use rocket::response::{self, Responder, Response};
 
-use crate::hub::{Event, EventId, Subscription, SubscriptionEnd};
-
-/// Why a stream ends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum End {
-    /// The server is shutting down; the client should come back later.
-    Shutdown,
-    /// The client fell behind (or the hub lost events); it should resume from its cursor.
-    Lagged,
-    /// The stream sent its byte budget; the client should resume from its cursor.
-    Budget,
-}
-
-impl End {
-    /// The word that names this end in `end` frames.
-    pub fn reason(self) -> &'static str {
-        match self {
-            End::Shutdown => "shutdown",
-            End::Lagged => "lagged",
-            End::Budget => "budget",
-        }
-    }
-}
+use super::pump::{BATCH_BYTES, End, Pump, Step};
+use crate::config::PushConfig;
+use crate::hub::{Event, EventId, Subscription};
 
 /// The control frame that comes before any data when a cursor could not be honoured
 /// (iframe, multipart and WebSocket; SSE has its own `event: reset`).
@@ -45,18 +26,19 @@ pub fn end_frame(why: End, next: &EventId) -> serde_json::Value {
     serde_json::json!({"type": "end", "reason": why.reason(), "next": next})
 }
 
-/// How one transport writes a stream. Every method returns the text to send.
+/// How one transport writes a stream. Every method appends to `out`, the next chunk.
 pub trait Framing: Send + 'static {
     /// The response's content type.
     fn content_type(&self) -> ContentType;
     /// Sent first: padding, a preamble, and a reset frame when `reset` is true.
-    fn start(&mut self, reset: bool, cursor: &EventId) -> String;
-    /// One event.
-    fn event(&mut self, event: &Event) -> String;
+    fn start(&mut self, reset: bool, cursor: &EventId, out: &mut Vec<u8>);
+    /// One event. Transports copy the event's stored envelope (or a stored escaped form of
+    /// it) into `out`; nothing is serialized per subscriber.
+    fn event(&mut self, event: &Event, out: &mut Vec<u8>);
     /// Sent when nothing else was for a heartbeat interval, so proxies keep the line open.
-    fn heartbeat(&mut self) -> String;
+    fn heartbeat(&mut self, out: &mut Vec<u8>);
     /// The last words before the stream closes, knowing the last id delivered.
-    fn end(&mut self, why: End, cursor: &EventId) -> String;
+    fn end(&mut self, why: End, cursor: &EventId, out: &mut Vec<u8>);
     /// After this many bytes the stream ends with [`End::Budget`]; `None` for no limit.
     fn budget(&self) -> Option<usize> {
         None
@@ -65,59 +47,77 @@ pub trait Framing: Send + 'static {
 
 /// A streamed answer: a subscription written through a framing until it ends.
 pub struct Push<F> {
-    pub framing: F,
-    pub subscription: Subscription,
-    pub heartbeat: Duration,
-    pub shutdown: Shutdown,
+    framing: F,
+    pump: Pump,
 }
 
 impl<F: Framing> Push<F> {
-    /// The whole stream as text chunks, ending after the closing frame.
-    fn chunks(self) -> impl rocket::futures::Stream<Item = String> + Send {
+    /// Streams `subscription` through `framing`, with heartbeats and the write timeout from
+    /// `config`.
+    pub fn new(
+        framing: F,
+        subscription: Subscription,
+        config: &PushConfig,
+        shutdown: Shutdown,
+    ) -> Self {
+        let pump = Pump::new(
+            subscription,
+            config.heartbeat(),
+            config.write_timeout(),
+            shutdown,
+        );
+        Push { framing, pump }
+    }
+
+    /// The whole stream as chunks, ending after the closing frame.
+    fn chunks(self) -> impl Stream<Item = Cursor<Vec<u8>>> + Send {
         let Push {
             mut framing,
-            mut subscription,
-            heartbeat,
-            shutdown,
+            mut pump,
         } = self;
         rocket::async_stream::stream! {
-            let mut sent = 0usize;
-            let first = framing.start(subscription.reset(), &subscription.cursor());
-            sent += first.len();
-            yield first;
-            let mut beat = tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
-            let mut shutdown = std::pin::pin!(shutdown);
+            let mut out = Vec::new();
+            framing.start(pump.reset(), &pump.cursor(), &mut out);
+            let mut sent = out.len();
+            if !out.is_empty() {
+                yield Cursor::new(out);
+            }
             let why = loop {
-                if framing.budget().is_some_and(|max| sent >= max) {
+                let room = framing.budget().map_or(usize::MAX, |max| max.saturating_sub(sent));
+                if room == 0 {
                     break End::Budget;
                 }
-                let chunk = tokio::select! {
-                    next = subscription.next() => match next {
-                        Ok(event) => framing.event(&event),
-                        Err(SubscriptionEnd::Lagged) => break End::Lagged,
-                        Err(SubscriptionEnd::Closed) => break End::Shutdown,
-                    },
-                    _ = beat.tick() => framing.heartbeat(),
-                    _ = &mut shutdown => break End::Shutdown,
-                };
-                beat.reset();
-                sent += chunk.len();
-                yield chunk;
+                let mut out = Vec::new();
+                match pump.next_within(room.min(BATCH_BYTES)).await {
+                    Step::Events(events) => {
+                        out.reserve(events.iter().map(|e| e.json().len() + 64).sum());
+                        for event in events {
+                            framing.event(event, &mut out);
+                        }
+                    }
+                    Step::Beat => framing.heartbeat(&mut out),
+                    Step::End(why) => break why,
+                }
+                sent += out.len();
+                yield Cursor::new(out);
             };
-            yield framing.end(why, &subscription.cursor());
+            let mut out = Vec::new();
+            framing.end(why, &pump.cursor(), &mut out);
+            yield Cursor::new(out);
         }
     }
 }
 
 impl<'r, F: Framing> Responder<'r, 'r> for Push<F> {
-    fn respond_to(self, request: &'r Request<'_>) -> response::Result<'r> {
-        let content_type = self.framing.content_type();
-        let mut response = TextStream(Box::pin(self.chunks())).respond_to(request)?;
-        response.set_header(content_type);
+    fn respond_to(self, _: &'r Request<'_>) -> response::Result<'r> {
+        let mut response = Response::build();
+        response.header(self.framing.content_type());
         for header in stream_headers() {
-            response.set_header(header);
+            response.header(header);
         }
-        Ok(response)
+        response
+            .streamed_body(ReaderStream::from(self.chunks()))
+            .ok()
     }
 }
 

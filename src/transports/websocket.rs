@@ -4,6 +4,9 @@
 //! envelope, and every text frame the browser sends is published to the channel, so two tabs
 //! on the same channel chat through it.
 
+use std::time::Duration;
+
+use rocket::fairing::AdHoc;
 use rocket::futures::{Sink, SinkExt, Stream, StreamExt};
 use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
@@ -11,13 +14,15 @@ use rocket::{Route, Shutdown, State};
 use rocket_ws::frame::{CloseCode, CloseFrame};
 use rocket_ws::result::Error as WsError;
 use rocket_ws::{Message, WebSocket};
-use serde_json::Value;
+use tokio::time::timeout;
+use tokio_util::task::TaskTracker;
 
+use super::pump::{End, Pump, Step};
 use super::stream::reset_frame;
 use super::{channel, cursor};
 use crate::config::PushConfig;
 use crate::error::AppError;
-use crate::hub::{Channel, Hub, Subscription, SubscriptionEnd};
+use crate::hub::{Channel, Hub, Payload};
 
 /// Admits a handshake with no `Origin` (not a browser), this site's own origin, or one from
 /// `push.allowed_origins`; any other is refused with a 403 before the upgrade. Browsers always
@@ -53,6 +58,10 @@ impl<'r> FromRequest<'r> for AllowedOrigin {
 /// Upgrades to a WebSocket that streams the channel from `since` and publishes what the
 /// browser sends.
 #[get("/push/<ch>/ws?<since>")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one request guard per thing the route needs"
+)]
 pub async fn websocket(
     ch: &str,
     since: Option<&str>,
@@ -60,6 +69,7 @@ pub async fn websocket(
     socket: WebSocket,
     hub: &State<Hub>,
     config: &State<PushConfig>,
+    sessions: &State<Sessions>,
     shutdown: Shutdown,
 ) -> Result<rocket_ws::Channel<'static>, AppError> {
     let channel = channel(ch)?;
@@ -72,53 +82,78 @@ pub async fn websocket(
     let session = Session {
         hub: Hub::clone(hub),
         channel,
-        subscription,
-        config: PushConfig::clone(config),
-        shutdown,
+        pump: Pump::new(
+            subscription,
+            config.ws_ping(),
+            config.write_timeout(),
+            shutdown,
+        ),
+        write_timeout: config.write_timeout(),
     };
-    Ok(socket
-        .config(limits)
-        .channel(move |stream| Box::pin(session.serve(stream))))
+    let tracker = sessions.0.clone();
+    Ok(socket.config(limits).channel(move |stream| {
+        // The session runs in a task of its own: the request's task then ends and frees what
+        // Rocket kept for the request, which a connection held for hours would otherwise pin.
+        tracker.spawn(async move {
+            if let Err(error) = session.serve(stream).await {
+                rocket::debug!("websocket ended with an error: {error}");
+            }
+        });
+        Box::pin(async { Ok(()) })
+    }))
 }
+
+/// The running WebSocket sessions, so that shutdown can wait for their closing frames.
+#[derive(Debug, Default)]
+pub struct Sessions(TaskTracker);
 
 /// Everything one connection needs, so that its loop can run over any `Sink`/`Stream` pair.
 pub struct Session {
     pub hub: Hub,
     pub channel: Channel,
-    pub subscription: Subscription,
-    pub config: PushConfig,
-    pub shutdown: Shutdown,
+    pub pump: Pump,
+    pub write_timeout: Duration,
 }
 
 impl Session {
-    /// Runs the connection until either side closes it or the server shuts down.
+    /// Runs the connection until either side closes it, the client stops reading, or the
+    /// server shuts down.
     pub async fn serve<S>(mut self, mut socket: S) -> Result<(), WsError>
     where
         S: Sink<Message, Error = WsError> + Stream<Item = Result<Message, WsError>> + Unpin + Send,
     {
-        if self.subscription.reset() {
-            let frame = reset_frame(&self.subscription.cursor());
-            socket.send(Message::Text(frame.to_string())).await?;
+        let patience = self.write_timeout;
+        if self.pump.reset() {
+            let frame = reset_frame(&self.pump.cursor());
+            let sent = timeout(patience, socket.send(Message::Text(frame.to_string()))).await;
+            if sent.is_err() {
+                return Ok(());
+            }
         }
-        let every = self.config.ws_ping();
-        let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-        let mut shutdown = std::pin::pin!(self.shutdown.clone());
         let (code, reason) = loop {
             tokio::select! {
-                next = self.subscription.next() => match next {
-                    Ok(event) => {
-                        let text = serde_json::to_string(&*event).unwrap_or_default();
-                        socket.send(Message::Text(text)).await?;
+                step = self.pump.next() => {
+                    let write = match step {
+                        Step::Events(events) => timeout(patience, async {
+                            // Every ready event, then one flush: one write for all of them.
+                            for event in events {
+                                socket.feed(Message::Text(event.json().to_owned())).await?;
+                            }
+                            socket.flush().await
+                        }).await,
+                        Step::Beat => timeout(patience, socket.send(Message::Ping(Vec::new()))).await,
+                        Step::End(end) => break closing(end),
+                    };
+                    match write {
+                        Ok(written) => written?,
+                        Err(_) => break closing(End::WriteTimeout),
                     }
-                    Err(SubscriptionEnd::Lagged) => {
-                        break (CloseCode::Again, "fell behind; reconnect with your last id");
-                    }
-                    Err(SubscriptionEnd::Closed) => break (CloseCode::Away, "server going away"),
                 },
                 incoming = socket.next() => match incoming {
-                    None => return Ok(()),
+                    None | Some(Ok(Message::Close(_))) => return Ok(()),
                     Some(Ok(Message::Text(text))) => {
-                        if let Err(error) = self.hub.publish(&self.channel, Value::String(text)).await {
+                        let data = Payload::text(&text);
+                        if let Err(error) = self.hub.publish(&self.channel, data).await {
                             rocket::warn!("websocket publish failed: {error}");
                             break (CloseCode::Again, "could not publish; try again later");
                         }
@@ -126,26 +161,59 @@ impl Session {
                     Some(Ok(Message::Binary(_))) => {
                         break (CloseCode::Unsupported, "only text frames are accepted");
                     }
-                    // Pings are answered by the library; a close is answered by the library too.
-                    Some(Ok(Message::Close(_))) => return Ok(()),
+                    // Pings are answered by the library, and so is a close.
                     Some(Ok(_)) => {}
                     Some(Err(WsError::Capacity(_))) => {
                         break (CloseCode::Size, "a message is at most the configured size");
                     }
                     Some(Err(error)) => return Err(error),
                 },
-                _ = ping.tick() => socket.send(Message::Ping(Vec::new())).await?,
-                _ = &mut shutdown => break (CloseCode::Away, "server shutting down"),
             }
         };
         let close = CloseFrame {
             code,
             reason: reason.into(),
         };
-        // The peer may already be gone; there is nobody left to tell if this fails.
-        let _closed = socket.send(Message::Close(Some(close))).await;
+        // The peer may be gone or not reading; there is nobody left to tell if this fails.
+        let _closed = timeout(CLOSE_PATIENCE, socket.send(Message::Close(Some(close)))).await;
         Ok(())
     }
+}
+
+/// How long the closing frame may take to go out before the socket is simply dropped.
+const CLOSE_PATIENCE: Duration = Duration::from_secs(1);
+
+/// The close code and reason for each way a session ends.
+fn closing(end: End) -> (CloseCode, &'static str) {
+    match end {
+        End::Lagged => (CloseCode::Again, "fell behind; reconnect with your last id"),
+        End::WriteTimeout => (
+            CloseCode::Policy,
+            "too slow to read; reconnect with your last id",
+        ),
+        End::Shutdown | End::Budget | End::Cap | End::Client => {
+            (CloseCode::Away, "server shutting down")
+        }
+    }
+}
+
+/// Manages the session tracker and, at shutdown, waits (up to the grace period) for every
+/// session to send its closing frame.
+pub fn stage() -> AdHoc {
+    AdHoc::on_ignite("WebSocket sessions", |rocket| async {
+        rocket
+            .manage(Sessions::default())
+            .attach(AdHoc::on_shutdown("WebSocket sessions", |rocket| {
+                Box::pin(async move {
+                    let grace = Duration::from_secs(rocket.config().shutdown.grace.into());
+                    if let Some(sessions) = rocket.state::<Sessions>() {
+                        sessions.0.close();
+                        // Sessions still open after the grace period are dropped with the runtime.
+                        let _all_closed = timeout(grace, sessions.0.wait()).await;
+                    }
+                })
+            }))
+    })
 }
 
 pub fn routes() -> Vec<Route> {

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use futures_util::FutureExt;
-use reverse_ajax::hub::{Channel, Hub};
+use reverse_ajax::hub::{Channel, Hub, Payload};
 use rocket::Shutdown;
 use rocket::fairing::AdHoc;
 use rocket::figment::Figment;
@@ -313,7 +313,7 @@ impl App {
         let channel = Channel::parse("demo").expect("demo is a valid channel");
         let event = self
             .hub
-            .publish(&channel, Value::String(data.to_owned()))
+            .publish(&channel, Payload::text(data))
             .await
             .expect("the memory hub accepts a publish");
         event.id.to_string()

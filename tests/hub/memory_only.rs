@@ -1,5 +1,5 @@
-//! What only the in-memory backend promises: a bounded channel table, sweeping of idle
-//! channels, and age-based expiry (checked with `history_ttl = 0`, which expires every event
+//! What only the in-memory backend promises: a bounded channel table that reads never fill,
+//! sweeping of idle channels, a byte bound over all histories, and age-based expiry (checked with `history_ttl = 0`, which expires every event
 //! at once, so no test waits for a clock).
 
 use std::sync::Arc;
@@ -7,6 +7,7 @@ use std::sync::Arc;
 use reverse_ajax::config::HubConfig;
 use reverse_ajax::hub::memory::MemoryHub;
 use reverse_ajax::hub::{EventHub, Hub, HubError};
+use serde_json::json;
 
 use crate::suite::{at, fresh, head, publish_n};
 
@@ -28,47 +29,99 @@ fn as_hub(hub: &Arc<MemoryHub>) -> Hub {
 }
 
 #[tokio::test]
-async fn reading_many_channels_stops_at_max_channels() {
+async fn reading_channels_creates_none() {
     // Arrange
     let hub = memory(100, 600);
-    let mut outcomes = Vec::new();
 
-    // Act
+    // Act: polls, replays and page renders on 5,000 channels nobody published to.
     for i in 0..5000 {
         let channel = fresh(&format!("many{i}"));
-        outcomes.push(hub.read(&channel, None).await.map(|_| ()));
-        assert!(
-            hub.channel_count() <= 100,
-            "the table grew past max_channels"
-        );
+        let head = hub
+            .read(&channel, None)
+            .await
+            .expect("a read is never refused");
+        hub.read(&channel, Some(&head.next))
+            .await
+            .expect("read after");
+        hub.recent(&channel, 10).await.expect("recent");
     }
 
     // Assert
-    assert!(
-        outcomes[..100].iter().all(Result::is_ok),
-        "the first 100 channels fit"
-    );
-    assert!(outcomes[100..].iter().all(|o| *o == Err(HubError::Full)));
-    assert_eq!(hub.channel_count(), 100);
+    assert_eq!(hub.channel_count(), 0, "reads left channels behind");
+    assert_eq!(hub.history_bytes(), 0);
 }
 
 #[tokio::test]
-async fn a_full_hub_makes_room_by_sweeping_idle_channels() {
-    // Arrange: with history_ttl = 0 a channel nobody listens to is idle at once.
-    let hub = memory(100, 0);
+async fn a_subscriber_of_an_empty_channel_leaves_nothing_behind() {
+    // Arrange
+    let hub = memory(100, 600);
+    let channel = fresh("watched");
 
     // Act
-    for i in 0..5000 {
-        hub.read(&fresh(&format!("room{i}")), None)
-            .await
-            .expect("room is made");
+    let sub = hub.subscribe(&channel, None).await.expect("subscribe");
+    let while_open = hub.channel_count();
+    drop(sub);
 
-        // Assert
-        assert!(
-            hub.channel_count() <= 100,
-            "the table grew past max_channels"
-        );
+    // Assert
+    assert_eq!(while_open, 1, "a live subscriber holds a light entry");
+    assert_eq!(
+        hub.channel_count(),
+        0,
+        "the entry goes with the last subscriber"
+    );
+}
+
+#[tokio::test]
+async fn a_full_hub_refuses_new_channels_until_a_sweep_makes_room() {
+    // Arrange: with history_ttl = 0 every event has expired by the time the sweep runs.
+    let hub = memory(100, 0);
+    for i in 0..100 {
+        publish_n(&as_hub(&hub), &fresh(&format!("full{i}")), 1).await;
     }
+
+    // Act
+    let refused = hub.publish(&fresh("one.more"), json!(1).into()).await;
+    let known = hub.publish(&fresh("full0"), json!(1).into()).await;
+    let remaining = hub.sweep();
+    let after_sweep = hub.publish(&fresh("one.more"), json!(1).into()).await;
+
+    // Assert
+    assert_eq!(refused.err(), Some(HubError::Full));
+    assert!(known.is_err(), "a fresh name is a new channel too");
+    assert_eq!(remaining, 0);
+    assert!(after_sweep.is_ok(), "the sweep made room");
+}
+
+#[tokio::test]
+async fn all_histories_together_stay_within_max_bytes_oldest_first() {
+    // Arrange: room for about 20 small events in all.
+    let hub = Arc::new(MemoryHub::new(
+        HubConfig {
+            max_bytes: 20 * 400,
+            ..HubConfig::default()
+        }
+        .check()
+        .expect("a valid test configuration"),
+    ));
+    let (old, new) = (fresh("old"), fresh("new"));
+    let first = publish_n(&as_hub(&hub), &old, 10).await;
+
+    // Act
+    let last = publish_n(&as_hub(&hub), &new, 30).await;
+
+    // Assert
+    assert!(
+        hub.history_bytes() <= 20 * 400,
+        "{} bytes",
+        hub.history_bytes()
+    );
+    let from_old = hub.read(&old, Some(&first[0].id)).await.expect("read");
+    assert!(
+        from_old.reset,
+        "the oldest events went first, and that is not silent"
+    );
+    let newest = hub.read(&new, Some(&last[28].id)).await.expect("read");
+    assert_eq!(newest.events.len(), 1, "the newest event is kept");
 }
 
 #[tokio::test]

@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use reverse_ajax::config::{Backend, HubConfig};
 use reverse_ajax::hub::redis::RedisHub;
-use reverse_ajax::hub::{Batch, Channel, Event, EventHub, EventId, Hub, HubError, Subscription};
-use serde_json::Value;
+use reverse_ajax::hub::{
+    Batch, Channel, Event, EventHub, EventId, Hub, HubError, Payload, Subscription,
+};
 
 use crate::redis_support::{delete_keys, redis_ready, redis_url, unique_prefix};
 
@@ -46,7 +47,7 @@ impl Drop for Cleaned {
 
 #[rocket::async_trait]
 impl EventHub for Cleaned {
-    async fn publish(&self, channel: &Channel, data: Value) -> Result<Arc<Event>, HubError> {
+    async fn publish(&self, channel: &Channel, data: Payload) -> Result<Arc<Event>, HubError> {
         self.hub.publish(channel, data).await
     }
 

@@ -77,7 +77,11 @@ impl App {
     /// Publishes `data` on `ch` straight through the hub and returns the event's id.
     pub async fn publish(&self, ch: &str, data: Value) -> String {
         let channel = Channel::parse(ch).expect("a channel name");
-        let event = self.hub.publish(&channel, data).await.expect("published");
+        let event = self
+            .hub
+            .publish(&channel, data.into())
+            .await
+            .expect("published");
         event.id.to_string()
     }
 

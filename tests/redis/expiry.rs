@@ -33,12 +33,13 @@ async fn an_idle_channel_expires_by_itself() {
     let channel = Channel::parse("room").expect("a channel");
 
     // Act
-    hub.publish(&channel, json!("soon gone"))
+    hub.publish(&channel, json!("soon gone").into())
         .await
         .expect("publish");
-    let stored = count_keys(&scope.prefix);
+    let channel_keys = format!("{}:{{room}}:*", scope.prefix);
+    let stored = count_keys(&channel_keys);
     within(WAIT, async {
-        while count_keys(&scope.prefix) > 0 {
+        while count_keys(&channel_keys) > 0 {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     })
@@ -46,6 +47,34 @@ async fn an_idle_channel_expires_by_itself() {
 
     // Assert: the meta hash and the stream existed, then expired with nobody deleting them.
     assert_eq!(stored, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn reading_a_channel_nobody_published_to_leaves_no_key() {
+    // Arrange
+    let Some(scope) = scope("expiry_reads").await else {
+        return;
+    };
+    let hub = hub(&scope.prefix, 600);
+    let channel = Channel::parse("quiet").expect("a channel");
+
+    // Act
+    let head = hub.read(&channel, None).await.expect("read").next;
+    hub.read(&channel, Some(&head)).await.expect("read after");
+    hub.recent(&channel, 10).await.expect("recent");
+    let subscription = hub
+        .subscribe(&channel, Some(&head))
+        .await
+        .expect("subscribe");
+    drop(subscription);
+
+    // Assert
+    assert_eq!(count_keys(&format!("{}:{{quiet}}:*", scope.prefix)), 0);
+    assert_eq!(
+        hub.local_channel_count(),
+        0,
+        "the local window went with its subscriber"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -57,7 +86,10 @@ async fn an_event_older_than_history_ttl_is_not_replayed() {
     let hub = hub(&scope.prefix, 1);
     let channel = Channel::parse("room").expect("a channel");
     let start = hub.read(&channel, None).await.expect("read").next;
-    let old = hub.publish(&channel, json!("old")).await.expect("publish");
+    let old = hub
+        .publish(&channel, json!("old").into())
+        .await
+        .expect("publish");
     let young = hub.read(&channel, Some(&start)).await.expect("read");
 
     // Act: poll (keeping the epoch alive) until the event has aged out.

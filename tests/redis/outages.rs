@@ -33,6 +33,12 @@ fn store_silently(prefix: &str, ch: &str, data: &str) -> String {
         .arg(1)
         .query(&mut redis)
         .expect("HINCRBY");
+    redis::cmd("HINCRBY")
+        .arg(&meta)
+        .arg("bytes")
+        .arg(data.len())
+        .exec(&mut redis)
+        .expect("HINCRBY");
     let at = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .expect("a clock after 1970")
@@ -86,6 +92,7 @@ async fn a_lost_pubsub_message_is_healed_from_the_stream_before_the_next_event()
     };
     let a = Instance::start(&scope.prefix).await;
     let b = Instance::start(&scope.prefix).await;
+    b.publish("room", json!("the channel exists")).await;
     let head = a.head("room").await;
     let mut stream = a.sse("room", Some(&head)).await;
 

@@ -80,14 +80,14 @@ pub fn delete_keys(prefix: &str) {
     }
 }
 
-/// How many keys exist under `prefix`.
-pub fn count_keys(prefix: &str) -> usize {
+/// How many keys match `pattern` (a KEYS pattern).
+pub fn count_keys(pattern: &str) -> usize {
     let client = redis::Client::open(redis_url().as_str()).expect("a Redis URL");
     let mut connection = client
         .get_connection_with_timeout(Duration::from_secs(2))
         .expect("a Redis connection");
     let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{prefix}:*"))
+        .arg(pattern)
         .query(&mut connection)
         .expect("KEYS");
     keys.len()

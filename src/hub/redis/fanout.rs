@@ -1,10 +1,10 @@
 //! Live fan-out for one instance: ONE Redis pub/sub connection (a pattern subscription on
-//! `<prefix>:live:*`) feeding one local broadcast channel per channel that has subscribers here.
+//! `<prefix>:live:*`) feeding one local window per channel that has subscribers here.
 //!
-//! Pub/sub is fire-and-forget, so the task checks every message's `seq` against the last one it
-//! broadcast on that channel: an older one is a duplicate and is dropped, a newer one after a
+//! Pub/sub is fire-and-forget, so the task checks every message's `seq` against the last one in
+//! that channel's window: an older one is a duplicate and is dropped, a newer one after a
 //! hole (a lost message, a reconnect) first fetches the missing events from the stream and
-//! broadcasts them in order. After a reconnect every channel with local subscribers catches up
+//! appends them in order. After a reconnect every channel with local subscribers catches up
 //! from the stream the same way. A hole the stream cannot fill any more is passed on, and the
 //! subscription ends as lagged: the client resumes from its cursor and learns of the reset.
 
@@ -16,7 +16,9 @@ use rocket::futures::StreamExt;
 use tokio::sync::oneshot;
 
 use super::Shared;
+use super::local::Next;
 use super::replay::{Range, envelope};
+use crate::hub::feed::Feed;
 use crate::hub::{Channel, EventId};
 
 /// The first pause after a failed connection attempt; it doubles up to [`MAX_BACKOFF`].
@@ -141,42 +143,42 @@ async fn deliver(hub: &Shared, message: &redis::Msg) {
         return;
     };
     // Most messages of the pattern are for channels nobody here listens to: decide first.
-    let Some(from) = hub.local.hole_before(&channel, epoch, seq) else {
+    let (Next::After(from), Some(feed)) = hub.local.next(&channel, epoch, seq) else {
         return;
     };
-    let Ok(event) = envelope(&channel, epoch, seq, at, data) else {
+    let Ok(event) = envelope(&channel, EventId::new(epoch, seq), at, data) else {
         return;
     };
     if from + 1 < seq {
-        catch_up(hub, &channel, epoch, from, Some(seq)).await;
+        catch_up(hub, &feed, epoch, from, Some(seq)).await;
     }
-    hub.local.send(Arc::new(event));
+    hub.local.push(&feed, Arc::new(event));
 }
 
-/// Broadcasts the stored events of `channel` after `from` (and before `until`), in order.
-async fn catch_up(hub: &Shared, channel: &Channel, epoch: &str, from: u64, until: Option<u64>) {
+/// Appends the stored events of `feed`'s channel after `from` (and before `until`), in order.
+async fn catch_up(hub: &Shared, feed: &Feed, epoch: &str, from: u64, until: Option<u64>) {
     let cursor = EventId::new(epoch, from);
-    let Ok(snap) = hub.snapshot(channel, Range::After(&cursor)).await else {
+    let Ok(snap) = hub.snapshot(feed.channel(), Range::After(&cursor)).await else {
         return; // Redis is unreachable: the next reconnect heals, or the subscriber lags.
     };
-    if snap.epoch != epoch {
+    if &*snap.epoch != epoch {
         return; // A new history: the subscribers' cursors are void, they end at the next event.
     }
-    let Ok(events) = hub.events(channel, &snap) else {
+    let Ok(events) = hub.events(feed.channel(), &snap) else {
         return;
     };
     for event in events {
         if until.is_some_and(|until| event.id.seq >= until) {
             break;
         }
-        hub.local.send(event);
+        hub.local.push(feed, event);
     }
 }
 
 /// After a (re)connect: every channel with local subscribers catches up from its stream.
 async fn heal_all(hub: &Shared) {
-    for (channel, epoch, from) in hub.local.active() {
-        catch_up(hub, &channel, &epoch, from, None).await;
+    for (feed, epoch, from) in hub.local.active() {
+        catch_up(hub, &feed, &epoch, from, None).await;
     }
 }
 
@@ -187,9 +189,9 @@ async fn keep_alive(hub: &Shared) {
         return;
     }
     let mut pipe = redis::pipe();
-    for (channel, _, _) in active {
+    for (feed, _, _) in active {
         pipe.cmd("PEXPIRE")
-            .arg(hub.meta_key(&channel))
+            .arg(hub.meta_key(feed.channel()))
             .arg(hub.key_ttl_ms())
             .ignore();
     }

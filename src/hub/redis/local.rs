@@ -1,136 +1,154 @@
-//! The local side of the fan-out: one broadcast channel per channel that has subscribers in
-//! this instance, and the bookkeeping that tells a duplicate from a hole.
+//! The local side of the fan-out: one [`Feed`] per channel that has subscribers in this
+//! instance, holding a window of the live events received here, and the rule that tells a
+//! duplicate from a hole.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
-use tokio::sync::broadcast;
-
+use crate::hub::feed::{Feed, Home, Member};
 use crate::hub::{Channel, Event, HubError};
 
-/// The local broadcast channels, by channel.
+/// The local feeds, by channel.
 pub(super) struct Local {
+    /// The most events a window keeps (and a subscriber may lag).
     queue: usize,
+    /// The most bytes a window keeps.
+    bytes: usize,
     max_channels: usize,
-    channels: Mutex<HashMap<Channel, Entry>>,
+    feeds: Mutex<HashMap<Channel, Arc<Feed>>>,
+    me: Weak<Local>,
 }
 
-struct Entry {
-    live: broadcast::Sender<Arc<Event>>,
-    epoch: Option<String>,
-    /// The last seq broadcast on `live`.
-    last: Option<u64>,
-    /// Before anything was broadcast: the lowest head a subscriber read its backlog up to,
-    /// the point from which a hole must be healed.
-    floor: Option<u64>,
+/// What to do with an announced event.
+pub(super) enum Next {
+    /// Nobody here listens, or it is already in the window: nothing.
+    Skip,
+    /// Append it, after fetching the events after `from` that are missing before it.
+    After(u64),
 }
 
 impl Local {
-    pub(super) fn new(queue: usize, max_channels: usize) -> Local {
-        Local {
+    pub(super) fn new(queue: usize, bytes: usize, max_channels: usize) -> Arc<Local> {
+        Arc::new_cyclic(|me| Local {
             queue,
+            bytes,
             max_channels,
-            channels: Mutex::new(HashMap::new()),
-        }
+            feeds: Mutex::new(HashMap::new()),
+            me: Weak::clone(me),
+        })
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<Channel, Entry>> {
-        // Every change is a single field write, so a poisoned table is still consistent.
-        self.channels.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock(&self) -> MutexGuard<'_, HashMap<Channel, Arc<Feed>>> {
+        // Every change is a single insert or remove, so a poisoned table is still consistent.
+        self.feeds.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     pub(super) fn len(&self) -> usize {
         self.lock().len()
     }
 
-    /// A receiver of the channel's live events, creating the local entry if needed.
-    pub(super) fn join(
-        &self,
-        channel: &Channel,
-    ) -> Result<broadcast::Receiver<Arc<Event>>, HubError> {
-        let mut table = self.lock();
-        if !table.contains_key(channel) && table.len() >= self.max_channels {
-            table.retain(|_, entry| entry.live.receiver_count() > 0);
-            if table.len() >= self.max_channels {
-                return Err(HubError::Full);
-            }
+    /// Joins the channel's feed, creating it (with no window yet) if needed. Refused at
+    /// `max_channels` without looking at the others: feeds leave with their last subscriber.
+    pub(super) fn join(&self, channel: &Channel) -> Result<Member, HubError> {
+        let mut feeds = self.lock();
+        if let Some(feed) = feeds.get(channel) {
+            return Ok(feed.join());
         }
-        let entry = table.entry(channel.clone()).or_insert_with(|| Entry {
-            live: broadcast::channel(self.queue).0,
-            epoch: None,
-            last: None,
-            floor: None,
-        });
-        Ok(entry.live.subscribe())
+        if feeds.len() >= self.max_channels {
+            return Err(HubError::Full);
+        }
+        let home: Weak<dyn Home> = Weak::clone(&self.me) as Weak<dyn Home>;
+        let feed = Arc::new(Feed::new(channel.clone(), Arc::from(""), 0, home));
+        feeds.insert(channel.clone(), Arc::clone(&feed));
+        Ok(feed.join())
     }
 
-    /// Records that a subscriber joined and has every event up to `head` of `epoch`.
-    pub(super) fn settle(&self, channel: &Channel, epoch: &str, head: u64) {
-        let mut table = self.lock();
-        let Some(entry) = table.get_mut(channel) else {
-            return;
-        };
-        if entry.epoch.as_deref() != Some(epoch) {
-            // A new history (or the first subscriber): older subscribers end at the next event.
-            entry.epoch = Some(epoch.to_owned());
-            entry.last = None;
-            entry.floor = Some(head);
-        } else if entry.last.is_none() {
-            entry.floor = Some(entry.floor.map_or(head, |f| f.min(head)));
+    /// Records that a subscriber of `feed` has every event up to `head` of `epoch` (from its
+    /// replay), so the window starts no later than that.
+    pub(super) fn settle(&self, feed: &Feed, epoch: &str, head: u64) {
+        let mut ring = feed.lock();
+        if !ring.started || &*ring.epoch != epoch {
+            // The first subscriber, or a new history: older subscribers end and resume.
+            ring.replace(Arc::from(epoch), head);
+            ring.started = true;
+            drop(ring);
+            feed.wake();
+        } else if ring.events().is_empty() && head < ring.head {
+            // Nothing received yet: start the window at the lowest replayed head.
+            ring.head = head;
         }
     }
 
-    /// Drops every entry, which ends every local subscription.
-    pub(super) fn close_all(&self) {
-        self.lock().clear();
-    }
-
-    /// Drops entries nobody listens to; returns `(channel, epoch, last or floor)` of the rest.
-    pub(super) fn active(&self) -> Vec<(Channel, String, u64)> {
-        let mut table = self.lock();
-        table.retain(|_, entry| entry.live.receiver_count() > 0);
-        table
-            .iter()
-            .filter_map(|(channel, e)| {
-                let from = e.last.or(e.floor)?;
-                Some((channel.clone(), e.epoch.clone()?, from))
+    /// The feeds somebody listens to, with the sequence number each window has reached.
+    pub(super) fn active(&self) -> Vec<(Arc<Feed>, Arc<str>, u64)> {
+        self.lock()
+            .values()
+            .filter_map(|feed| {
+                let ring = feed.lock();
+                ring.started
+                    .then(|| (Arc::clone(feed), Arc::clone(&ring.epoch), ring.head))
             })
             .collect()
     }
 
-    /// Where a hole before `seq` starts, or `None` when the event must not be broadcast
-    /// (nobody listens here, or it is a duplicate).
-    pub(super) fn hole_before(&self, channel: &Channel, epoch: &str, seq: u64) -> Option<u64> {
-        let mut table = self.lock();
-        let entry = table.get_mut(channel)?;
-        if entry.live.receiver_count() == 0 {
-            table.remove(channel);
-            return None;
+    /// Whether and from where an event announced as `seq` of `epoch` goes into the window
+    /// of `channel`. A new epoch starts a new window (its old subscribers end and resume).
+    pub(super) fn next(
+        &self,
+        channel: &Channel,
+        epoch: &str,
+        seq: u64,
+    ) -> (Next, Option<Arc<Feed>>) {
+        let Some(feed) = self.lock().get(channel).cloned() else {
+            return (Next::Skip, None);
+        };
+        let mut ring = feed.lock();
+        if !ring.started {
+            // The joining subscriber has not read its replay yet; its replay or the healing of
+            // the next hole brings this event.
+            return (Next::Skip, None);
         }
-        if entry.epoch.as_deref() != Some(epoch) {
-            entry.epoch = Some(epoch.to_owned());
-            entry.last = None;
-            entry.floor = None;
+        if &*ring.epoch != epoch {
+            ring.replace(Arc::from(epoch), seq - 1);
         }
-        match (entry.last, entry.floor) {
-            (Some(last), _) if seq <= last => None,
-            (Some(last), _) => Some(last),
-            (None, Some(floor)) if floor < seq => Some(floor),
-            (None, _) => Some(seq.saturating_sub(1)),
+        let next = if seq <= ring.head {
+            Next::Skip
+        } else {
+            Next::After(ring.head)
+        };
+        drop(ring);
+        (next, Some(feed))
+    }
+
+    /// Appends `event` to its feed's window if it is the window's next one.
+    pub(super) fn push(&self, feed: &Feed, event: Arc<Event>) {
+        let mut ring = feed.lock();
+        if ring.started && ring.epoch == event.id.epoch && event.id.seq == ring.head + 1 {
+            ring.push(event);
+            ring.bound(self.queue, self.bytes);
+            drop(ring);
+            feed.wake();
         }
     }
 
-    /// Broadcasts `event` unless it is not the channel's next one.
-    pub(super) fn send(&self, event: Arc<Event>) {
-        let mut table = self.lock();
-        let Some(entry) = table.get_mut(&event.channel) else {
-            return;
-        };
-        let fresh = entry.last.is_none_or(|last| event.id.seq > last);
-        if entry.epoch.as_deref() == Some(event.id.epoch.as_str()) && fresh {
-            entry.last = Some(event.id.seq);
-            // An error only means the last receiver has just gone; upkeep drops the entry.
-            let _receivers = entry.live.send(event);
+    /// Drops every feed, which ends every local subscription.
+    pub(super) fn close_all(&self) {
+        for (_, feed) in self.lock().drain() {
+            feed.detach();
+        }
+    }
+}
+
+impl Home for Local {
+    /// A feed goes with its last subscriber.
+    fn release(&self, feed: &Arc<Feed>) {
+        let mut feeds = self.lock();
+        if feed.subscribers() == 0
+            && feeds
+                .get(feed.channel())
+                .is_some_and(|f| Arc::ptr_eq(f, feed))
+        {
+            feeds.remove(feed.channel());
         }
     }
 }

@@ -1,19 +1,25 @@
 //! The Redis backend: several instances behind a load balancer act as one hub.
 //!
 //! Keys, for a channel `<ch>` under the configured prefix `<p>`:
-//! - `<p>:{<ch>}:meta`, a hash: `epoch` (the token of the channel's history) and `seq` (its head);
+//! - `<p>:{<ch>}:meta`, a hash: `epoch` (the token of the channel's history), `seq` (its head)
+//!   and `bytes` (the bytes of data its stream holds);
 //! - `<p>:{<ch>}:log`, a stream with one entry per event, id `<seq>-0` (so `XRANGE` by sequence
-//!   number is a range of ids), fields `at` (ms, Redis clock) and `data` (JSON text);
+//!   number is a range of ids), fields `at` (ms, Redis clock) and `data` (compact JSON text);
 //! - `<p>:live:<ch>`, the pub/sub topic on which each event is announced as
-//!   `<epoch> <seq> <at> <data>`.
+//!   `<epoch> <seq> <at> <data>`;
+//! - `<p>:genesis` and `<p>:generations`, shared by all channels: the epoch a channel's next
+//!   history takes is the genesis followed by its bucket's generation (as in the memory
+//!   backend, see `hub/epochs.rs`), so reads need no per-channel state. The backend runs on
+//!   one Redis server (not a cluster): these keys share no hash slot with a channel's.
 //!
-//! Publishing is one Lua script (`publish.lua`), so ids stay dense across instances. Reads run
+//! Publishing is one Lua script (`publish.lua`), so ids stay dense across instances; it trims
+//! the stream to `history` entries, `history_bytes` bytes of data and `history_ttl`. Reads run
 //! `read.lua`, which returns the head and the wanted entries at once and applies no rule of its
-//! own: the cursor rule (unknown epoch, trimmed away, ahead of the head) is applied here, as in
-//! the memory backend. Each instance holds one pub/sub connection ([`fanout`]) and feeds local
-//! broadcast channels from it, so browsers never cost a Redis connection.
-//! Both keys expire `history_ttl` after the last publish (reads keep the epoch alive), so an
-//! idle channel cleans itself up.
+//! own: the cursor rule is [`super::cursor::start`], as in the memory backend. Each instance holds one
+//! pub/sub connection ([`fanout`]) and feeds one local window per channel from it, which every
+//! local subscriber reads in place, so browsers never cost a Redis connection. A channel's keys
+//! expire `history_ttl` after its last publish (reads keep an existing epoch alive), so an idle
+//! channel cleans itself up; reads of a channel with no keys create none.
 
 mod fanout;
 mod local;
@@ -25,12 +31,14 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use rocket::fairing::AdHoc;
-use serde_json::Value;
 use tokio::sync::oneshot;
 
-use super::{Batch, Channel, Event, EventHub, EventId, HubError, Subscription};
+use super::cursor::Start;
+use super::{Batch, Channel, Event, EventHub, EventId, HubError, Payload, Subscription};
 use crate::config::HubConfig;
 use replay::Range;
+
+pub(super) use super::epochs::bucket;
 
 /// The longest any single Redis command may take before the request answers 503.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
@@ -49,7 +57,7 @@ struct Shared {
     commands: ConnectionManager,
     publish: redis::Script,
     read: redis::Script,
-    local: local::Local,
+    local: Arc<local::Local>,
 }
 
 impl RedisHub {
@@ -65,7 +73,11 @@ impl RedisHub {
         let commands = client
             .get_connection_manager_lazy(manager)
             .map_err(|e| format!("cannot prepare Redis connections: {e}"))?;
-        let local = local::Local::new(config.subscriber_queue, config.max_channels);
+        let local = local::Local::new(
+            config.subscriber_queue,
+            config.history_bytes,
+            config.max_channels,
+        );
         let shared = Arc::new(Shared {
             config,
             client,
@@ -106,7 +118,7 @@ impl RedisHub {
         self.shared.local.close_all();
     }
 
-    /// How many channels have local subscribers' broadcast entries right now.
+    /// How many channels have local subscribers' windows right now.
     pub fn local_channel_count(&self) -> usize {
         self.shared.local.len()
     }
@@ -127,6 +139,20 @@ impl Shared {
 
     fn topic_pattern(&self) -> String {
         format!("{}:live:*", self.config.prefix)
+    }
+
+    /// Adds the four keys every script takes: the channel's meta and stream, then the site's
+    /// genesis and generations.
+    fn site_keys<'i, 'a>(
+        &self,
+        invocation: &'i mut redis::ScriptInvocation<'a>,
+        channel: &Channel,
+    ) -> &'i mut redis::ScriptInvocation<'a> {
+        invocation
+            .key(self.meta_key(channel))
+            .key(self.log_key(channel))
+            .key(format!("{}:genesis", self.config.prefix))
+            .key(format!("{}:generations", self.config.prefix))
     }
 
     /// How long keys live after their last use, in milliseconds (at least a second, so a
@@ -166,43 +192,40 @@ fn unavailable(why: &str) -> HubError {
 
 #[rocket::async_trait]
 impl EventHub for RedisHub {
-    async fn publish(&self, channel: &Channel, data: Value) -> Result<Arc<Event>, HubError> {
+    async fn publish(&self, channel: &Channel, data: Payload) -> Result<Arc<Event>, HubError> {
         let shared = &self.shared;
-        let text = data.to_string();
         let mut invocation = shared.publish.prepare_invoke();
-        invocation
-            .key(shared.meta_key(channel))
-            .key(shared.log_key(channel))
+        shared
+            .site_keys(&mut invocation, channel)
             .arg(EventId::new_epoch())
-            .arg(&text)
+            .arg(data.as_str())
             .arg(shared.config.history)
             .arg(shared.config.history_ttl * 1000)
             .arg(shared.key_ttl_ms())
-            .arg(shared.topic(channel));
+            .arg(shared.topic(channel))
+            .arg(shared.config.history_bytes)
+            .arg(bucket(channel));
         // Never retried: the script may have run before the answer was lost, and a second run
         // would store the event twice.
         let (epoch, seq, at): (String, u64, i64) = shared.invoke(&invocation).await?;
         let at = DateTime::<Utc>::from_timestamp_millis(at)
             .ok_or_else(|| unavailable("Redis answered an impossible time"))?;
-        Ok(Arc::new(Event {
-            id: EventId::new(&epoch, seq),
-            channel: channel.clone(),
-            data,
+        Ok(Arc::new(Event::new(
+            EventId::new(&epoch, seq),
+            channel.clone(),
+            &data,
             at,
-        }))
+        )))
     }
 
     async fn read(&self, channel: &Channel, since: Option<&EventId>) -> Result<Batch, HubError> {
         let range = since.map_or(Range::Head, Range::After);
         let snap = self.shared.snapshot(channel, range).await?;
-        let (reset, events) = self.shared.after(channel, since, &snap)?;
-        let next = events
-            .last()
-            .map_or_else(|| EventId::new(&snap.epoch, snap.head), |e| e.id.clone());
+        let (start, events) = self.shared.after(channel, since, &snap)?;
         Ok(Batch {
             events,
-            next,
-            reset,
+            next: EventId::on(&snap.epoch, snap.head),
+            reset: start == Start::Reset,
         })
     }
 
@@ -216,7 +239,7 @@ impl EventHub for RedisHub {
         let snap = self.shared.snapshot(channel, range).await?;
         Ok(Batch {
             events: self.shared.events(channel, &snap)?,
-            next: EventId::new(&snap.epoch, snap.head),
+            next: EventId::on(&snap.epoch, snap.head),
             reset: false,
         })
     }
@@ -227,15 +250,26 @@ impl EventHub for RedisHub {
         since: Option<&EventId>,
     ) -> Result<Subscription, HubError> {
         self.start();
-        // Join the local broadcast before reading the backlog, so nothing published in between
-        // is missed; the subscription drops what both parts carry.
-        let live = self.shared.local.join(channel)?;
+        // Join the local window before reading the backlog, so nothing published in between
+        // is missed; the subscription skips what both parts carry.
+        let member = self.shared.local.join(channel)?;
         let range = since.map_or(Range::Head, Range::After);
         let snap = self.shared.snapshot(channel, range).await?;
-        let (reset, events) = self.shared.after(channel, since, &snap)?;
-        self.shared.local.settle(channel, &snap.epoch, snap.head);
-        let first = events.first().map_or(snap.head, |e| e.id.seq - 1);
-        Ok(Subscription::new(reset, snap.epoch, first, events, live))
+        let (start, events) = self.shared.after(channel, since, &snap)?;
+        self.shared
+            .local
+            .settle(&member.feed, &snap.epoch, snap.head);
+        let from = match start {
+            Start::After(seq) => seq,
+            Start::Reset | Start::Head => snap.head,
+        };
+        Ok(Subscription::new(
+            member,
+            start == Start::Reset,
+            (snap.epoch, from, snap.head),
+            events,
+            self.shared.config.subscriber_queue,
+        ))
     }
 }
 

@@ -1,18 +1,32 @@
 -- Publishes one event, atomically (Redis runs a script with nothing in between).
 --
--- KEYS[1]  the channel's meta hash: `epoch` (its history's token) and `seq` (its head)
+-- KEYS[1]  the channel's meta hash: `epoch` (its history's token), `seq` (its head) and
+--          `bytes` (the bytes of data its stream holds)
 -- KEYS[2]  the channel's stream: one entry per event, id `<seq>-0`, fields `at` and `data`
--- ARGV[1]  an epoch to use if the channel has none yet
--- ARGV[2]  the event's data, as JSON text
+-- KEYS[3]  the site's genesis: the token every epoch starts with (see read.lua)
+-- KEYS[4]  the site's generations: a hash of counters, one per bucket of channel names
+-- ARGV[1]  a fresh token, the genesis if the site has none yet
+-- ARGV[2]  the event's data, as compact JSON text
 -- ARGV[3]  history: how many entries the stream keeps
 -- ARGV[4]  history_ttl in milliseconds: the age after which an entry is dropped
 -- ARGV[5]  how long (ms) the keys live after this event; idle channels expire by themselves
 -- ARGV[6]  the channel's pub/sub topic
+-- ARGV[7]  history_bytes: how many bytes of data the stream keeps
+-- ARGV[8]  the channel's bucket
 -- Returns {epoch, seq, at} with `at` in milliseconds on the Redis server's clock, the one
 -- clock every instance shares.
 
-if redis.call('HSETNX', KEYS[1], 'epoch', ARGV[1]) == 1 then
-  -- A new history: whatever an older one left behind must not be replayed under it.
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  -- A new history. It takes the epoch the empty channel's head showed (read.lua) and moves
+  -- the bucket on, so the channel's next history gets an epoch no earlier one had.
+  local genesis = redis.call('GET', KEYS[3])
+  if not genesis then
+    genesis = ARGV[1]
+    redis.call('SET', KEYS[3], genesis)
+  end
+  local generation = redis.call('HINCRBY', KEYS[4], ARGV[8], 1) - 1
+  redis.call('HSET', KEYS[1], 'epoch', genesis .. generation, 'seq', 0, 'bytes', 0)
+  -- Whatever an older history left behind must not be replayed under this one.
   redis.call('DEL', KEYS[2])
 end
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
@@ -33,17 +47,21 @@ local at = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local id = string.format('%d-0', seq)
 local at_text = string.format('%d', at)
 
-redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[3], id, 'at', at_text, 'data', ARGV[2])
+redis.call('XADD', KEYS[2], id, 'at', at_text, 'data', ARGV[2])
+local bytes = redis.call('HINCRBY', KEYS[1], 'bytes', #ARGV[2])
 
--- Entries older than history_ttl are no longer replayable. They sit at the front of the
--- stream (it is in time order), so drop from the front until a fresh one.
+-- Drop from the front (the oldest) while the stream holds too many entries or bytes, or
+-- entries older than history_ttl; the new entry always stays.
 local cutoff = at - tonumber(ARGV[4])
-while true do
+local count, max_count, max_bytes = redis.call('XLEN', KEYS[2]), tonumber(ARGV[3]), tonumber(ARGV[7])
+while count > 1 do
   local first = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)[1]
-  if first == nil or tonumber(first[2][2]) >= cutoff or first[1] == id then
+  if count <= max_count and bytes <= max_bytes and tonumber(first[2][2]) >= cutoff then
     break
   end
   redis.call('XDEL', KEYS[2], first[1])
+  bytes = redis.call('HINCRBY', KEYS[1], 'bytes', -#first[2][4])
+  count = count - 1
 end
 
 redis.call('PEXPIRE', KEYS[1], ARGV[5])

@@ -1,30 +1,41 @@
--- Reads a channel's head and part of its stream, atomically, creating the channel's epoch if
--- it has none (so that a client holding `<epoch>-0` does not miss event 1 when a later first
--- publish comes: it finds the same epoch).
+-- Reads a channel's head and part of its stream, atomically. It creates nothing for the
+-- channel: a channel nobody has published to (or whose keys expired) answers head 0 under the
+-- epoch its next history will take (see publish.lua), so a cursor taken from it still sees
+-- that history's first event.
 --
 -- KEYS[1]  the channel's meta hash (see publish.lua)
 -- KEYS[2]  the channel's stream
--- ARGV[1]  an epoch to use if the channel has none yet
--- ARGV[2]  how long (ms) the meta hash lives after this read
+-- KEYS[3]  the site's genesis
+-- KEYS[4]  the site's generations
+-- ARGV[1]  a fresh token, the genesis if the site has none yet
+-- ARGV[2]  how long (ms) an existing channel's meta hash lives after this read
 -- ARGV[3]  'after': entries after seq ARGV[5], only if ARGV[4] is the channel's epoch
 --          'last':  the newest ARGV[5] entries
 --          'head':  no entries
 -- ARGV[6]  the most entries to return
+-- ARGV[7]  the channel's bucket
 -- Returns {epoch, head, now, {{seq, at, data}, ...}} in sequence order, `now` in milliseconds
 -- on the Redis server's clock (the clock of every `at`).
 
-if redis.call('HSETNX', KEYS[1], 'epoch', ARGV[1]) == 1 then
-  redis.call('HSET', KEYS[1], 'seq', 0)
-  redis.call('DEL', KEYS[2])
+local epoch, head
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  epoch = redis.call('HGET', KEYS[1], 'epoch')
+  head = tonumber(redis.call('HGET', KEYS[1], 'seq'))
+else
+  local genesis = redis.call('GET', KEYS[3])
+  if not genesis then
+    genesis = ARGV[1]
+    redis.call('SET', KEYS[3], genesis)
+  end
+  epoch = genesis .. (redis.call('HGET', KEYS[4], ARGV[7]) or '0')
+  head = 0
 end
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-local epoch = redis.call('HGET', KEYS[1], 'epoch')
-local head = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0')
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 
 local raw = {}
-if ARGV[3] == 'last' then
+if head > 0 and ARGV[3] == 'last' then
   local newest = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', ARGV[5])
   for i = #newest, 1, -1 do
     raw[#raw + 1] = newest[i]

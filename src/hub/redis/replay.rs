@@ -1,17 +1,18 @@
-//! Replay from a channel's stream: `read.lua` and the cursor rule of DESIGN.md over its answer
-//! (unknown epoch, trimmed away by length or age, ahead of the head), as in the memory backend.
+//! Replay from a channel's stream: `read.lua`, then the cursor rule of [`cursor::start`] over
+//! its answer (unknown epoch, trimmed away by length, bytes or age, ahead of the head), the
+//! same rule the memory backend applies.
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 
 use super::{Shared, unavailable};
-use crate::hub::{Channel, Event, EventId, HubError};
+use crate::hub::cursor::{self, Start};
+use crate::hub::{Channel, Event, EventId, HubError, Payload};
 
 /// One answer of `read.lua`.
 pub(super) struct Snapshot {
-    pub(super) epoch: String,
+    pub(super) epoch: Arc<str>,
     pub(super) head: u64,
     /// The Redis clock, in milliseconds.
     pub(super) now: i64,
@@ -35,19 +36,18 @@ impl Shared {
     ) -> Result<Snapshot, HubError> {
         let (mode, epoch, n) = match range {
             Range::Head => ("head", "", 0),
-            Range::After(id) => ("after", id.epoch.as_str(), id.seq),
+            Range::After(id) => ("after", &*id.epoch, id.seq),
             Range::Last(limit) => ("last", "", limit as u64),
         };
         let mut invocation = self.read.prepare_invoke();
-        invocation
-            .key(self.meta_key(channel))
-            .key(self.log_key(channel))
+        self.site_keys(&mut invocation, channel)
             .arg(EventId::new_epoch())
             .arg(self.key_ttl_ms())
             .arg(mode)
             .arg(epoch)
             .arg(n)
-            .arg(self.config.history);
+            .arg(self.config.history)
+            .arg(super::bucket(channel));
         let answer: (String, u64, i64, Vec<(u64, i64, String)>) =
             match self.invoke(&invocation).await {
                 Ok(answer) => answer,
@@ -55,14 +55,14 @@ impl Shared {
             };
         let (epoch, head, now, entries) = answer;
         Ok(Snapshot {
-            epoch,
+            epoch: Arc::from(epoch),
             head,
             now,
             entries,
         })
     }
 
-    /// The events of `entries` that are still young enough to replay, with their envelopes.
+    /// The events of `snap` that are still young enough to replay, with their envelopes.
     pub(super) fn events(
         &self,
         channel: &Channel,
@@ -72,53 +72,47 @@ impl Shared {
         snap.entries
             .iter()
             .filter(|(_, at, _)| *at >= cutoff)
-            .map(|(seq, at, data)| envelope(channel, &snap.epoch, *seq, *at, data).map(Arc::new))
+            .map(|(seq, at, data)| {
+                envelope(channel, EventId::on(&snap.epoch, *seq), *at, data).map(Arc::new)
+            })
             .collect()
     }
 
-    /// The cursor rule of DESIGN.md over one snapshot: `(reset, events)`.
+    /// The cursor rule over one snapshot taken after `since`: where to start, and the events
+    /// to replay.
     pub(super) fn after(
         &self,
         channel: &Channel,
         since: Option<&EventId>,
         snap: &Snapshot,
-    ) -> Result<(bool, Vec<Arc<Event>>), HubError> {
-        let Some(since) = since else {
-            return Ok((false, Vec::new()));
+    ) -> Result<(Start, Vec<Arc<Event>>), HubError> {
+        let events = match since {
+            Some(since) if since.seq < snap.head => self.events(channel, snap)?,
+            _ => Vec::new(),
         };
-        if since.epoch != snap.epoch || since.seq > snap.head {
-            return Ok((true, Vec::new()));
-        }
-        if since.seq == snap.head {
-            return Ok((false, Vec::new()));
-        }
-        let events = self.events(channel, snap)?;
-        // Trimmed by length or by age: the next event the client needs is gone.
-        if events.len() != snap.entries.len()
-            || events.first().is_none_or(|e| e.id.seq != since.seq + 1)
-        {
-            return Ok((true, Vec::new()));
-        }
-        Ok((false, events))
+        // The stream is in time order: the first young entry is the oldest replayable one.
+        let oldest = events.first().map_or(snap.head + 1, |e| e.id.seq);
+        let start = cursor::start(since, &snap.epoch, snap.head, oldest);
+        let events = if matches!(start, Start::After(_)) {
+            events
+        } else {
+            Vec::new()
+        };
+        Ok((start, events))
     }
 }
 
-/// Builds an event's envelope from what Redis stored.
+/// Builds an event's envelope from what Redis stored, checking it on the way: a value
+/// written to Redis by anything else must not reach a client as a broken frame.
 pub(super) fn envelope(
     channel: &Channel,
-    epoch: &str,
-    seq: u64,
+    id: EventId,
     at: i64,
     data: &str,
 ) -> Result<Event, HubError> {
-    let data: Value = serde_json::from_str(data)
+    let data = Payload::from_json(data.as_bytes())
         .map_err(|e| unavailable(&format!("Redis holds an unreadable event: {e}")))?;
     let at = DateTime::<Utc>::from_timestamp_millis(at)
         .ok_or_else(|| unavailable("Redis holds an event with an impossible time"))?;
-    Ok(Event {
-        id: EventId::new(epoch, seq),
-        channel: channel.clone(),
-        data,
-        at,
-    })
+    Ok(Event::new(id, channel.clone(), &data, at))
 }

@@ -30,7 +30,13 @@ pub async fn concurrent_publishers_get_unique_dense_ids(make: impl AsyncFn(HubCo
                 let mut mine = Vec::new();
                 for i in 0..EACH {
                     let data = json!({ "task": task, "i": i });
-                    mine.push(hub.publish(&channel, data).await.expect("publish").id.seq);
+                    mine.push(
+                        hub.publish(&channel, data.into())
+                            .await
+                            .expect("publish")
+                            .id
+                            .seq,
+                    );
                 }
                 mine
             })
@@ -56,8 +62,8 @@ pub async fn concurrent_publishers_get_unique_dense_ids(make: impl AsyncFn(HubCo
         let order: Vec<_> = batch
             .events
             .iter()
-            .filter(|e| e.data["task"] == task)
-            .map(|e| e.data["i"].as_u64().expect("i"))
+            .filter(|e| e.data()["task"] == task)
+            .map(|e| e.data()["i"].as_u64().expect("i"))
             .collect();
         assert_eq!(
             order,
@@ -85,7 +91,9 @@ pub async fn a_subscription_opened_while_publishers_run_misses_nothing(
             let (hub, channel, started) = (hub.clone(), channel.clone(), started.clone());
             tokio::spawn(async move {
                 for i in 0..250 {
-                    hub.publish(&channel, json!(i)).await.expect("publish");
+                    hub.publish(&channel, json!(i).into())
+                        .await
+                        .expect("publish");
                     if i == 25 {
                         let _sent = started.send(()).await; // the test may have stopped listening
                     }

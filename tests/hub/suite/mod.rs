@@ -52,7 +52,7 @@ pub async fn publish_n(hub: &Hub, channel: &Channel, count: usize) -> Vec<Arc<Ev
     let mut events = Vec::with_capacity(count);
     for n in 0..count {
         events.push(
-            hub.publish(channel, json!({ "n": n }))
+            hub.publish(channel, json!({ "n": n }).into())
                 .await
                 .expect("publish"),
         );

@@ -21,12 +21,14 @@ pub async fn events_come_back_in_publish_order(make: impl AsyncFn(HubConfig) -> 
 
     // Act
     for data in &sent {
-        hub.publish(&channel, data.clone()).await.expect("publish");
+        hub.publish(&channel, data.clone().into())
+            .await
+            .expect("publish");
     }
     let batch = hub.read(&channel, Some(&start)).await.expect("read");
 
     // Assert
-    let data: Vec<_> = batch.events.iter().map(|e| e.data.clone()).collect();
+    let data: Vec<_> = batch.events.iter().map(|e| e.data()).collect();
     assert_eq!(data, sent);
     assert!(batch.events.iter().all(|e| e.channel == channel));
 }
@@ -108,7 +110,7 @@ pub async fn channels_do_not_see_each_others_events(make: impl AsyncFn(HubConfig
     // Act
     publish_n(&hub, &one, 3).await;
     let mine = hub
-        .publish(&two, json!("only on two"))
+        .publish(&two, json!("only on two").into())
         .await
         .expect("publish");
     let batch = hub.read(&two, Some(&start_two)).await.expect("read");
@@ -133,4 +135,54 @@ pub async fn recent_gives_the_newest_events_oldest_first(make: impl AsyncFn(HubC
     assert_eq!(all.events, events);
     assert_eq!(some.next, events[4].id);
     assert!(!some.reset);
+}
+
+pub async fn a_cursor_from_an_empty_channel_sees_its_first_event(
+    make: impl AsyncFn(HubConfig) -> Hub,
+) {
+    // Arrange: the head of a channel nobody has published to yet.
+    let hub = make(HubConfig::default()).await;
+    let channel = fresh("empty");
+    let start = head(&hub, &channel).await;
+
+    // Act
+    let first = hub
+        .publish(&channel, json!("first").into())
+        .await
+        .expect("publish");
+    let batch = hub.read(&channel, Some(&start)).await.expect("read");
+
+    // Assert
+    assert_eq!(start.seq, 0);
+    assert_eq!(
+        first.id,
+        at(&start, 1),
+        "the first history takes the epoch the head showed"
+    );
+    assert!(!batch.reset);
+    assert_eq!(seqs(&batch), [1]);
+}
+
+pub async fn many_reads_then_a_publish_to_a_new_channel_succeeds(
+    make: impl AsyncFn(HubConfig) -> Hub,
+) {
+    // Arrange: a table of 100 channels, and 10,000 reads of channels that do not exist.
+    let hub = make(HubConfig {
+        max_channels: 100,
+        ..HubConfig::default()
+    })
+    .await;
+    for i in 0..10_000 {
+        hub.read(&fresh(&format!("nobody{i}")), None)
+            .await
+            .expect("a read");
+    }
+
+    // Act
+    let published = hub
+        .publish(&fresh("brand.new"), json!("hello").into())
+        .await;
+
+    // Assert
+    assert!(published.is_ok(), "reads filled the table: {published:?}");
 }

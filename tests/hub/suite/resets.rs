@@ -2,6 +2,7 @@
 
 use reverse_ajax::config::HubConfig;
 use reverse_ajax::hub::{EventId, Hub};
+use serde_json::json;
 
 use super::{at, fresh, publish_n, seqs, with_history};
 
@@ -90,4 +91,45 @@ pub async fn history_keeps_only_the_newest_events(make: impl AsyncFn(HubConfig) 
     // Assert
     assert_eq!(seqs(&recent), [8, 9, 10, 11, 12]);
     assert_eq!(recent.events, events[7..]);
+}
+
+pub async fn history_keeps_only_what_fits_in_history_bytes(make: impl AsyncFn(HubConfig) -> Hub) {
+    // Arrange: about 1 KiB of history, and events of about 300 bytes each.
+    let hub = make(HubConfig {
+        history_bytes: 1024,
+        ..HubConfig::default()
+    })
+    .await;
+    let channel = fresh("bytes");
+    let big = "x".repeat(300);
+
+    // Act
+    let mut events = Vec::new();
+    for _ in 0..20 {
+        events.push(
+            hub.publish(&channel, json!(big).into())
+                .await
+                .expect("publish"),
+        );
+    }
+    let recent = hub.recent(&channel, 100).await.expect("recent");
+    let from_first = hub.read(&channel, Some(&events[0].id)).await.expect("read");
+
+    // Assert
+    let kept: usize = recent.events.iter().map(|e| e.data_json().len()).sum();
+    assert!(
+        !recent.events.is_empty() && kept <= 1024,
+        "{kept} bytes kept"
+    );
+    assert!(recent.events.len() < 20, "old events were evicted");
+    assert_eq!(
+        recent.events.last(),
+        events.last(),
+        "the newest event is kept"
+    );
+    assert!(
+        from_first.reset,
+        "a cursor into evicted history is reset, never a silent gap"
+    );
+    assert_eq!(from_first.next, events[19].id);
 }

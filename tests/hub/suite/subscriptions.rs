@@ -5,7 +5,7 @@ use reverse_ajax::config::HubConfig;
 use reverse_ajax::hub::{EventId, Hub, SubscriptionEnd};
 use serde_json::json;
 
-use super::{WAIT, at, fresh, publish_n};
+use super::{WAIT, at, fresh, head, publish_n};
 use crate::common::within;
 
 pub async fn a_subscription_replays_the_backlog_then_goes_live(
@@ -23,7 +23,10 @@ pub async fn a_subscription_replays_the_backlog_then_goes_live(
     // Act
     let second = within(WAIT, sub.next()).await.expect("event 2");
     let third = within(WAIT, sub.next()).await.expect("event 3");
-    let live = hub.publish(&channel, json!("live")).await.expect("publish");
+    let live = hub
+        .publish(&channel, json!("live").into())
+        .await
+        .expect("publish");
     let fourth = within(WAIT, sub.next()).await.expect("event 4");
 
     // Assert
@@ -43,7 +46,10 @@ pub async fn a_subscription_without_a_cursor_starts_at_the_head(
     let mut sub = hub.subscribe(&channel, None).await.expect("subscribe");
 
     // Act
-    let new = hub.publish(&channel, json!("new")).await.expect("publish");
+    let new = hub
+        .publish(&channel, json!("new").into())
+        .await
+        .expect("publish");
     let first = within(WAIT, sub.next()).await.expect("an event");
 
     // Assert
@@ -66,7 +72,7 @@ pub async fn a_subscription_with_an_unknown_epoch_resets_to_the_head(
         .await
         .expect("sub");
     let new = hub
-        .publish(&channel, json!("after the reset"))
+        .publish(&channel, json!("after the reset").into())
         .await
         .expect("publish");
     let first = within(WAIT, sub.next()).await.expect("an event");
@@ -90,7 +96,10 @@ pub async fn a_subscription_with_a_cursor_ahead_of_the_head_resets(
         .subscribe(&channel, Some(&at(&old[0].id, 9)))
         .await
         .expect("subscribe");
-    let new = hub.publish(&channel, json!("next")).await.expect("publish");
+    let new = hub
+        .publish(&channel, json!("next").into())
+        .await
+        .expect("publish");
     let first = within(WAIT, sub.next()).await.expect("an event");
 
     // Assert
@@ -127,7 +136,7 @@ pub async fn a_slow_subscriber_is_cut_off_and_resumes_without_loss(
         .subscribe(&channel, Some(&cursor))
         .await
         .expect("resubscribe");
-    hub.publish(&channel, json!("after the resume"))
+    hub.publish(&channel, json!("after the resume").into())
         .await
         .expect("publish");
     let mut resumed = Vec::new();
@@ -146,4 +155,29 @@ pub async fn a_slow_subscriber_is_cut_off_and_resumes_without_loss(
     assert_eq!(cursor.seq, 2, "the cursor is the last event delivered");
     assert!(!again.reset());
     assert_eq!(resumed, (3..=23).collect::<Vec<_>>());
+}
+
+pub async fn a_subscriber_of_an_empty_channel_gets_its_first_event(
+    make: impl AsyncFn(HubConfig) -> Hub,
+) {
+    // Arrange: a subscriber waiting from the head of a channel with no history.
+    let hub = make(HubConfig::default()).await;
+    let channel = fresh("first");
+    let start = head(&hub, &channel).await;
+    let mut sub = hub
+        .subscribe(&channel, Some(&start))
+        .await
+        .expect("subscribe");
+
+    // Act
+    let first = hub
+        .publish(&channel, json!("first").into())
+        .await
+        .expect("publish");
+    let got = within(WAIT, sub.next()).await.expect("the first event");
+
+    // Assert
+    assert!(!sub.reset());
+    assert_eq!(got.id, first.id);
+    assert_eq!(got.id.seq, 1);
 }

@@ -1,0 +1,71 @@
+//! The cursor rule of DESIGN.md, written once for both backends' reads and subscriptions.
+
+use super::EventId;
+
+/// Where a reader starts on a channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// The cursor cannot be honoured: no events, continue from the head, say `reset`.
+    Reset,
+    /// Nothing to replay: no cursor ("from now"), or the cursor is the head.
+    Head,
+    /// Replay the events after this sequence number, up to the head.
+    After(u64),
+}
+
+/// Decides how a reader holding `since` starts on a channel whose history is `epoch`, whose
+/// newest event is `head` (0 when it has none) and whose oldest replayable event is `oldest`
+/// (`head + 1` when none is left).
+///
+/// A cursor is honoured only when it names this history, is not ahead of the head and the
+/// event right after it is still kept; anything else is a reset, never a silent gap.
+pub fn start(since: Option<&EventId>, epoch: &str, head: u64, oldest: u64) -> Start {
+    let Some(since) = since else {
+        return Start::Head;
+    };
+    if &*since.epoch != epoch || since.seq > head {
+        Start::Reset
+    } else if since.seq == head {
+        Start::Head
+    } else if since.seq + 1 < oldest {
+        Start::Reset
+    } else {
+        Start::After(since.seq)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rule_as_a_table() {
+        let id = |epoch: &str, seq| Some(EventId::new(epoch, seq));
+        // (cursor, head, oldest) on epoch "e" → start
+        let cases = [
+            (None, 0, 1, Start::Head),
+            (None, 9, 5, Start::Head),
+            (id("e", 0), 0, 1, Start::Head),
+            (id("e", 9), 9, 5, Start::Head),
+            (id("e", 4), 9, 5, Start::After(4)),
+            (id("e", 6), 9, 5, Start::After(6)),
+            (id("e", 0), 9, 1, Start::After(0)),
+            (id("e", 3), 9, 5, Start::Reset),
+            (id("e", 0), 9, 2, Start::Reset),
+            (id("e", 10), 9, 5, Start::Reset),
+            (id("e", 1), 0, 1, Start::Reset),
+            (id("x", 9), 9, 5, Start::Reset),
+            (id("x", 0), 0, 1, Start::Reset),
+            // Every event expired: only the head itself can be resumed from.
+            (id("e", 9), 9, 10, Start::Head),
+            (id("e", 8), 9, 10, Start::Reset),
+        ];
+        for (since, head, oldest, want) in cases {
+            assert_eq!(
+                start(since.as_ref(), "e", head, oldest),
+                want,
+                "cursor {since:?}, head {head}, oldest {oldest}"
+            );
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! A held answer, shared by XHR and script-tag long polling.
+//!
+//! The request waits until at least one event follows the client's cursor and is then
+//! answered with everything pending, or with an empty batch at the server's cap.
+//!
+//! Rocket runs a handler to its end even when the client has gone; hyper notices a client
+//! that left, but Rocket's handler only learns of it when its answer cannot be sent. So the
+//! wait has two parts. For the first probe interval (`push.probe_ms`) the handler waits by
+//! itself: an event that comes in time is answered as one plain response, in one write, as a
+//! long poll should be. After that the answer's headers go out and, while it waits on, the
+//! body is a single space every probe interval (JSON and JavaScript both allow leading white
+//! space). Either way a departed client frees its place within about one probe interval
+//! instead of holding it until the cap.
+
+use std::sync::Arc;
+
+use rocket::futures::Stream;
+use rocket::http::ContentType;
+use rocket::request::Request;
+use rocket::response::stream::ReaderStream;
+use rocket::response::{self, Responder, Response};
+use rocket::{Shutdown, State};
+
+use super::pump::{Pump, Step};
+use super::stream::stream_headers;
+use super::{channel, cursor};
+use crate::config::PushConfig;
+use crate::error::AppError;
+use crate::hub::{Batch, Event, Hub};
+
+/// A held answer: ready at once, or still waiting with its headers sent. `R` writes the
+/// batch that ends it (as JSON, or as JSONP).
+pub enum Held<R> {
+    Ready(ContentType, String),
+    Waiting(ContentType, Waiting<R>),
+}
+
+/// The rest of a held answer that outlived the first probe interval.
+pub struct Waiting<R> {
+    pump: Pump,
+    render: R,
+}
+
+impl<R: Fn(&Batch) -> String + Send + 'static> Held<R> {
+    /// Holds a request on `ch` after `since` until there is something to answer, or the
+    /// first probe interval has passed.
+    pub async fn open(
+        hub: &State<Hub>,
+        ch: &str,
+        since: Option<&str>,
+        config: &PushConfig,
+        shutdown: Shutdown,
+        content_type: ContentType,
+        render: R,
+    ) -> Result<Held<R>, AppError> {
+        let subscription = hub
+            .subscribe(&channel(ch)?, cursor(since)?.as_ref())
+            .await?;
+        let mut pump = Pump::new(
+            subscription,
+            config.probe(),
+            config.write_timeout(),
+            shutdown,
+        )
+        .with_cap(config.long_poll_max());
+        if pump.reset() {
+            return Ok(Held::Ready(content_type, render(&answer(&pump, &[]))));
+        }
+        let events = match pump.next().await {
+            Step::Events(events) => events.to_vec(),
+            Step::End(_) => Vec::new(),
+            Step::Beat => return Ok(Held::Waiting(content_type, Waiting { pump, render })),
+        };
+        Ok(Held::Ready(content_type, render(&answer(&pump, &events))))
+    }
+}
+
+/// The batch that ends the wait: `events` and the cursor after them.
+fn answer(pump: &Pump, events: &[Arc<Event>]) -> Batch {
+    Batch {
+        events: events.to_vec(),
+        next: pump.cursor(),
+        reset: pump.reset(),
+    }
+}
+
+impl<R: Fn(&Batch) -> String + Send + 'static> Waiting<R> {
+    /// A space per probe, then the answer.
+    fn chunks(self) -> impl Stream<Item = std::io::Cursor<Vec<u8>>> + Send {
+        let Waiting { mut pump, render } = self;
+        rocket::async_stream::stream! {
+            let events = loop {
+                match pump.next().await {
+                    Step::Beat => yield std::io::Cursor::new(b" ".to_vec()),
+                    Step::Events(events) => break events.to_vec(),
+                    Step::End(_) => break Vec::new(),
+                }
+            };
+            yield std::io::Cursor::new(render(&answer(&pump, &events)).into_bytes());
+        }
+    }
+}
+
+impl<'r, R: Fn(&Batch) -> String + Send + 'static> Responder<'r, 'static> for Held<R> {
+    fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
+        let mut response = Response::build();
+        for header in stream_headers() {
+            response.header(header);
+        }
+        match self {
+            Held::Ready(content_type, body) => response
+                .header(content_type)
+                .sized_body(body.len(), std::io::Cursor::new(body))
+                .ok(),
+            Held::Waiting(content_type, waiting) => response
+                .header(content_type)
+                .streamed_body(ReaderStream::from(waiting.chunks()))
+                .ok(),
+        }
+    }
+}
