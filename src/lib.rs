@@ -10,6 +10,7 @@ extern crate rocket;
 pub mod config;
 pub mod error;
 pub mod hub;
+pub mod listener;
 pub mod pages;
 pub mod postal;
 pub mod publish;
@@ -32,6 +33,7 @@ pub fn rocket_from(figment: Figment) -> Rocket<Build> {
     let figment = figment.join(("template_dir", relative!("templates")));
     rocket::custom(figment)
         .attach(Template::fairing())
+        .attach(listener::stage())
         .attach(hub::stage())
         .attach(ticker::stage())
         .attach(publish::stage())

@@ -1,9 +1,11 @@
 //! The application on a real socket (127.0.0.1, port 0), for what Rocket's local client cannot
-//! do: WebSocket upgrades. One binary, one module per area.
+//! do: WebSocket upgrades, clients that stop reading, signals. One binary, one module per area.
 
 #[path = "../common/mod.rs"]
 mod common;
 
 mod launcher;
+mod server;
+mod slow_readers;
 mod websocket;
 mod websocket_limits;

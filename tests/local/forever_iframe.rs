@@ -216,3 +216,35 @@ async fn forever_iframe_ends_a_subscriber_that_falls_behind_and_it_resumes_witho
     assert_eq!(ids(&events(&mut again, 20).await), sent);
     assert_eq!(sent, run_of(&sent[0], 20));
 }
+
+#[rocket::async_test]
+async fn forever_iframe_sends_the_events_that_are_ready_in_one_chunk_of_scripts() {
+    // Arrange: a reader that is five events behind, one of them with markup in it.
+    let client = client().await;
+    let mut stream = open(&client, "").await;
+    stream.chunk().await;
+    let mut sent = Vec::new();
+    for n in 0..5 {
+        sent.push(publish(&client, "demo", json!({"n": n, "html": "</script><b>"})).await);
+    }
+
+    // Act
+    let chunk = stream.chunk().await;
+
+    // Assert: one script per event, each a complete frame.
+    let frames: Vec<Value> = chunk
+        .lines()
+        .map(|l| frame(l).expect("a script line"))
+        .collect();
+    let envelopes: Vec<Value> = frames.iter().map(|f| f["event"].clone()).collect();
+    assert_eq!(
+        ids(&envelopes),
+        sent,
+        "all five events in one chunk, in order"
+    );
+    assert!(!chunk.contains("</script><b>"), "markup in data is escaped");
+    assert_eq!(
+        envelopes[4]["data"],
+        json!({"n": 4, "html": "</script><b>"})
+    );
+}

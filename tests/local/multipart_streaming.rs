@@ -152,3 +152,32 @@ async fn multipart_stream_sends_a_reset_part_first_when_the_epoch_is_unknown() {
     let marker = publish(&client, "demo", json!("after")).await;
     assert_eq!(ids(&parts.events(1).await), [marker]);
 }
+
+#[rocket::async_test]
+async fn multipart_sends_the_events_that_are_ready_in_one_chunk_of_parts() {
+    // Arrange: a reader that is five events behind.
+    let client = client().await;
+    let mut parts = open(&client, "").await;
+    let mut sent = Vec::new();
+    for n in 0..5 {
+        sent.push(publish(&client, "demo", json!({"n": n})).await);
+    }
+
+    // Act
+    let chunk = parts.stream.first_chunk().await;
+    let mut envelopes = Vec::new();
+    for _ in 0..5 {
+        envelopes.push(parts.part().await.expect("a part"));
+    }
+
+    // Assert
+    assert_eq!(
+        chunk.matches(&format!("--{}\r\n", parts.boundary)).count(),
+        5
+    );
+    assert_eq!(
+        ids(&envelopes),
+        sent,
+        "all five events in one chunk, in order"
+    );
+}

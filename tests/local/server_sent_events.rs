@@ -1,6 +1,8 @@
 //! `GET /push/<ch>/sse`: Server-Sent Events framing, resume by `Last-Event-ID` or
 //! `?last_event_id=`, reset, heartbeats and the slow-subscriber cut-off.
 
+use eventsource_stream::Eventsource;
+use futures_util::StreamExt;
 use rocket::http::{ContentType, Header};
 use rocket::local::asynchronous::Client;
 use serde_json::{Value, json};
@@ -199,4 +201,38 @@ async fn sse_ends_the_stream_of_a_subscriber_that_falls_behind_and_it_resumes_wi
     let mut again = open(&client, "", Some(&start)).await;
     assert_eq!(next_ids(&mut again, 20).await, sent);
     assert_eq!(sent, run_of(&sent[0], 20));
+}
+
+#[rocket::async_test]
+async fn sse_sends_the_events_that_are_ready_in_one_chunk_that_a_real_parser_reads() {
+    // Arrange: a subscriber that is five events behind by the time it reads.
+    let client = client().await;
+    let response = client.get("/push/demo/sse").dispatch().await;
+    let mut stream = Stream::new(response);
+    let retry = stream.chunk().await;
+    let mut sent = Vec::new();
+    for n in 0..5 {
+        sent.push(publish(&client, "demo", json!({"n": n, "text": "a\nb: c"})).await);
+    }
+
+    // Act
+    let chunk = stream.chunk().await;
+    let parsed: Vec<_> = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(chunk)])
+        .eventsource()
+        .collect()
+        .await;
+
+    // Assert
+    assert!(retry.starts_with("retry:"), "{retry:?}");
+    let events: Vec<_> = parsed
+        .into_iter()
+        .map(|e| e.expect("a well-formed event"))
+        .collect();
+    let ids: Vec<_> = events.iter().map(|e| e.id.clone()).collect();
+    assert_eq!(ids, sent, "all five events in one chunk, in order");
+    for (n, event) in events.iter().enumerate() {
+        let envelope: Value = serde_json::from_str(&event.data).expect("JSON data");
+        assert_eq!(envelope["id"], json!(sent[n]));
+        assert_eq!(envelope["data"], json!({"n": n, "text": "a\nb: c"}));
+    }
 }

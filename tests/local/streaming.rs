@@ -71,6 +71,14 @@ impl<'c> Stream<'c> {
         String::from_utf8(chunk.to_vec()).expect("UTF-8")
     }
 
+    /// The next piece of the body that arrives (one write of the server's, when the reader
+    /// keeps up), consumed.
+    pub async fn chunk(&mut self) -> String {
+        let chunk = self.first_chunk().await;
+        self.body.consume(chunk.len());
+        chunk
+    }
+
     /// The next line without its line break, or `None` at the end of the body.
     pub async fn line(&mut self) -> Option<String> {
         let mut line = String::new();

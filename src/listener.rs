@@ -1,0 +1,120 @@
+//! Settings of the listening socket that Rocket 0.5 does not expose, applied at liftoff.
+//!
+//! - **The listen backlog.** Rocket binds through mio, which asks for a queue of 128
+//!   half-open connections. A burst of a few hundred connects (a page of subscribers, a
+//!   load test) overflows it while the accept loop is busy, and every dropped handshake waits
+//!   a full second for the client's SYN retransmission. `[listener] backlog` (default 4096,
+//!   capped by the kernel's `net.core.somaxconn`) replaces it.
+//! - **A write timeout.** Rocket writes every response itself, so a handler cannot see that a
+//!   client stopped reading: the response waits in hyper's buffer and the kernel's send queue
+//!   for as long as the client lives. `TCP_USER_TIMEOUT` set to `push.write_timeout_ms` on the
+//!   listening socket is inherited by every accepted connection: when data sent to a client
+//!   stays unacknowledged (a zero window counts) for that long, the kernel ends the
+//!   connection, hyper's next write fails and the socket and its buffers are released.
+//!
+//! Rocket keeps the listener to itself, so this module finds it among the process's open
+//! descriptors (the socket listening on the configured port), takes a duplicate of it with
+//! `pidfd_getfd(2)` (Linux 5.6 and later) and changes the shared socket through that. Where
+//! that is not possible, the server runs with the defaults and says so once in the log.
+
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::OwnedFd;
+
+use rocket::fairing::AdHoc;
+use rustix::net::sockopt;
+use rustix::process::{PidfdFlags, PidfdGetfdFlags, getpid, pidfd_getfd, pidfd_open};
+use serde::Deserialize;
+
+use crate::config::{self, PushConfig};
+
+/// `[default.listener]`: the listening socket.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ListenerConfig {
+    /// How many connections may wait to be accepted (the kernel caps it at somaxconn).
+    pub backlog: u32,
+}
+
+impl Default for ListenerConfig {
+    fn default() -> Self {
+        ListenerConfig { backlog: 4096 }
+    }
+}
+
+/// Tunes the listening socket once Rocket has bound it.
+pub fn stage() -> AdHoc {
+    AdHoc::try_on_ignite("Listener", |rocket| async {
+        let config = config::section::<ListenerConfig>(rocket.figment(), "listener");
+        let config = match config.and_then(|c| match c.backlog {
+            0 => Err("listener.backlog must be > 0".to_owned()),
+            _ => Ok(c),
+        }) {
+            Ok(config) => config,
+            Err(message) => {
+                rocket::error!("{message}");
+                return Err(rocket);
+            }
+        };
+        Ok(
+            rocket.attach(AdHoc::on_liftoff("Listener tuning", move |rocket| {
+                let address = SocketAddr::new(rocket.config().address, rocket.config().port);
+                let timeout = rocket
+                    .state::<PushConfig>()
+                    .map(|push| push.write_timeout_ms);
+                let backlog = config.backlog;
+                Box::pin(async move {
+                    let tuned = tune(address, backlog, timeout);
+                    if let Err(error) = tuned {
+                        rocket::warn!(
+                            "cannot tune the listening socket ({error}): the listen backlog stays \
+                         at 128 and clients that stop reading are not cut off"
+                        );
+                    }
+                })
+            })),
+        )
+    })
+}
+
+/// Applies the backlog and the write timeout (milliseconds) to the socket listening on
+/// `address`.
+fn tune(address: SocketAddr, backlog: u32, write_timeout: Option<u64>) -> io::Result<()> {
+    let socket = find_listener(address)?
+        .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no socket listens there"))?;
+    if let Some(ms) = write_timeout {
+        sockopt::set_tcp_user_timeout(&socket, u32::try_from(ms).unwrap_or(u32::MAX))?;
+    }
+    // Listening again on a listening socket only changes its backlog.
+    rustix::net::listen(&socket, i32::try_from(backlog).unwrap_or(i32::MAX))?;
+    Ok(())
+}
+
+/// A duplicate of the descriptor of the socket listening on `address`, if this process has
+/// one.
+fn find_listener(address: SocketAddr) -> io::Result<Option<OwnedFd>> {
+    let this = pidfd_open(getpid(), PidfdFlags::empty())?;
+    for entry in std::fs::read_dir("/proc/self/fd")? {
+        let entry = entry?;
+        let Some(fd) = entry.file_name().to_str().and_then(|n| n.parse().ok()) else {
+            continue;
+        };
+        let is_socket = std::fs::read_link(entry.path())
+            .is_ok_and(|target| target.to_string_lossy().starts_with("socket:"));
+        if !is_socket {
+            continue;
+        }
+        // The descriptor may have been closed since the directory was read.
+        let Ok(socket) = pidfd_getfd(&this, fd, PidfdGetfdFlags::empty()) else {
+            continue;
+        };
+        let listening = sockopt::socket_acceptconn(&socket).unwrap_or(false);
+        let bound = rustix::net::getsockname(&socket)
+            .ok()
+            .and_then(|a| SocketAddr::try_from(a).ok());
+        if listening && bound == Some(address) {
+            return Ok(Some(socket));
+        }
+    }
+    Ok(None)
+}

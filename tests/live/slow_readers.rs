@@ -1,0 +1,161 @@
+//! Clients that stop reading: each is cut off once a write to it has waited longer than
+//! `push.write_timeout_ms`, and they do not hold up a shutdown.
+
+use std::time::Duration;
+
+use rocket::tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use rocket::tokio::net::{TcpSocket, TcpStream};
+use serde_json::json;
+use tokio_tungstenite::client_async;
+
+use crate::common::within;
+use crate::launcher::{App, launch_with};
+use crate::server::Server;
+
+/// How long the tests let a write wait; short, so that the tests are quick.
+const WRITE_TIMEOUT_MS: u64 = 500;
+
+/// About 2 MiB of events: more than a socket's buffers hold for a client that never reads.
+const FLOOD: usize = 150;
+
+/// A connection to `port` with a 4 KiB receive buffer, so it fills at once.
+async fn tight_connection(port: u16) -> TcpStream {
+    let socket = TcpSocket::new_v4().expect("a socket");
+    socket.set_recv_buffer_size(4096).expect("SO_RCVBUF");
+    within(PATIENCE, socket.connect(([127, 0, 0, 1], port).into()))
+        .await
+        .expect("connected")
+}
+
+const PATIENCE: Duration = Duration::from_secs(5);
+
+/// Opens `path` with a plain GET and reads the answer's head, then never reads again.
+async fn stalled_get(port: u16, path: &str) -> TcpStream {
+    let tcp = tight_connection(port).await;
+    let mut reader = BufReader::new(tcp);
+    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    reader
+        .get_mut()
+        .write_all(request.as_bytes())
+        .await
+        .expect("request sent");
+    let mut line = String::new();
+    while line != "\r\n" {
+        line.clear();
+        within(PATIENCE, reader.read_line(&mut line))
+            .await
+            .expect("a head line");
+    }
+    reader.into_inner()
+}
+
+/// Opens a WebSocket on `path` and then never reads from it.
+async fn stalled_websocket(port: u16, path: &str) -> impl Sized {
+    let tcp = tight_connection(port).await;
+    let url = format!("ws://127.0.0.1:{port}{path}");
+    within(PATIENCE, client_async(url, tcp))
+        .await
+        .expect("a WebSocket")
+        .0
+}
+
+/// True while the server side of the connection from local port `client` to `server` is
+/// established (read from /proc/net/tcp, as `ss` does).
+fn server_side_open(server: u16, client: u16) -> bool {
+    let table = std::fs::read_to_string("/proc/net/tcp").expect("/proc/net/tcp");
+    let port = |address: &str| {
+        let hex = address.rsplit_once(':').map_or("", |(_, p)| p);
+        u16::from_str_radix(hex, 16).ok()
+    };
+    table.lines().skip(1).any(|row| {
+        let fields: Vec<&str> = row.split_whitespace().collect();
+        fields.len() > 3
+            && port(fields[1]) == Some(server)
+            && port(fields[2]) == Some(client)
+            && fields[3] == "01"
+    })
+}
+
+/// Waits until the server has dropped its side of `tcp`.
+async fn cut_off(app: &App, client: u16) {
+    within(Duration::from_secs(15), async {
+        while server_side_open(app.port, client) {
+            // The kernel tells nobody when it ends a connection this way: look again soon.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+}
+
+/// Publishes about 2 MiB on `ch`.
+async fn flood(app: &App, ch: &str) {
+    for _ in 0..FLOOD {
+        app.publish(ch, json!({ "pad": "x".repeat(15_000) })).await;
+    }
+}
+
+#[tokio::test]
+async fn a_stream_reader_that_never_reads_is_cut_within_the_write_timeout() {
+    // Arrange
+    let app = launch_with(|f| f.merge(("push.write_timeout_ms", WRITE_TIMEOUT_MS))).await;
+    let stalled = stalled_get(app.port, "/push/slow/sse").await;
+    let client = stalled.local_addr().expect("a local address").port();
+
+    // Act
+    flood(&app, "slow").await;
+    let open_while_flooded = server_side_open(app.port, client);
+    cut_off(&app, client).await;
+
+    // Assert: the connection was there, stalled, and the server let it go.
+    assert!(open_while_flooded);
+    drop(stalled);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_websocket_that_never_reads_is_cut_within_the_write_timeout() {
+    // Arrange
+    let app = launch_with(|f| f.merge(("push.write_timeout_ms", WRITE_TIMEOUT_MS))).await;
+    let stalled = tight_connection(app.port).await;
+    let client = stalled.local_addr().expect("a local address").port();
+    let url = format!("ws://127.0.0.1:{}/push/slow/ws", app.port);
+    let socket = within(PATIENCE, client_async(url, stalled))
+        .await
+        .expect("a WebSocket");
+
+    // Act
+    flood(&app, "slow").await;
+    cut_off(&app, client).await;
+
+    // Assert: reaching here means the server let the socket go.
+    drop(socket);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn sigterm_with_stalled_readers_exits_within_grace_and_one_second() {
+    // Arrange: the real binary, with a one-second grace period, and one reader that stopped
+    // reading on every streaming transport.
+    let server = Server::start(&[("ROCKET_SHUTDOWN", "{grace=1,mercy=3}")]).await;
+    let mut stalled = Vec::new();
+    for path in [
+        "/push/slow/sse",
+        "/push/slow/iframe",
+        "/push/slow/multipart",
+    ] {
+        stalled.push(stalled_get(server.port, path).await);
+    }
+    let socket = stalled_websocket(server.port, "/push/slow/ws").await;
+    for _ in 0..FLOOD {
+        server
+            .publish("slow", &json!({ "pad": "x".repeat(15_000) }))
+            .await;
+    }
+
+    // Act
+    let exited = server.terminate(Duration::from_secs(1 + 1)).await;
+
+    // Assert
+    assert!(exited.success(), "the server exits cleanly: {exited:?}");
+    drop((stalled, socket));
+}
