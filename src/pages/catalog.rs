@@ -128,7 +128,7 @@ pub const TECHNIQUES: &[Technique] = &[
         sources: &[
             source!("Client", "static/js/techniques/script-long-polling.js"),
             source!("Server", "src/transports/script_long_polling.rs"),
-            source!("Held request", "src/transports/long_polling.rs"),
+            source!("Held request", "src/transports/held.rs"),
             source!("Client loop", "static/js/lib/long-poll.js"),
         ],
     },
@@ -141,6 +141,7 @@ pub const TECHNIQUES: &[Technique] = &[
         sources: &[
             source!("Client", "static/js/techniques/long-polling.js"),
             source!("Server", "src/transports/long_polling.rs"),
+            source!("Held request", "src/transports/held.rs"),
             source!("Client loop", "static/js/lib/long-poll.js"),
             source!("Client cursor and fetch", "static/js/lib/cursor.js"),
         ],
@@ -153,7 +154,8 @@ pub const TECHNIQUES: &[Technique] = &[
         built: true,
         sources: &[
             source!("Client", "static/js/techniques/websocket.js"),
-            source!("Server", "src/transports/websocket.rs"),
+            source!("Server", "src/transports/websocket/mod.rs"),
+            source!("Connection loop", "src/transports/websocket/session.rs"),
             source!("Client reconnection", "static/js/lib/stream.js"),
         ],
     },

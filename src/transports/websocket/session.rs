@@ -1,0 +1,106 @@
+//! One WebSocket connection's loop: events out as text frames (every ready one, then one
+//! flush), text frames in as publishes, pings on the pump's timer, and a close frame that says
+//! why the connection ends. It runs over any `Sink`/`Stream` of messages, so a test can drive
+//! it without a socket.
+
+use std::time::Duration;
+
+use rocket::futures::{Sink, SinkExt, Stream, StreamExt};
+use tokio::time::timeout;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
+
+use crate::hub::{Channel, Hub, Payload};
+use crate::transports::pump::{End, Pump, Step};
+use crate::transports::stream::reset_frame;
+
+/// Everything one connection needs, so that its loop can run over any `Sink`/`Stream` pair.
+pub struct Session {
+    pub hub: Hub,
+    pub channel: Channel,
+    pub pump: Pump,
+    pub write_timeout: Duration,
+}
+
+impl Session {
+    /// Runs the connection until either side closes it, the client stops reading, or the
+    /// server shuts down.
+    pub async fn serve<S>(mut self, mut socket: S) -> Result<(), WsError>
+    where
+        S: Sink<Message, Error = WsError> + Stream<Item = Result<Message, WsError>> + Unpin + Send,
+    {
+        let patience = self.write_timeout;
+        if self.pump.reset() {
+            let frame = reset_frame(&self.pump.cursor());
+            let sent = timeout(patience, socket.send(Message::text(frame.to_string()))).await;
+            if sent.is_err() {
+                return Ok(());
+            }
+        }
+        let (code, reason) = loop {
+            tokio::select! {
+                step = self.pump.next() => {
+                    let write = match step {
+                        Step::Events(events) => timeout(patience, async {
+                            // Every ready event, then one flush: one write for all of them.
+                            for event in events {
+                                socket.feed(Message::text(event.json())).await?;
+                            }
+                            socket.flush().await
+                        }).await,
+                        Step::Beat => timeout(patience, socket.send(Message::Ping(Default::default()))).await,
+                        Step::End(end) => break closing(end),
+                    };
+                    match write {
+                        Ok(written) => written?,
+                        Err(_) => break closing(End::WriteTimeout),
+                    }
+                },
+                incoming = socket.next() => match incoming {
+                    None | Some(Ok(Message::Close(_))) => return Ok(()),
+                    Some(Ok(Message::Text(text))) => {
+                        let data = Payload::text(text.as_str());
+                        if let Err(error) = self.hub.publish(&self.channel, data).await {
+                            rocket::warn!("websocket publish failed: {error}");
+                            break (CloseCode::Again, "could not publish; try again later");
+                        }
+                    }
+                    Some(Ok(Message::Binary(_))) => {
+                        break (CloseCode::Unsupported, "only text frames are accepted");
+                    }
+                    // Pings are answered by the library, and so is a close.
+                    Some(Ok(_)) => {}
+                    Some(Err(WsError::Capacity(_))) => {
+                        break (CloseCode::Size, "a message is at most the configured size");
+                    }
+                    Some(Err(error)) => return Err(error),
+                },
+            }
+        };
+        let close = CloseFrame {
+            code,
+            reason: Utf8Bytes::from_static(reason),
+        };
+        // The peer may be gone or not reading; there is nobody left to tell if this fails.
+        let _closed = timeout(CLOSE_PATIENCE, socket.send(Message::Close(Some(close)))).await;
+        Ok(())
+    }
+}
+
+/// How long the closing frame may take to go out before the socket is simply dropped.
+const CLOSE_PATIENCE: Duration = Duration::from_secs(1);
+
+/// The close code and reason for each way a session ends.
+fn closing(end: End) -> (CloseCode, &'static str) {
+    match end {
+        End::Lagged => (CloseCode::Again, "fell behind; reconnect with your last id"),
+        End::WriteTimeout => (
+            CloseCode::Policy,
+            "too slow to read; reconnect with your last id",
+        ),
+        End::Shutdown | End::Budget | End::Cap | End::Client => {
+            (CloseCode::Away, "server shutting down")
+        }
+    }
+}
