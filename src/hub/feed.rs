@@ -1,7 +1,7 @@
 //! A channel's events in this process, read in place by every subscriber.
 //!
-//! A [`Feed`] holds a run of consecutive events (a [`Ring`]) and wakes its waiting
-//! subscribers when more arrive. Subscribers keep only a cursor and take what follows it,
+//! A [`Feed`] holds a run of consecutive events (a [`Ring`]) and, under the same lock, the
+//! subscribers waiting for more (see [`Waiters`]). Subscribers keep only a cursor and take what follows it,
 //! several events at a time when they are behind, so an event is stored once however many
 //! read it. The memory backend's feed is the channel's whole history; the Redis backend's is
 //! a window of the live events this instance received.
@@ -11,15 +11,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::Duration;
 
-use tokio::sync::Notify;
-
+use super::waiters::{Waiters, wake_all};
 use super::{Channel, Event};
 
 /// One channel's events and its waiting subscribers.
 pub struct Feed {
     channel: Channel,
     ring: Mutex<Ring>,
-    notify: Notify,
     subscribers: AtomicUsize,
     home: Weak<dyn Home>,
 }
@@ -39,6 +37,10 @@ pub(super) struct Ring {
     pub(super) started: bool,
     /// The feed left its table: publishers look it up again; subscribers end.
     pub(super) detached: bool,
+    /// The hub shut down: subscribers end.
+    pub(super) closed: bool,
+    /// The subscribers waiting for the event after the head.
+    pub(super) waiters: Waiters,
 }
 
 impl Ring {
@@ -120,11 +122,19 @@ impl Feed {
                 bytes: 0,
                 started: false,
                 detached: false,
+                closed: false,
+                waiters: Waiters::default(),
             }),
-            notify: Notify::new(),
             subscribers: AtomicUsize::new(0),
             home,
         }
+    }
+
+    /// A feed of a hub that has shut down: in no table, and its subscribers end at once.
+    pub(super) fn closed(channel: Channel) -> Feed {
+        let feed = Feed::new(channel, Arc::from(""), 0, Weak::<Nowhere>::new());
+        feed.lock().closed = true;
+        feed
     }
 
     pub fn channel(&self) -> &Channel {
@@ -137,9 +147,10 @@ impl Feed {
         self.ring.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Wakes every waiting subscriber (after events arrived, or the feed detached).
+    /// Wakes every waiting subscriber (after the ring changed under another lock).
     pub(super) fn wake(&self) {
-        self.notify.notify_waiters();
+        let wakers = self.lock().waiters.take();
+        wake_all(wakers);
     }
 
     /// How many subscriptions read this feed now.
@@ -155,15 +166,18 @@ impl Feed {
         }
     }
 
-    /// Detaches the feed: every subscriber ends, and publishers no longer find it.
-    pub(super) fn detach(&self) {
-        self.lock().detached = true;
+    /// Ends every subscriber: the hub is shutting down.
+    pub(super) fn close(&self) {
+        self.lock().closed = true;
         self.wake();
     }
+}
 
-    pub(super) fn notified(&self) -> tokio::sync::futures::Notified<'_> {
-        self.notify.notified()
-    }
+/// The home of a feed that lives in no table.
+struct Nowhere;
+
+impl Home for Nowhere {
+    fn release(&self, _: &Arc<Feed>) {}
 }
 
 /// One subscriber's membership of a feed; dropping it may free the feed.

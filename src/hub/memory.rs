@@ -20,6 +20,7 @@ use rocket::fairing::AdHoc;
 use super::cursor::{self, Start};
 use super::epochs::Epochs;
 use super::feed::{Feed, Home, Ring};
+use super::waiters::wake_all;
 use super::{Batch, Channel, Event, EventHub, EventId, HubError, Payload, Subscription};
 use crate::config::HubConfig;
 
@@ -35,6 +36,8 @@ struct Shared {
 
 struct Table {
     feeds: HashMap<Channel, Arc<Feed>>,
+    /// Shut down: no live subscriptions any more.
+    closed: bool,
     epochs: Epochs,
     /// Every stored event in publish order, for the global byte bound.
     order: VecDeque<Stored>,
@@ -58,6 +61,7 @@ impl MemoryHub {
                 config,
                 table: Mutex::new(Table {
                     feeds: HashMap::new(),
+                    closed: false,
                     epochs: Epochs::new(EventId::new_epoch()),
                     order: VecDeque::new(),
                     bytes: 0,
@@ -176,7 +180,7 @@ impl EventHub for MemoryHub {
         let at = chrono::Utc::now();
         let mut table = shared.lock();
         let feed = shared.feed(&mut table, channel)?;
-        let event = {
+        let (event, waiting) = {
             let mut ring = feed.lock();
             if !ring.started {
                 // The first event of a new history: it takes the epoch the channel's empty
@@ -191,7 +195,7 @@ impl EventHub for MemoryHub {
             ring.push(Arc::clone(&event));
             let config = &shared.config;
             table.bytes -= ring.bound(config.history, config.history_bytes);
-            event
+            (event, ring.waiters.take())
         };
         table.order.push_back(Stored {
             feed: Arc::downgrade(&feed),
@@ -199,7 +203,7 @@ impl EventHub for MemoryHub {
         });
         table.evict(shared.config.max_bytes);
         drop(table);
-        feed.wake();
+        wake_all(waiting);
         Ok(event)
     }
 
@@ -249,6 +253,9 @@ impl EventHub for MemoryHub {
     ) -> Result<Subscription, HubError> {
         let shared = &self.shared;
         let mut table = shared.lock();
+        if table.closed {
+            return Ok(Subscription::closed(channel));
+        }
         let feed = shared.feed(&mut table, channel)?;
         let member = feed.join();
         let mut ring = feed.lock();
@@ -267,6 +274,14 @@ impl EventHub for MemoryHub {
             Vec::new(),
             shared.config.subscriber_queue,
         ))
+    }
+
+    fn close(&self) {
+        let mut table = self.shared.lock();
+        table.closed = true;
+        for feed in table.feeds.values() {
+            feed.close();
+        }
     }
 }
 

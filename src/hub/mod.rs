@@ -12,6 +12,7 @@ pub mod memory;
 mod payload;
 pub mod redis;
 mod subscription;
+mod waiters;
 
 use std::sync::Arc;
 
@@ -123,10 +124,31 @@ pub trait EventHub: Send + Sync {
         channel: &Channel,
         since: Option<&EventId>,
     ) -> Result<Subscription, HubError>;
+
+    /// Ends every live subscription as [`SubscriptionEnd::Closed`] (the server is shutting
+    /// down); subscriptions opened afterwards end at once.
+    fn close(&self);
 }
 
 /// The handle that handlers take as `&State<Hub>`.
 pub type Hub = Arc<dyn EventHub>;
+
+/// Closes the hub when Rocket starts shutting down, so that every stream, held poll and
+/// WebSocket learns of it through its subscription (see [`EventHub::close`]).
+fn close_at_shutdown() -> AdHoc {
+    AdHoc::on_liftoff("Event hub closing", |rocket| {
+        let hub = rocket.state::<Hub>().cloned();
+        let shutdown = rocket.shutdown();
+        Box::pin(async move {
+            if let Some(hub) = hub {
+                rocket::tokio::spawn(async move {
+                    shutdown.await;
+                    hub.close();
+                });
+            }
+        })
+    })
+}
 
 /// Builds the backend named by `config`, with the fairing that keeps it running and tidy
 /// while the server runs.
@@ -152,7 +174,10 @@ pub fn stage() -> AdHoc {
             .and_then(HubConfig::check)
             .and_then(from_config);
         match config {
-            Ok((hub, upkeep)) => Ok(rocket.manage(hub).attach(upkeep)),
+            Ok((hub, upkeep)) => Ok(rocket
+                .manage(hub)
+                .attach(upkeep)
+                .attach(close_at_shutdown())),
             Err(message) => {
                 rocket::error!("{message}");
                 Err(rocket)

@@ -2,11 +2,13 @@
 //! the channel's feed after the subscriber's cursor, never a gap and never a duplicate.
 
 use std::collections::VecDeque;
-use std::pin::pin;
+use std::future::poll_fn;
 use std::sync::Arc;
+use std::task::{Poll, Waker};
 
-use super::feed::Member;
-use super::{Event, EventId};
+use super::feed::{Feed, Member};
+use super::waiters::Place;
+use super::{Channel, Event, EventId};
 
 /// Why a subscription stopped yielding events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +36,8 @@ pub struct Subscription {
     joined: u64,
     backlog: VecDeque<Arc<Event>>,
     max_lag: u64,
+    /// Its slot among the feed's waiters.
+    place: Place,
 }
 
 impl Subscription {
@@ -55,7 +59,14 @@ impl Subscription {
             joined: head,
             backlog: backlog.into(),
             max_lag: max_lag as u64,
+            place: Place::default(),
         }
+    }
+
+    /// A subscription that ends at once, for a hub that has shut down.
+    pub(super) fn closed(channel: &Channel) -> Subscription {
+        let feed = Arc::new(Feed::closed(channel.clone()));
+        Subscription::new(feed.join(), false, (Arc::from(""), 0, 0), Vec::new(), 0)
     }
 
     /// True when the requested cursor could not be honoured and the stream starts at the head.
@@ -92,25 +103,24 @@ impl Subscription {
         max_bytes: usize,
     ) -> Result<(), SubscriptionEnd> {
         out.clear();
-        let feed = Arc::clone(&self.member.feed);
-        loop {
-            // Register for the wake-up before looking, so an event that lands in between
-            // still wakes this task.
-            let mut notified = pin!(feed.notified());
-            notified.as_mut().enable();
-            if self.take(out, max_events, max_bytes)? {
-                return Ok(());
-            }
-            notified.await;
-        }
+        poll_fn(
+            |cx| match self.take(out, max_events, max_bytes, cx.waker()) {
+                Ok(true) => Poll::Ready(Ok(())),
+                Ok(false) => Poll::Pending,
+                Err(end) => Poll::Ready(Err(end)),
+            },
+        )
+        .await
     }
 
-    /// Moves what follows the cursor into `out`; false when nothing does yet.
+    /// Moves what follows the cursor into `out`; false when nothing does yet, and then
+    /// `waker` waits in the feed, under the same lock, for the next event.
     fn take(
         &mut self,
         out: &mut Vec<Arc<Event>>,
         max_events: usize,
         max_bytes: usize,
+        waker: &Waker,
     ) -> Result<bool, SubscriptionEnd> {
         let mut bytes = 0;
         let mut room = |event: &Event, taken: usize| {
@@ -124,8 +134,8 @@ impl Subscription {
             self.cursor = event.id.seq;
             out.extend(self.backlog.pop_front());
         }
-        let ring = self.member.feed.lock();
-        let end = if ring.detached {
+        let mut ring = self.member.feed.lock();
+        let end = if ring.detached || ring.closed {
             Some(SubscriptionEnd::Closed)
         } else if ring.epoch != self.epoch {
             // The channel's history was replaced: this cursor means nothing any more.
@@ -148,6 +158,15 @@ impl Subscription {
             self.cursor = event.id.seq;
             out.push(Arc::clone(event));
         }
+        if out.is_empty() {
+            ring.waiters.wait(waker, &mut self.place);
+        }
         Ok(!out.is_empty())
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.member.feed.lock().waiters.leave(&mut self.place);
     }
 }

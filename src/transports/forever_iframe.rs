@@ -13,7 +13,7 @@ use crate::config::PushConfig;
 use crate::error::AppError;
 use crate::hub::{Event, EventId, Hub};
 use rocket::http::ContentType;
-use rocket::{Route, Shutdown, State};
+use rocket::{Route, State};
 
 /// Browsers hold back the first bytes of a document before they run anything in it; this much
 /// padding makes sure the first event is not stuck behind that buffer.
@@ -83,7 +83,6 @@ pub async fn iframe(
     since: Option<&str>,
     hub: &State<Hub>,
     config: &State<PushConfig>,
-    shutdown: Shutdown,
 ) -> Result<Push<Iframe>, AppError> {
     let subscription = hub
         .subscribe(&channel(ch)?, cursor(since)?.as_ref())
@@ -91,7 +90,7 @@ pub async fn iframe(
     let framing = Iframe {
         budget: config.iframe_budget,
     };
-    Ok(Push::new(framing, subscription, config, shutdown))
+    Ok(Push::new(framing, subscription, config))
 }
 
 pub fn routes() -> Vec<Route> {

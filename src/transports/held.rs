@@ -14,12 +14,12 @@
 
 use std::sync::Arc;
 
+use rocket::State;
 use rocket::futures::Stream;
 use rocket::http::ContentType;
 use rocket::request::Request;
 use rocket::response::stream::ReaderStream;
 use rocket::response::{self, Responder, Response};
-use rocket::{Shutdown, State};
 
 use super::pump::{Pump, Step};
 use super::stream::stream_headers;
@@ -49,20 +49,13 @@ impl<R: Fn(&Batch) -> String + Send + 'static> Held<R> {
         ch: &str,
         since: Option<&str>,
         config: &PushConfig,
-        shutdown: Shutdown,
         content_type: ContentType,
         render: R,
     ) -> Result<Held<R>, AppError> {
         let subscription = hub
             .subscribe(&channel(ch)?, cursor(since)?.as_ref())
             .await?;
-        let mut pump = Pump::new(
-            subscription,
-            config.probe(),
-            config.write_timeout(),
-            shutdown,
-        )
-        .with_cap(config.long_poll_max());
+        let mut pump = Pump::new(subscription, config.probe()).with_cap(config.long_poll_max());
         if pump.reset() {
             return Ok(Held::Ready(content_type, render(&answer(&pump, &[]))));
         }

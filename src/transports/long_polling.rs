@@ -5,7 +5,7 @@
 //! that the client asks again. [`Held`] does the waiting, for script-tag long polling too.
 
 use rocket::http::ContentType;
-use rocket::{Route, Shutdown, State};
+use rocket::{Route, State};
 
 use super::held::Held;
 use crate::config::PushConfig;
@@ -20,10 +20,9 @@ pub async fn long_poll(
     since: Option<&str>,
     hub: &State<Hub>,
     config: &State<PushConfig>,
-    shutdown: Shutdown,
 ) -> Result<Held<fn(&Batch) -> String>, AppError> {
     let json: fn(&Batch) -> String = Batch::to_json;
-    Held::open(hub, ch, since, config, shutdown, ContentType::JSON, json).await
+    Held::open(hub, ch, since, config, ContentType::JSON, json).await
 }
 
 pub fn routes() -> Vec<Route> {

@@ -7,7 +7,7 @@
 use rand::Rng;
 use rand::distributions::Alphanumeric;
 use rocket::http::ContentType;
-use rocket::{Route, Shutdown, State};
+use rocket::{Route, State};
 use serde_json::json;
 
 use super::pump::End;
@@ -122,12 +122,11 @@ pub async fn multipart(
     since: Option<&str>,
     hub: &State<Hub>,
     config: &State<PushConfig>,
-    shutdown: Shutdown,
 ) -> Result<Push<Multipart>, AppError> {
     let subscription = hub
         .subscribe(&channel(ch)?, cursor(since)?.as_ref())
         .await?;
-    Ok(Push::new(Multipart::new(), subscription, config, shutdown))
+    Ok(Push::new(Multipart::new(), subscription, config))
 }
 
 pub fn routes() -> Vec<Route> {

@@ -1,16 +1,16 @@
 //! The one loop behind every live transport: streams, held polls and the WebSocket.
 //!
-//! A [`Pump`] waits on four things at once: the subscription (several events at a time when
-//! the client is behind, so they go out in one write), a timer (heartbeats, pings or the
-//! long-poll probe), an optional deadline (the long-poll cap) and Rocket's shutdown. Every
-//! way a connection can end maps to one [`End`], which names it in frames, closes and logs.
+//! A [`Pump`] waits on three things at once: the subscription (several events at a time when
+//! the client is behind, so they go out in one write; its end when the hub closes at
+//! shutdown), a timer (heartbeats, pings or the long-poll probe) and an optional deadline (the
+//! long-poll cap). Every way a connection can end maps to one [`End`], which names it in
+//! frames, closes and logs.
 
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rocket::Shutdown;
-use tokio::time::{Instant, Interval, Sleep, interval_at};
+use tokio::time::{Instant, Interval, MissedTickBehavior, Sleep, interval_at};
 
 use crate::hub::{Event, EventId, Subscription, SubscriptionEnd};
 
@@ -60,34 +60,32 @@ pub enum Step<'a> {
     End(End),
 }
 
-/// A subscription with its timer, deadline and shutdown signal.
+/// A subscription with its timer and deadline.
+///
+/// Nothing here runs per event beyond taking the events: the timer is a fixed tick that
+/// skips its beat when events went out since the last one (rather than a timer reset per
+/// event), and shutdown arrives through the subscription (the hub closes every feed), not
+/// through a future polled at every step.
 pub struct Pump {
     subscription: Subscription,
     batch: Vec<Arc<Event>>,
     beat: Interval,
+    busy: bool,
     cap: Option<Pin<Box<Sleep>>>,
-    shutdown: Pin<Box<Shutdown>>,
-    write_timeout: Duration,
-    handed: Instant,
 }
 
 impl Pump {
-    /// A pump whose timer fires after every `beat` without events; `write_timeout` is the
-    /// longest the caller may take to write one step out before the next is asked for.
-    pub fn new(
-        subscription: Subscription,
-        beat: Duration,
-        write_timeout: Duration,
-        shutdown: Shutdown,
-    ) -> Pump {
+    /// A pump whose timer fires once `beat` has passed without events (between one and two
+    /// `beat`s after the last of them).
+    pub fn new(subscription: Subscription, beat: Duration) -> Pump {
+        let mut beat = interval_at(Instant::now() + beat, beat);
+        beat.set_missed_tick_behavior(MissedTickBehavior::Delay);
         Pump {
             subscription,
             batch: Vec::new(),
-            beat: interval_at(Instant::now() + beat, beat),
+            beat,
+            busy: false,
             cap: None,
-            shutdown: Box::pin(shutdown),
-            write_timeout,
-            handed: Instant::now(),
         }
     }
 
@@ -115,37 +113,34 @@ impl Pump {
     /// Waits for the next step, handing over about `max_bytes` of events at most (always at
     /// least one event).
     pub async fn next_within(&mut self, max_bytes: usize) -> Step<'_> {
-        // The caller asks again only once the last step is written: a long gap means a client
-        // that stopped reading (a socket-level timeout usually ends it first).
-        if self.handed.elapsed() > self.write_timeout {
-            return Step::End(End::WriteTimeout);
-        }
-        let cap = self.cap.as_mut();
-        let cap = async move {
-            match cap {
-                Some(cap) => cap.await,
-                None => std::future::pending().await,
+        loop {
+            let cap = self.cap.as_mut();
+            let cap = async move {
+                match cap {
+                    Some(cap) => cap.await,
+                    None => std::future::pending().await,
+                }
+            };
+            let happened = tokio::select! {
+                biased;
+                got = self.subscription.next_batch(&mut self.batch, max_bytes) => match got {
+                    Ok(()) => Ok(true),
+                    Err(SubscriptionEnd::Lagged) => Err(End::Lagged),
+                    Err(SubscriptionEnd::Closed) => Err(End::Shutdown),
+                },
+                _ = self.beat.tick() => Ok(false),
+                () = cap => Err(End::Cap),
+            };
+            match happened {
+                Ok(true) => {
+                    self.busy = true;
+                    return Step::Events(&self.batch);
+                }
+                // Events went out during this tick: the line is not idle, no beat yet.
+                Ok(false) if std::mem::take(&mut self.busy) => {}
+                Ok(false) => return Step::Beat,
+                Err(end) => return Step::End(end),
             }
-        };
-        let happened = tokio::select! {
-            biased;
-            _ = &mut self.shutdown => Err(End::Shutdown),
-            got = self.subscription.next_batch(&mut self.batch, max_bytes) => match got {
-                Ok(()) => Ok(true),
-                Err(SubscriptionEnd::Lagged) => Err(End::Lagged),
-                Err(SubscriptionEnd::Closed) => Err(End::Shutdown),
-            },
-            _ = self.beat.tick() => Ok(false),
-            () = cap => Err(End::Cap),
-        };
-        self.handed = Instant::now();
-        match happened {
-            Ok(true) => {
-                self.beat.reset();
-                Step::Events(&self.batch)
-            }
-            Ok(false) => Step::Beat,
-            Err(end) => Step::End(end),
         }
     }
 }

@@ -3,7 +3,7 @@
 //! Long polling through a `<script>` element: the server holds the request like XHR long
 //! polling and then answers with JSONP, so it works across origins.
 
-use rocket::{Route, Shutdown, State};
+use rocket::{Route, State};
 
 use super::held::Held;
 use super::jsonp::{self, Callback};
@@ -19,20 +19,10 @@ pub async fn script(
     callback: Option<&str>,
     hub: &State<Hub>,
     config: &State<PushConfig>,
-    shutdown: Shutdown,
 ) -> Result<Held<impl Fn(&Batch) -> String + Send + 'static>, AppError> {
     let callback = Callback::parse(callback.unwrap_or_default())?;
     let render = move |batch: &Batch| jsonp::batch_body(&callback, batch);
-    Held::open(
-        hub,
-        ch,
-        since,
-        config,
-        shutdown,
-        jsonp::script_type(),
-        render,
-    )
-    .await
+    Held::open(hub, ch, since, config, jsonp::script_type(), render).await
 }
 
 pub fn routes() -> Vec<Route> {

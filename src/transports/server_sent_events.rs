@@ -6,7 +6,7 @@
 
 use rocket::http::ContentType;
 use rocket::request::{FromRequest, Outcome, Request};
-use rocket::{Route, Shutdown, State};
+use rocket::{Route, State};
 
 use super::pump::End;
 use super::stream::{Framing, Push};
@@ -77,14 +77,13 @@ pub async fn sse(
     header: LastEventId<'_>,
     hub: &State<Hub>,
     config: &State<PushConfig>,
-    shutdown: Shutdown,
 ) -> Result<Push<Sse>, AppError> {
     let since = cursor(header.0.or(last_event_id))?;
     let subscription = hub.subscribe(&channel(ch)?, since.as_ref()).await?;
     let framing = Sse {
         retry_ms: config.retry_ms,
     };
-    Ok(Push::new(framing, subscription, config, shutdown))
+    Ok(Push::new(framing, subscription, config))
 }
 
 pub fn routes() -> Vec<Route> {

@@ -4,7 +4,6 @@
 
 use std::io::Cursor;
 
-use rocket::Shutdown;
 use rocket::futures::Stream;
 use rocket::http::{ContentType, Header};
 use rocket::request::Request;
@@ -52,20 +51,9 @@ pub struct Push<F> {
 }
 
 impl<F: Framing> Push<F> {
-    /// Streams `subscription` through `framing`, with heartbeats and the write timeout from
-    /// `config`.
-    pub fn new(
-        framing: F,
-        subscription: Subscription,
-        config: &PushConfig,
-        shutdown: Shutdown,
-    ) -> Self {
-        let pump = Pump::new(
-            subscription,
-            config.heartbeat(),
-            config.write_timeout(),
-            shutdown,
-        );
+    /// Streams `subscription` through `framing`, with heartbeats from `config`.
+    pub fn new(framing: F, subscription: Subscription, config: &PushConfig) -> Self {
+        let pump = Pump::new(subscription, config.heartbeat());
         Push { framing, pump }
     }
 

@@ -66,4 +66,8 @@ impl EventHub for Cleaned {
     ) -> Result<Subscription, HubError> {
         self.hub.subscribe(channel, since).await
     }
+
+    fn close(&self) {
+        self.hub.close();
+    }
 }

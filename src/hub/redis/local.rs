@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
 use crate::hub::feed::{Feed, Home, Member};
+use crate::hub::waiters::wake_all;
 use crate::hub::{Channel, Event, HubError};
 
 /// The local feeds, by channel.
@@ -126,15 +127,16 @@ impl Local {
         if ring.started && ring.epoch == event.id.epoch && event.id.seq == ring.head + 1 {
             ring.push(event);
             ring.bound(self.queue, self.bytes);
+            let waiting = ring.waiters.take();
             drop(ring);
-            feed.wake();
+            wake_all(waiting);
         }
     }
 
     /// Drops every feed, which ends every local subscription.
     pub(super) fn close_all(&self) {
         for (_, feed) in self.lock().drain() {
-            feed.detach();
+            feed.close();
         }
     }
 }

@@ -25,6 +25,7 @@ mod fanout;
 mod local;
 mod replay;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
@@ -46,6 +47,8 @@ const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
 /// The Redis backend.
 pub struct RedisHub {
     shared: Arc<Shared>,
+    /// Shut down: no live subscriptions any more, and no fan-out task.
+    closed: AtomicBool,
     /// Dropping or sending on it stops the fan-out task.
     stop: Mutex<Option<oneshot::Sender<()>>>,
 }
@@ -88,6 +91,7 @@ impl RedisHub {
         });
         Ok(RedisHub {
             shared,
+            closed: AtomicBool::new(false),
             stop: Mutex::new(None),
         })
     }
@@ -249,6 +253,9 @@ impl EventHub for RedisHub {
         channel: &Channel,
         since: Option<&EventId>,
     ) -> Result<Subscription, HubError> {
+        if self.closed.load(Ordering::Acquire) {
+            return Ok(Subscription::closed(channel));
+        }
         self.start();
         // Join the local window before reading the backlog, so nothing published in between
         // is missed; the subscription skips what both parts carry.
@@ -271,24 +278,21 @@ impl EventHub for RedisHub {
             self.shared.config.subscriber_queue,
         ))
     }
+
+    fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.stop();
+    }
 }
 
-/// A fairing that starts the fan-out task at liftoff and stops it at shutdown.
+/// A fairing that starts the fan-out task at liftoff (closing the hub at shutdown stops it).
 pub fn upkeep(hub: &Arc<RedisHub>) -> AdHoc {
     let hub: Weak<RedisHub> = Arc::downgrade(hub);
-    AdHoc::on_liftoff("Redis fan-out", move |rocket| {
-        let shutdown = rocket.shutdown();
+    AdHoc::on_liftoff("Redis fan-out", move |_| {
         Box::pin(async move {
-            let Some(running) = hub.upgrade() else {
-                return;
-            };
-            running.start();
-            rocket::tokio::spawn(async move {
-                shutdown.await;
-                if let Some(hub) = hub.upgrade() {
-                    hub.stop();
-                }
-            });
+            if let Some(running) = hub.upgrade() {
+                running.start();
+            }
         })
     })
 }

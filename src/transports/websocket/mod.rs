@@ -14,7 +14,7 @@ use rocket::data::IoStream;
 use rocket::fairing::AdHoc;
 use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
-use rocket::{Route, Shutdown, State};
+use rocket::{Route, State};
 use tokio::time::timeout;
 use tokio_tungstenite::WebSocketStream;
 use tokio_util::task::TaskTracker;
@@ -65,10 +65,6 @@ impl<'r> FromRequest<'r> for AllowedOrigin {
 /// Upgrades to a WebSocket that streams the channel from `since` and publishes what the
 /// browser sends.
 #[get("/push/<ch>/ws?<since>")]
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one request guard per thing the route needs"
-)]
 pub async fn websocket(
     ch: &str,
     since: Option<&str>,
@@ -77,19 +73,13 @@ pub async fn websocket(
     hub: &State<Hub>,
     config: &State<PushConfig>,
     sessions: &State<Sessions>,
-    shutdown: Shutdown,
 ) -> Result<Upgrade<impl FnOnce(Socket) -> Ready<()> + Send + 'static>, AppError> {
     let channel = channel(ch)?;
     let subscription = hub.subscribe(&channel, cursor(since)?.as_ref()).await?;
     let session = Session {
         hub: Hub::clone(hub),
         channel,
-        pump: Pump::new(
-            subscription,
-            config.ws_ping(),
-            config.write_timeout(),
-            shutdown,
-        ),
+        pump: Pump::new(subscription, config.ws_ping()),
         write_timeout: config.write_timeout(),
     };
     let tracker = sessions.0.clone();

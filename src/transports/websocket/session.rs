@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use rocket::futures::{Sink, SinkExt, Stream, StreamExt};
-use tokio::time::timeout;
+use tokio::time::{Instant, MissedTickBehavior, interval, timeout};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
@@ -31,6 +31,10 @@ impl Session {
         S: Sink<Message, Error = WsError> + Stream<Item = Result<Message, WsError>> + Unpin + Send,
     {
         let patience = self.write_timeout;
+        // One timer for the whole session, not one per write: it ticks a few times per
+        // timeout, and a write that has been going on for longer than the timeout ends.
+        let mut watchdog = interval(patience / 4);
+        watchdog.set_missed_tick_behavior(MissedTickBehavior::Delay);
         if self.pump.reset() {
             let frame = reset_frame(&self.pump.cursor());
             let sent = timeout(patience, socket.send(Message::text(frame.to_string()))).await;
@@ -41,20 +45,30 @@ impl Session {
         let (code, reason) = loop {
             tokio::select! {
                 step = self.pump.next() => {
-                    let write = match step {
-                        Step::Events(events) => timeout(patience, async {
-                            // Every ready event, then one flush: one write for all of them.
-                            for event in events {
-                                socket.feed(Message::text(event.json())).await?;
-                            }
-                            socket.flush().await
-                        }).await,
-                        Step::Beat => timeout(patience, socket.send(Message::Ping(Default::default()))).await,
+                    let events = match step {
+                        Step::Events(events) => events,
+                        Step::Beat => &[],
                         Step::End(end) => break closing(end),
                     };
-                    match write {
-                        Ok(written) => written?,
-                        Err(_) => break closing(End::WriteTimeout),
+                    let write = async {
+                        // Every ready event, then one flush: one write for all of them.
+                        for event in events {
+                            socket.feed(Message::text(event.json())).await?;
+                        }
+                        if events.is_empty() {
+                            socket.feed(Message::Ping(Default::default())).await?;
+                        }
+                        socket.flush().await
+                    };
+                    let started = Instant::now();
+                    let stalled = async {
+                        while started.elapsed() < patience {
+                            watchdog.tick().await;
+                        }
+                    };
+                    tokio::select! {
+                        written = write => written?,
+                        () = stalled => break closing(End::WriteTimeout),
                     }
                 },
                 incoming = socket.next() => match incoming {
