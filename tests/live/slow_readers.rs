@@ -1,5 +1,6 @@
-//! Clients that stop reading: each is cut off once a write to it has waited longer than
-//! `push.write_timeout_ms`, and they do not hold up a shutdown.
+//! Clients that stop reading or go away: each is cut off once a write to it has waited longer
+//! than `push.write_timeout_ms`, they do not hold up a shutdown, and a long poll whose client
+//! left frees its place within about one probe interval.
 
 use std::time::Duration;
 
@@ -158,4 +159,49 @@ async fn sigterm_with_stalled_readers_exits_within_grace_and_one_second() {
     // Assert
     assert!(exited.success(), "the server exits cleanly: {exited:?}");
     drop((stalled, socket));
+}
+
+/// Sends a long poll on `ch` over a fresh connection and reads the status line of the
+/// answer's head (a held poll sends its head after one probe interval).
+async fn long_poll(port: u16, ch: &str) -> (String, BufReader<TcpStream>) {
+    let tcp = TcpStream::connect(("127.0.0.1", port)).await.expect("connected");
+    let mut reader = BufReader::new(tcp);
+    let request = format!("GET /push/{ch}/long-poll HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    reader.get_mut().write_all(request.as_bytes()).await.expect("request sent");
+    let mut status = String::new();
+    within(PATIENCE, reader.read_line(&mut status)).await.expect("a status line");
+    (status, reader)
+}
+
+#[tokio::test]
+async fn a_long_poll_whose_client_left_frees_its_place_within_a_probe_interval() {
+    // Arrange: room for one channel, held by a long poll on a channel nobody publishes to.
+    let app = launch_with(|f| {
+        f.merge(("hub.max_channels", 1))
+            .merge(("push.probe_ms", 200))
+            .merge(("push.long_poll_max_ms", 60_000))
+    })
+    .await;
+    let (held, left) = long_poll(app.port, "gone").await;
+    let (refused, _) = long_poll(app.port, "other").await;
+
+    // Act: the client of the held poll goes away.
+    drop(left);
+    let freed = within(Duration::from_secs(3), async {
+        loop {
+            let (status, _) = long_poll(app.port, "other").await;
+            if !status.contains(" 503 ") {
+                return status;
+            }
+            // The place frees itself without telling anyone: ask again shortly.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+
+    // Assert
+    assert!(held.starts_with("HTTP/1.1 200"), "the poll was held: {held}");
+    assert!(refused.contains(" 503 "), "the only place was taken: {refused}");
+    assert!(freed.starts_with("HTTP/1.1 200"), "{freed}");
+    app.stop().await;
 }
