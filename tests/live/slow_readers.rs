@@ -164,12 +164,20 @@ async fn sigterm_with_stalled_readers_exits_within_grace_and_one_second() {
 /// Sends a long poll on `ch` over a fresh connection and reads the status line of the
 /// answer's head (a held poll sends its head after one probe interval).
 async fn long_poll(port: u16, ch: &str) -> (String, BufReader<TcpStream>) {
-    let tcp = TcpStream::connect(("127.0.0.1", port)).await.expect("connected");
+    let tcp = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connected");
     let mut reader = BufReader::new(tcp);
     let request = format!("GET /push/{ch}/long-poll HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
-    reader.get_mut().write_all(request.as_bytes()).await.expect("request sent");
+    reader
+        .get_mut()
+        .write_all(request.as_bytes())
+        .await
+        .expect("request sent");
     let mut status = String::new();
-    within(PATIENCE, reader.read_line(&mut status)).await.expect("a status line");
+    within(PATIENCE, reader.read_line(&mut status))
+        .await
+        .expect("a status line");
     (status, reader)
 }
 
@@ -200,8 +208,14 @@ async fn a_long_poll_whose_client_left_frees_its_place_within_a_probe_interval()
     .await;
 
     // Assert
-    assert!(held.starts_with("HTTP/1.1 200"), "the poll was held: {held}");
-    assert!(refused.contains(" 503 "), "the only place was taken: {refused}");
+    assert!(
+        held.starts_with("HTTP/1.1 200"),
+        "the poll was held: {held}"
+    );
+    assert!(
+        refused.contains(" 503 "),
+        "the only place was taken: {refused}"
+    );
     assert!(freed.starts_with("HTTP/1.1 200"), "{freed}");
     app.stop().await;
 }
