@@ -57,21 +57,24 @@ impl<R: Fn(&Batch) -> String + Send + 'static> Held<R> {
             .await?;
         let mut pump = Pump::new(subscription, config.probe()).with_cap(config.long_poll_max());
         if pump.reset() {
-            return Ok(Held::Ready(content_type, render(&answer(&pump, &[]))));
+            return Ok(Held::Ready(
+                content_type,
+                render(&answer(&pump, Vec::new())),
+            ));
         }
         let events = match pump.next().await {
             Step::Events(events) => events.to_vec(),
             Step::End(_) => Vec::new(),
             Step::Beat => return Ok(Held::Waiting(content_type, Waiting { pump, render })),
         };
-        Ok(Held::Ready(content_type, render(&answer(&pump, &events))))
+        Ok(Held::Ready(content_type, render(&answer(&pump, events))))
     }
 }
 
 /// The batch that ends the wait: `events` and the cursor after them.
-fn answer(pump: &Pump, events: &[Arc<Event>]) -> Batch {
+fn answer(pump: &Pump, events: Vec<Arc<Event>>) -> Batch {
     Batch {
-        events: events.to_vec(),
+        events,
         next: pump.cursor(),
         reset: pump.reset(),
     }
@@ -89,7 +92,7 @@ impl<R: Fn(&Batch) -> String + Send + 'static> Waiting<R> {
                     Step::End(_) => break Vec::new(),
                 }
             };
-            yield std::io::Cursor::new(render(&answer(&pump, &events)).into_bytes());
+            yield std::io::Cursor::new(render(&answer(&pump, events)).into_bytes());
         }
     }
 }

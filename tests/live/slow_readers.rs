@@ -30,9 +30,8 @@ async fn tight_connection(port: u16) -> TcpStream {
 
 const PATIENCE: Duration = Duration::from_secs(5);
 
-/// Opens `path` with a plain GET and reads the answer's head, then never reads again.
-async fn stalled_get(port: u16, path: &str) -> TcpStream {
-    let tcp = tight_connection(port).await;
+/// Sends `GET path` on `tcp` and reads the status line of the answer.
+async fn get(tcp: TcpStream, path: &str) -> (String, BufReader<TcpStream>) {
     let mut reader = BufReader::new(tcp);
     let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
     reader
@@ -40,6 +39,16 @@ async fn stalled_get(port: u16, path: &str) -> TcpStream {
         .write_all(request.as_bytes())
         .await
         .expect("request sent");
+    let mut status = String::new();
+    within(PATIENCE, reader.read_line(&mut status))
+        .await
+        .expect("a status line");
+    (status, reader)
+}
+
+/// Opens `path` with a plain GET and reads the answer's head, then never reads again.
+async fn stalled_get(port: u16, path: &str) -> TcpStream {
+    let (_, mut reader) = get(tight_connection(port).await, path).await;
     let mut line = String::new();
     while line != "\r\n" {
         line.clear();
@@ -167,18 +176,7 @@ async fn long_poll(port: u16, ch: &str) -> (String, BufReader<TcpStream>) {
     let tcp = TcpStream::connect(("127.0.0.1", port))
         .await
         .expect("connected");
-    let mut reader = BufReader::new(tcp);
-    let request = format!("GET /push/{ch}/long-poll HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
-    reader
-        .get_mut()
-        .write_all(request.as_bytes())
-        .await
-        .expect("request sent");
-    let mut status = String::new();
-    within(PATIENCE, reader.read_line(&mut status))
-        .await
-        .expect("a status line");
-    (status, reader)
+    get(tcp, &format!("/push/{ch}/long-poll")).await
 }
 
 #[tokio::test]
