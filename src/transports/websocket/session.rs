@@ -42,7 +42,7 @@ impl Session {
                 return Ok(());
             }
         }
-        let (code, reason) = loop {
+        let ending = loop {
             tokio::select! {
                 step = self.pump.next() => {
                     let events = match step {
@@ -72,32 +72,34 @@ impl Session {
                     }
                 },
                 incoming = socket.next() => match incoming {
-                    None | Some(Ok(Message::Close(_))) => return Ok(()),
+                    None | Some(Ok(Message::Close(_))) => break closing(End::Client),
                     Some(Ok(Message::Text(text))) => {
                         let data = Payload::text(text.as_str());
                         if let Err(error) = self.hub.publish(&self.channel, data).await {
                             rocket::warn!("websocket publish failed: {error}");
-                            break (CloseCode::Again, "could not publish; try again later");
+                            break Some((CloseCode::Again, "could not publish; try again later"));
                         }
                     }
                     Some(Ok(Message::Binary(_))) => {
-                        break (CloseCode::Unsupported, "only text frames are accepted");
+                        break Some((CloseCode::Unsupported, "only text frames are accepted"));
                     }
                     // Pings are answered by the library, and so is a close.
                     Some(Ok(_)) => {}
                     Some(Err(WsError::Capacity(_))) => {
-                        break (CloseCode::Size, "a message is at most the configured size");
+                        break Some((CloseCode::Size, "a message is at most the configured size"));
                     }
                     Some(Err(error)) => return Err(error),
                 },
             }
         };
-        let close = CloseFrame {
-            code,
-            reason: Utf8Bytes::from_static(reason),
-        };
-        // The peer may be gone or not reading; there is nobody left to tell if this fails.
-        let _closed = timeout(CLOSE_PATIENCE, socket.send(Message::Close(Some(close)))).await;
+        if let Some((code, reason)) = ending {
+            let close = CloseFrame {
+                code,
+                reason: Utf8Bytes::from_static(reason),
+            };
+            // The peer may be gone or not reading; there is nobody left to tell if this fails.
+            let _closed = timeout(CLOSE_PATIENCE, socket.send(Message::Close(Some(close)))).await;
+        }
         Ok(())
     }
 }
@@ -105,16 +107,18 @@ impl Session {
 /// How long the closing frame may take to go out before the socket is simply dropped.
 const CLOSE_PATIENCE: Duration = Duration::from_secs(1);
 
-/// The close code and reason for each way a session ends.
-fn closing(end: End) -> (CloseCode, &'static str) {
+/// The close code and reason for each way a session ends; none when the client closed it
+/// (the library answers its close frame).
+fn closing(end: End) -> Option<(CloseCode, &'static str)> {
     match end {
-        End::Lagged => (CloseCode::Again, "fell behind; reconnect with your last id"),
-        End::WriteTimeout => (
+        End::Client => None,
+        End::Lagged => Some((CloseCode::Again, "fell behind; reconnect with your last id")),
+        End::WriteTimeout => Some((
             CloseCode::Policy,
             "too slow to read; reconnect with your last id",
-        ),
-        End::Shutdown | End::Budget | End::Cap | End::Client => {
-            (CloseCode::Away, "server shutting down")
-        }
+        )),
+        End::Shutdown => Some((CloseCode::Away, "server shutting down")),
+        // Byte budgets and caps belong to streams and held polls, not to a WebSocket.
+        End::Budget | End::Cap => Some((CloseCode::Normal, "reconnect with your last id")),
     }
 }
