@@ -58,6 +58,25 @@ pub async fn launch_with(change: impl FnOnce(Figment) -> Figment) -> App {
     }
 }
 
+/// Sends `request` (which asks the server to close the connection) over a fresh connection
+/// to `port` and returns the answer's status and body.
+pub async fn exchange(port: u16, request: &str) -> (u16, String) {
+    let talk = async {
+        let mut tcp = TcpStream::connect(("127.0.0.1", port)).await?;
+        tcp.write_all(request.as_bytes()).await?;
+        let mut raw = Vec::new();
+        tcp.read_to_end(&mut raw).await?;
+        Ok::<_, std::io::Error>(raw)
+    };
+    let raw = within(Duration::from_secs(5), talk)
+        .await
+        .expect("an answer");
+    let text = String::from_utf8(raw).expect("UTF-8");
+    let (head, body) = text.split_once("\r\n\r\n").expect("a head and a body");
+    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok());
+    (status.expect("a status line"), body.to_owned())
+}
+
 /// The application with the test configuration and nothing changed.
 pub async fn launch() -> App {
     launch_with(|figment| figment).await
@@ -87,24 +106,11 @@ impl App {
 
     /// A plain HTTP/1.1 GET over a fresh connection: the status and the body.
     pub async fn get(&self, path: &str) -> (u16, String) {
-        let exchange = async {
-            let mut tcp = TcpStream::connect(("127.0.0.1", self.port)).await?;
-            let request = format!(
-                "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n",
-                self.port
-            );
-            tcp.write_all(request.as_bytes()).await?;
-            let mut raw = Vec::new();
-            tcp.read_to_end(&mut raw).await?;
-            Ok::<_, std::io::Error>(raw)
-        };
-        let raw = within(Duration::from_secs(5), exchange)
-            .await
-            .expect("an answer");
-        let text = String::from_utf8(raw).expect("UTF-8");
-        let (head, body) = text.split_once("\r\n\r\n").expect("a head and a body");
-        let status = head.split(' ').nth(1).and_then(|s| s.parse().ok());
-        (status.expect("a status line"), body.to_owned())
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n",
+            self.port
+        );
+        exchange(self.port, &request).await
     }
 
     /// Starts a graceful shutdown, as Ctrl-C would.

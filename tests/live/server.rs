@@ -3,13 +3,13 @@
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 
-use rocket::tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use rocket::tokio::net::TcpStream;
+use rocket::tokio::io::{AsyncBufReadExt, BufReader};
 use rocket::tokio::process::{Child, Command};
 use rustix::process::{Pid, Signal, kill_process};
 use serde_json::Value;
 
 use crate::common::within;
+use crate::launcher::exchange;
 
 /// A running `reverse-ajax` process on 127.0.0.1 and the port it bound.
 pub struct Server {
@@ -59,18 +59,8 @@ impl Server {
              Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
             body.len()
         );
-        let exchange = async {
-            let mut tcp = TcpStream::connect(("127.0.0.1", self.port)).await?;
-            tcp.write_all(request.as_bytes()).await?;
-            let mut answer = Vec::new();
-            tcp.read_to_end(&mut answer).await?;
-            Ok::<_, std::io::Error>(answer)
-        };
-        let answer = within(Duration::from_secs(5), exchange)
-            .await
-            .expect("an answer");
-        let head = String::from_utf8_lossy(&answer);
-        assert!(head.starts_with("HTTP/1.1 201"), "{head}");
+        let (status, answer) = exchange(self.port, &request).await;
+        assert_eq!(status, 201, "{answer}");
     }
 
     /// Sends SIGTERM and waits at most `limit` for the process to exit.
