@@ -97,13 +97,30 @@ impl Default for TickerConfig {
 pub struct PublishConfig {
     /// Largest accepted request body, in bytes.
     pub max_body: u64,
+    /// How long (in seconds) an `Idempotency-Key` is remembered per channel.
+    pub idempotency_ttl: u64,
 }
 
 impl Default for PublishConfig {
     fn default() -> Self {
         PublishConfig {
             max_body: 16 * 1024,
+            idempotency_ttl: 300,
         }
+    }
+}
+
+impl PublishConfig {
+    pub fn idempotency_ttl(&self) -> Duration {
+        Duration::from_secs(self.idempotency_ttl)
+    }
+
+    /// Rejects a zero key lifetime, which would make every key useless.
+    pub fn check(self) -> Result<Self, String> {
+        if self.idempotency_ttl == 0 {
+            return Err("publish.idempotency_ttl must be at least 1 second".into());
+        }
+        Ok(self)
     }
 }
 

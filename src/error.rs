@@ -17,7 +17,10 @@ pub enum AppError {
     NotFound(String),
     PayloadTooLarge(String),
     UnsupportedMediaType(String),
+    /// 503: nothing was done; trying again later may work.
     Unavailable(String),
+    /// 504: the backend did not answer in time; what was asked may or may not have happened.
+    OutcomeUnknown(String),
 }
 
 impl AppError {
@@ -32,6 +35,7 @@ impl AppError {
             AppError::PayloadTooLarge(_) => Status::PayloadTooLarge,
             AppError::UnsupportedMediaType(_) => Status::UnsupportedMediaType,
             AppError::Unavailable(_) => Status::ServiceUnavailable,
+            AppError::OutcomeUnknown(_) => Status::GatewayTimeout,
         }
     }
 
@@ -41,14 +45,18 @@ impl AppError {
             | AppError::NotFound(m)
             | AppError::PayloadTooLarge(m)
             | AppError::UnsupportedMediaType(m)
-            | AppError::Unavailable(m) => m,
+            | AppError::Unavailable(m)
+            | AppError::OutcomeUnknown(m) => m,
         }
     }
 }
 
 impl From<HubError> for AppError {
     fn from(error: HubError) -> AppError {
-        AppError::Unavailable(error.to_string())
+        match error {
+            HubError::Unknown(_) => AppError::OutcomeUnknown(error.to_string()),
+            HubError::Full | HubError::Unavailable(_) => AppError::Unavailable(error.to_string()),
+        }
     }
 }
 

@@ -1,42 +1,81 @@
 //! The publish API, mounted at `POST /api/channels/<ch>/events`.
 //!
-//! A JSON body (any JSON value) or a `text/plain` body becomes one event on the channel.
+//! A JSON body (any JSON value) or a `text/plain` body becomes one event on the channel. With
+//! an `Idempotency-Key` header, a repeat of the same key on the same channel (within
+//! `publish.idempotency_ttl`) stores nothing and answers the first event's id, so a client
+//! may retry a publish whose answer it did not get.
 
-use crate::config::{self, PublishConfig};
-use crate::error::AppError;
-use crate::hub::{EventId, Hub, Payload};
-use crate::transports::channel;
 use rocket::data::{Data, ToByteUnit};
 use rocket::fairing::AdHoc;
 use rocket::http::{ContentType, Status};
+use rocket::request::{FromRequest, Outcome, Request};
 use rocket::serde::json::Json;
 use rocket::{Route, State};
 
-/// The answer to a successful publish.
+use crate::config::{self, PublishConfig};
+use crate::error::AppError;
+use crate::hub::{EventId, Hub, IdempotencyKey, Payload, Published};
+use crate::transports::channel;
+
+/// The answer to a publish: the event's id, and `duplicate` when the key was used before.
 #[derive(Debug, serde::Serialize)]
-pub struct Published {
+pub struct Answer {
     pub id: EventId,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub duplicate: bool,
 }
 
-/// Stores the body as an event and answers `201 {"id":"<epoch>-<seq>"}`. A bad channel name or
-/// malformed JSON is a 400, a body over `publish.max_body` a 413, any other content type a 415.
+/// The `Idempotency-Key` header as it was sent, if it was.
+pub struct KeyHeader<'r>(Option<&'r str>);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for KeyHeader<'r> {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(request: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        Outcome::Success(KeyHeader(request.headers().get_one("Idempotency-Key")))
+    }
+}
+
+/// Stores the body as an event and answers `201 {"id":"<epoch>-<seq>"}`, or, for a key used
+/// before, `200 {"id":<the first event's id>,"duplicate":true}`. A bad channel name, malformed
+/// JSON or a malformed key is a 400, a body over `publish.max_body` a 413, any other content
+/// type a 415. 503 means the event was not stored; 504 that it may have been (retry with the
+/// same key).
 #[post("/api/channels/<ch>/events", data = "<body>")]
 pub async fn publish(
     ch: &str,
     content_type: Option<&ContentType>,
+    key: KeyHeader<'_>,
     body: Data<'_>,
     hub: &State<Hub>,
     config: &State<PublishConfig>,
-) -> Result<(Status, Json<Published>), AppError> {
+) -> Result<(Status, Json<Answer>), AppError> {
     let channel = channel(ch)?;
+    let key = key
+        .0
+        .map(|k| IdempotencyKey::parse(k, config.idempotency_ttl()))
+        .transpose()
+        .map_err(AppError::BadRequest)?;
     let data = read_body(content_type, body, config.max_body).await?;
-    let event = hub.publish(&channel, data).await?;
-    Ok((
-        Status::Created,
-        Json(Published {
-            id: event.id.clone(),
-        }),
-    ))
+    Ok(
+        match hub.publish_once(&channel, data, key.as_ref()).await? {
+            Published::Stored(event) => (
+                Status::Created,
+                Json(Answer {
+                    id: event.id.clone(),
+                    duplicate: false,
+                }),
+            ),
+            Published::Duplicate(id) => (
+                Status::Ok,
+                Json(Answer {
+                    id,
+                    duplicate: true,
+                }),
+            ),
+        },
+    )
 }
 
 /// Turns a request body into the event's data, enforcing the size limit and the content type.
@@ -80,7 +119,9 @@ pub fn routes() -> Vec<Route> {
 /// Reads `[publish]` and mounts the publish API.
 pub fn stage() -> AdHoc {
     AdHoc::try_on_ignite("Publish API", |rocket| async {
-        match config::section::<PublishConfig>(rocket.figment(), "publish") {
+        match config::section::<PublishConfig>(rocket.figment(), "publish")
+            .and_then(PublishConfig::check)
+        {
             Ok(config) => Ok(rocket.manage(config).mount("/", routes())),
             Err(message) => {
                 rocket::error!("{message}");

@@ -20,8 +20,12 @@ use rocket::fairing::AdHoc;
 use super::cursor::{self, Start};
 use super::epochs::Epochs;
 use super::feed::{Feed, Home, Ring};
+use super::keys::Keys;
 use super::waiters::wake_all;
-use super::{Batch, Channel, Event, EventHub, EventId, HubError, Payload, Subscription};
+use super::{
+    Batch, Channel, Event, EventHub, EventId, HubError, IdempotencyKey, Payload, Published,
+    Subscription,
+};
 use crate::config::HubConfig;
 
 /// The reference backend.
@@ -41,7 +45,9 @@ struct Table {
     epochs: Epochs,
     /// Every stored event in publish order, for the global byte bound.
     order: VecDeque<Stored>,
-    /// Bytes held by all histories and by `order` itself.
+    /// The idempotency keys of recent publishes.
+    keys: Keys,
+    /// Bytes held by all histories, by `order` and by `keys`.
     bytes: usize,
 }
 
@@ -64,6 +70,7 @@ impl MemoryHub {
                     closed: false,
                     epochs: Epochs::new(EventId::new_epoch()),
                     order: VecDeque::new(),
+                    keys: Keys::default(),
                     bytes: 0,
                 }),
             }),
@@ -175,10 +182,22 @@ impl Home for Shared {
 
 #[rocket::async_trait]
 impl EventHub for MemoryHub {
-    async fn publish(&self, channel: &Channel, data: Payload) -> Result<Arc<Event>, HubError> {
+    async fn publish_once(
+        &self,
+        channel: &Channel,
+        data: Payload,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<Published, HubError> {
         let shared = &self.shared;
         let at = chrono::Utc::now();
         let mut table = shared.lock();
+        if let Some(key) = key {
+            let (first, freed) = table.keys.find(channel, key);
+            table.bytes -= freed;
+            if let Some(id) = first {
+                return Ok(Published::Duplicate(id));
+            }
+        }
         let feed = shared.feed(&mut table, channel)?;
         let (event, waiting) = {
             let mut ring = feed.lock();
@@ -201,10 +220,13 @@ impl EventHub for MemoryHub {
             feed: Arc::downgrade(&feed),
             seq: event.id.seq,
         });
+        if let Some(key) = key {
+            table.bytes += table.keys.remember(channel, key, &event.id);
+        }
         table.evict(shared.config.max_bytes);
         drop(table);
         wake_all(waiting);
-        Ok(event)
+        Ok(Published::Stored(event))
     }
 
     async fn read(&self, channel: &Channel, since: Option<&EventId>) -> Result<Batch, HubError> {

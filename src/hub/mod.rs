@@ -8,6 +8,7 @@ pub mod cursor;
 mod epochs;
 mod event;
 mod feed;
+mod keys;
 pub mod memory;
 mod payload;
 pub mod redis;
@@ -15,6 +16,7 @@ mod subscription;
 mod waiters;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use rocket::fairing::AdHoc;
 
@@ -79,10 +81,14 @@ impl Batch {
 /// Why the hub refused a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HubError {
-    /// The hub cannot take another channel right now (too many are in use).
+    /// The hub cannot take another channel right now (too many are in use); nothing was
+    /// stored.
     Full,
-    /// The backend is not reachable; nothing was stored.
+    /// The backend could not be reached, or refused the command; nothing was stored.
     Unavailable(String),
+    /// The command reached the backend but no answer came back in time: a publish may or
+    /// may not have been stored.
+    Unknown(String),
 }
 
 impl std::fmt::Display for HubError {
@@ -90,7 +96,58 @@ impl std::fmt::Display for HubError {
         match self {
             HubError::Full => f.write_str("too many channels are in use; try again later"),
             HubError::Unavailable(why) => write!(f, "the event hub is unavailable: {why}"),
+            HubError::Unknown(why) => write!(
+                f,
+                "{why}: the event may or may not have been stored; retrying with the same \
+                 Idempotency-Key is safe"
+            ),
         }
+    }
+}
+
+/// What a publish did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Published {
+    /// The event was stored and handed to every live subscriber.
+    Stored(Arc<Event>),
+    /// The idempotency key was used on this channel before: the id of the event stored then.
+    /// Nothing was stored now.
+    Duplicate(EventId),
+}
+
+/// An `Idempotency-Key` and how long the hub remembers it: a repeat of the key on the same
+/// channel within that time stores nothing and answers the first event's id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey {
+    key: Box<str>,
+    ttl: Duration,
+}
+
+impl IdempotencyKey {
+    pub const MAX_LEN: usize = 64;
+
+    /// Accepts 1 to 64 visible ASCII characters; the error says what is wrong without
+    /// repeating the value.
+    pub fn parse(key: &str, ttl: Duration) -> Result<IdempotencyKey, String> {
+        if key.is_empty() || key.len() > Self::MAX_LEN || !key.bytes().all(|b| b.is_ascii_graphic())
+        {
+            return Err(format!(
+                "an Idempotency-Key is 1 to {} visible ASCII characters (no spaces)",
+                Self::MAX_LEN
+            ));
+        }
+        Ok(IdempotencyKey {
+            key: key.into(),
+            ttl,
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.key
+    }
+
+    pub fn ttl(&self) -> Duration {
+        self.ttl
     }
 }
 
@@ -99,11 +156,28 @@ impl std::error::Error for HubError {}
 /// The contract every backend keeps. All methods are safe to call from many tasks at once.
 #[rocket::async_trait]
 pub trait EventHub: Send + Sync {
-    /// Appends `data` to `channel` and hands it to every live subscriber.
+    /// Appends `data` to `channel` and hands it to every live subscriber, unless `key` was
+    /// used on this channel within its time: then nothing is stored and the first event's id
+    /// is answered. Both happen atomically, however many publishers race.
     ///
-    /// Returns the stored event. Ids on one channel grow by exactly one per call, with no gaps,
-    /// however many publishers race.
-    async fn publish(&self, channel: &Channel, data: Payload) -> Result<Arc<Event>, HubError>;
+    /// Ids on one channel grow by exactly one per stored event, with no gaps. An error means
+    /// nothing was stored, except [`HubError::Unknown`].
+    async fn publish_once(
+        &self,
+        channel: &Channel,
+        data: Payload,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<Published, HubError>;
+
+    /// [`EventHub::publish_once`] without a key: returns the stored event.
+    async fn publish(&self, channel: &Channel, data: Payload) -> Result<Arc<Event>, HubError> {
+        match self.publish_once(channel, data, None).await? {
+            Published::Stored(event) => Ok(event),
+            Published::Duplicate(id) => Err(HubError::Unavailable(format!(
+                "a publish without a key was taken for a repeat of {id}"
+            ))),
+        }
+    }
 
     /// Returns the events after `since`, in order, at once, by the rule of [`cursor::start`].
     ///

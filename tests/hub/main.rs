@@ -50,6 +50,9 @@ macro_rules! hub_suite {
             subscriptions::a_subscriber_of_an_empty_channel_gets_its_first_event,
             concurrency::concurrent_publishers_get_unique_dense_ids,
             concurrency::a_subscription_opened_while_publishers_run_misses_nothing,
+            keys::a_repeated_key_stores_one_event_and_answers_its_id,
+            keys::a_key_reused_after_its_time_is_a_new_event,
+            keys::concurrent_publishes_with_one_key_store_one_event,
         );
     };
     (@tests $factory:path, $guard:block; $($module:ident :: $test:ident),* $(,)?) => {

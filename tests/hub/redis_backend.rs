@@ -7,7 +7,8 @@ use std::sync::Arc;
 use reverse_ajax::config::{Backend, HubConfig};
 use reverse_ajax::hub::redis::RedisHub;
 use reverse_ajax::hub::{
-    Batch, Channel, Event, EventHub, EventId, Hub, HubError, Payload, Subscription,
+    Batch, Channel, EventHub, EventId, Hub, HubError, IdempotencyKey, Payload, Published,
+    Subscription,
 };
 
 use crate::redis_support::{delete_keys, redis_ready, redis_url, unique_prefix};
@@ -47,8 +48,13 @@ impl Drop for Cleaned {
 
 #[rocket::async_trait]
 impl EventHub for Cleaned {
-    async fn publish(&self, channel: &Channel, data: Payload) -> Result<Arc<Event>, HubError> {
-        self.hub.publish(channel, data).await
+    async fn publish_once(
+        &self,
+        channel: &Channel,
+        data: Payload,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<Published, HubError> {
+        self.hub.publish_once(channel, data, key).await
     }
 
     async fn read(&self, channel: &Channel, since: Option<&EventId>) -> Result<Batch, HubError> {

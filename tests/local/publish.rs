@@ -234,3 +234,76 @@ async fn publish_refuses_a_body_without_a_content_type() {
         "nothing was stored"
     );
 }
+
+/// Posts `{"n":n}` to `demo` with `Idempotency-Key: key`; the status and the JSON answer.
+async fn post_keyed(client: &Client, key: &str, n: u32) -> (u16, Value) {
+    let response = client
+        .post("/api/channels/demo/events")
+        .header(ContentType::JSON)
+        .header(rocket::http::Header::new("Idempotency-Key", key.to_owned()))
+        .body(json!({ "n": n }).to_string())
+        .dispatch()
+        .await;
+    let status = response.status().code;
+    (status, response.into_json().await.expect("a JSON answer"))
+}
+
+#[rocket::async_test]
+async fn a_publish_repeated_with_its_key_answers_200_with_the_first_id_and_stores_nothing() {
+    // Arrange
+    let client = client().await;
+
+    // Act
+    let first = post_keyed(&client, "pay-2026-12-01#7", 1).await;
+    let again = post_keyed(&client, "pay-2026-12-01#7", 2).await;
+
+    // Assert
+    assert_eq!(first.0, 201);
+    assert_eq!(
+        first.1.get("duplicate"),
+        None,
+        "a first use is not a duplicate"
+    );
+    assert_eq!(
+        again,
+        (200, json!({"id": first.1["id"], "duplicate": true}))
+    );
+    assert_eq!(stored(&client, "demo").await, [json!({"n": 1})]);
+}
+
+#[rocket::async_test]
+async fn a_malformed_idempotency_key_is_a_400_that_does_not_echo_it() {
+    let client = client().await;
+    let long = "k".repeat(65);
+    for bad in ["with space", "caf\u{e9}", "tab\there", long.as_str()] {
+        let response = client
+            .post("/api/channels/demo/events")
+            .header(ContentType::JSON)
+            .header(rocket::http::Header::new("Idempotency-Key", bad.to_owned()))
+            .body("1")
+            .dispatch()
+            .await;
+        let text = json_error(response, 400).await;
+        assert!(!text.contains(bad), "the refusal repeats {bad:?}: {text}");
+    }
+    assert!(
+        stored(&client, "demo").await.is_empty(),
+        "nothing was stored"
+    );
+}
+
+#[rocket::async_test]
+async fn a_zero_idempotency_ttl_stops_the_launch() {
+    let figment = rocket::Config::figment()
+        .merge(("ticker.enabled", false))
+        .merge(("log_level", "off"))
+        .merge(("publish.idempotency_ttl", 0));
+    let ignited = reverse_ajax::rocket_from(figment).ignite().await;
+    let Err(error) = ignited else {
+        panic!("a key that lives 0 s is refused");
+    };
+    assert!(matches!(
+        error.kind(),
+        rocket::error::ErrorKind::FailedFairings(_)
+    ));
+}

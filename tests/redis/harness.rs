@@ -111,50 +111,32 @@ impl Instance {
     }
 
     async fn connect(&self) -> TcpStream {
-        within(WAIT, TcpStream::connect(("127.0.0.1", self.port)))
-            .await
-            .expect("a connection to the instance")
+        connect(self.port).await
     }
 
     /// Sends one HTTP/1.0 request and returns the response once its headers are read.
     pub async fn request(&self, head: &str, body: &str) -> Response {
-        let mut stream = self.connect().await;
-        let request = format!(
-            "{head} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        );
-        stream
-            .write_all(request.as_bytes())
-            .await
-            .expect("request sent");
-        let mut reader = BufReader::new(stream);
-        let mut status = String::new();
-        within(WAIT, reader.read_line(&mut status))
-            .await
-            .expect("a status line");
-        let code = status
-            .split_whitespace()
-            .nth(1)
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(0);
-        loop {
-            let mut line = String::new();
-            within(WAIT, reader.read_line(&mut line))
-                .await
-                .expect("a header line");
-            if line.trim().is_empty() {
-                break;
-            }
-        }
-        Response { code, reader }
+        request_on(self.port, head, body).await
     }
 
     /// Publishes `data` on `ch` and returns the status and the JSON answer.
     pub async fn try_publish(&self, ch: &str, data: &Value) -> (u16, Value) {
+        self.try_publish_once(ch, data, None).await
+    }
+
+    /// Publishes `data` on `ch` with an `Idempotency-Key` if given; the status and the JSON
+    /// answer.
+    pub async fn try_publish_once(
+        &self,
+        ch: &str,
+        data: &Value,
+        key: Option<&str>,
+    ) -> (u16, Value) {
         let mut stream = self.connect().await;
         let body = data.to_string();
+        let key = key.map_or(String::new(), |k| format!("Idempotency-Key: {k}\r\n"));
         let request = format!(
-            "POST /api/channels/{ch}/events HTTP/1.0\r\nHost: 127.0.0.1\r\n\
+            "POST /api/channels/{ch}/events HTTP/1.0\r\nHost: 127.0.0.1\r\n{key}\
              Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
             body.len()
         );
@@ -199,33 +181,79 @@ impl Instance {
 
     /// Opens a Server-Sent Events stream on `ch`, after `last_id` if given.
     pub async fn sse(&self, ch: &str, last_id: Option<&str>) -> Sse {
-        let mut stream = self.connect().await;
-        let last = last_id.map_or(String::new(), |id| format!("Last-Event-ID: {id}\r\n"));
-        let request = format!(
-            "GET /push/{ch}/sse HTTP/1.0\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\
-             {last}\r\n"
-        );
-        stream
-            .write_all(request.as_bytes())
+        open_sse(self.port, ch, last_id)
             .await
-            .expect("request sent");
-        let mut response = Response {
-            code: 0,
-            reader: BufReader::new(stream),
-        };
-        let mut status = String::new();
-        within(WAIT, response.reader.read_line(&mut status))
-            .await
-            .expect("a status line");
-        assert!(status.contains(" 200 "), "the stream opens: {status}");
-        loop {
-            let line = response.line().await;
-            if line.is_empty() {
-                break;
-            }
-        }
-        Sse { response }
+            .expect("the stream opens")
     }
+}
+
+/// A connection to the instance on `port`.
+async fn connect(port: u16) -> TcpStream {
+    within(WAIT, TcpStream::connect(("127.0.0.1", port)))
+        .await
+        .expect("a connection to the instance")
+}
+
+/// Sends one HTTP/1.0 request to the instance on `port` and returns the response once its
+/// headers are read.
+pub async fn request_on(port: u16, head: &str, body: &str) -> Response {
+    let mut stream = connect(port).await;
+    let request = format!(
+        "{head} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .expect("request sent");
+    let mut reader = BufReader::new(stream);
+    let mut status = String::new();
+    within(WAIT, reader.read_line(&mut status))
+        .await
+        .expect("a status line");
+    let code = status
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    loop {
+        let mut line = String::new();
+        within(WAIT, reader.read_line(&mut line))
+            .await
+            .expect("a header line");
+        if line.trim().is_empty() {
+            break;
+        }
+    }
+    Response { code, reader }
+}
+
+/// Opens a Server-Sent Events stream on `ch` of the instance on `port`, after `last_id` if
+/// given; `None` when the instance answers anything but 200.
+pub async fn open_sse(port: u16, ch: &str, last_id: Option<&str>) -> Option<Sse> {
+    let mut stream = connect(port).await;
+    let last = last_id.map_or(String::new(), |id| format!("Last-Event-ID: {id}\r\n"));
+    let request = format!(
+        "GET /push/{ch}/sse HTTP/1.0\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\
+         {last}\r\n"
+    );
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .expect("request sent");
+    let mut response = Response {
+        code: 0,
+        reader: BufReader::new(stream),
+    };
+    let mut status = String::new();
+    within(WAIT, response.reader.read_line(&mut status))
+        .await
+        .expect("a status line");
+    if !status.contains(" 200 ") {
+        return None;
+    }
+    while response.line().await.is_some_and(|line| !line.is_empty()) {}
+    Some(Sse { response })
 }
 
 /// A response whose headers have been read.
@@ -235,13 +263,14 @@ pub struct Response {
 }
 
 impl Response {
-    /// The next line without its line break; empty at the end of a block (or of the body).
-    async fn line(&mut self) -> String {
+    /// The next line without its line break (empty at the end of a block), or `None` at the
+    /// end of the body.
+    async fn line(&mut self) -> Option<String> {
         let mut line = String::new();
-        within(WAIT, self.reader.read_line(&mut line))
+        let read = within(WAIT, self.reader.read_line(&mut line))
             .await
             .expect("a line");
-        line.trim_end_matches(['\r', '\n']).to_owned()
+        (read > 0).then(|| line.trim_end_matches(['\r', '\n']).to_owned())
     }
 
     /// The rest of the body as JSON.
@@ -268,12 +297,20 @@ pub struct SseEvent {
 }
 
 impl Sse {
-    /// The next event that carries data (comments and `retry:`-only blocks are skipped).
+    /// The next event that carries data (comments and `retry:`-only blocks are skipped); the
+    /// test fails if the stream ends first.
     pub async fn next(&mut self) -> SseEvent {
+        self.try_next()
+            .await
+            .expect("an event before the stream ends")
+    }
+
+    /// The next event that carries data, or `None` once the stream has ended.
+    pub async fn try_next(&mut self) -> Option<SseEvent> {
         loop {
             let mut event = SseEvent::default();
             loop {
-                let line = self.response.line().await;
+                let line = self.response.line().await?;
                 if line.is_empty() {
                     break;
                 }
@@ -286,7 +323,7 @@ impl Sse {
                 }
             }
             if !event.data.is_empty() {
-                return event;
+                return Some(event);
             }
         }
     }

@@ -9,8 +9,11 @@
 mod common;
 mod expiry;
 mod failover;
+mod follower;
 mod harness;
+mod history_loss;
 mod outages;
-mod restart;
+mod outcomes;
+mod private;
 mod support;
 mod two_instances;

@@ -143,7 +143,7 @@ async fn deliver(hub: &Shared, message: &redis::Msg) {
         return;
     };
     // Most messages of the pattern are for channels nobody here listens to: decide first.
-    let (Next::After(from), Some(feed)) = hub.local.next(&channel, epoch, seq) else {
+    let (Next::After(from), Some(feed)) = hub.local.next(&channel, (epoch, seq), (at, data)) else {
         return;
     };
     let Ok(event) = envelope(&channel, EventId::new(epoch, seq), at, data) else {
@@ -162,7 +162,10 @@ async fn catch_up(hub: &Shared, feed: &Feed, epoch: &str, from: u64, until: Opti
         return; // Redis is unreachable: the next reconnect heals, or the subscriber lags.
     };
     if &*snap.epoch != epoch {
-        return; // A new history: the subscribers' cursors are void, they end at the next event.
+        // A new history (Redis lost or rolled back the old one): the window starts over at
+        // once, and its subscribers end and resume to a reset.
+        hub.local.settle(feed, &snap.epoch, snap.head);
+        return;
     }
     let Ok(events) = hub.events(feed.channel(), &snap) else {
         return;

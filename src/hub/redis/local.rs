@@ -92,13 +92,16 @@ impl Local {
             .collect()
     }
 
-    /// Whether and from where an event announced as `seq` of `epoch` goes into the window
-    /// of `channel`. A new epoch starts a new window (its old subscribers end and resume).
+    /// Whether and from where an event announced as `seq` of `epoch` (stored at `at` with
+    /// `data`) goes into the window of `channel`. A new epoch starts a new window (its old
+    /// subscribers end and resume). A sequence number the window has passed is skipped, unless
+    /// the window holds another event under it: then Redis went back on what it said, and the
+    /// window's subscribers end and resume (to a reset) rather than skip it.
     pub(super) fn next(
         &self,
         channel: &Channel,
-        epoch: &str,
-        seq: u64,
+        (epoch, seq): (&str, u64),
+        (at, data): (i64, &str),
     ) -> (Next, Option<Arc<Feed>>) {
         let Some(feed) = self.lock().get(channel).cloned() else {
             return (Next::Skip, None);
@@ -112,13 +115,25 @@ impl Local {
         if &*ring.epoch != epoch {
             ring.replace(Arc::from(epoch), seq - 1);
         }
-        let next = if seq <= ring.head {
-            Next::Skip
-        } else {
-            Next::After(ring.head)
-        };
-        drop(ring);
-        (next, Some(feed))
+        if seq > ring.head {
+            let from = ring.head;
+            drop(ring);
+            return (Next::After(from), Some(feed));
+        }
+        // An event from before the window began came to its subscribers in their replay (the
+        // link is often behind it); one the window holds must be the very same event.
+        let held = ring.after(seq - 1).next().filter(|e| e.id.seq == seq);
+        let differs = held.is_some_and(|e| e.at.timestamp_millis() != at || e.data_json() != data);
+        if differs {
+            // No epoch to continue: every subscriber ends, and the next one to join sets the
+            // window up again from what Redis holds.
+            ring.replace(Arc::from(""), 0);
+            ring.started = false;
+            let waiting = ring.waiters.take();
+            drop(ring);
+            wake_all(waiting);
+        }
+        (Next::Skip, None)
     }
 
     /// Appends `event` to its feed's window if it is the window's next one.

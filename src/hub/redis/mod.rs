@@ -35,7 +35,10 @@ use rocket::fairing::AdHoc;
 use tokio::sync::oneshot;
 
 use super::cursor::Start;
-use super::{Batch, Channel, Event, EventHub, EventId, HubError, Payload, Subscription};
+use super::{
+    Batch, Channel, Event, EventHub, EventId, HubError, IdempotencyKey, Payload, Published,
+    Subscription,
+};
 use crate::config::HubConfig;
 use replay::Range;
 
@@ -85,8 +88,12 @@ impl RedisHub {
             config,
             client,
             commands,
-            publish: redis::Script::new(include_str!("publish.lua")),
-            read: redis::Script::new(include_str!("read.lua")),
+            // Both scripts start with the site's rule (site.lua), written once.
+            publish: redis::Script::new(concat!(
+                include_str!("site.lua"),
+                include_str!("publish.lua")
+            )),
+            read: redis::Script::new(concat!(include_str!("site.lua"), include_str!("read.lua"))),
             local,
         });
         Ok(RedisHub {
@@ -145,8 +152,8 @@ impl Shared {
         format!("{}:live:*", self.config.prefix)
     }
 
-    /// Adds the four keys every script takes: the channel's meta and stream, then the site's
-    /// genesis and generations.
+    /// Adds the three keys every script takes: the channel's meta and stream, then the site
+    /// (see `site.lua`).
     fn site_keys<'i, 'a>(
         &self,
         invocation: &'i mut redis::ScriptInvocation<'a>,
@@ -155,8 +162,12 @@ impl Shared {
         invocation
             .key(self.meta_key(channel))
             .key(self.log_key(channel))
-            .key(format!("{}:genesis", self.config.prefix))
-            .key(format!("{}:generations", self.config.prefix))
+            .key(format!("{}:site", self.config.prefix))
+    }
+
+    /// Where a publish's idempotency key lives: beside its channel's keys.
+    fn idempotency_key(&self, channel: &Channel, key: &IdempotencyKey) -> String {
+        format!("{}:{{{channel}}}:key:{}", self.config.prefix, key.as_str())
     }
 
     /// How long keys live after their last use, in milliseconds (at least a second, so a
@@ -171,13 +182,14 @@ impl Shared {
         invocation: &redis::ScriptInvocation<'_>,
     ) -> Result<T, HubError> {
         let mut commands = self.commands.clone();
+        // Only two failures prove that the command did not run: no connection could be made,
+        // or Redis answered with an error. Anything else may have reached Redis first.
+        let unknown = || HubError::Unknown("Redis did not answer in time".to_owned());
         match tokio::time::timeout(COMMAND_TIMEOUT, invocation.invoke_async(&mut commands)).await {
             Ok(Ok(value)) => Ok(value),
-            Ok(Err(e)) if e.is_timeout() => Err(unavailable("Redis did not answer in time")),
-            Ok(Err(e))
-                if e.is_io_error() || e.is_connection_refusal() || e.is_connection_dropped() =>
-            {
-                Err(unavailable("cannot reach Redis"))
+            Ok(Err(e)) if e.is_connection_refusal() => Err(unavailable("cannot reach Redis")),
+            Ok(Err(e)) if e.is_timeout() || e.is_io_error() || e.is_connection_dropped() => {
+                Err(unknown())
             }
             Ok(Err(e)) => {
                 // Not a connection problem: worth a line in the log, but not the details
@@ -185,7 +197,7 @@ impl Shared {
                 rocket::error!("Redis refused a hub command: {e}");
                 Err(unavailable("Redis refused the command"))
             }
-            Err(_) => Err(unavailable("Redis did not answer in time")),
+            Err(_) => Err(unknown()),
         }
     }
 }
@@ -196,11 +208,22 @@ fn unavailable(why: &str) -> HubError {
 
 #[rocket::async_trait]
 impl EventHub for RedisHub {
-    async fn publish(&self, channel: &Channel, data: Payload) -> Result<Arc<Event>, HubError> {
+    async fn publish_once(
+        &self,
+        channel: &Channel,
+        data: Payload,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<Published, HubError> {
         let shared = &self.shared;
         let mut invocation = shared.publish.prepare_invoke();
-        shared
-            .site_keys(&mut invocation, channel)
+        shared.site_keys(&mut invocation, channel);
+        match key {
+            Some(key) => invocation.key(shared.idempotency_key(channel, key)),
+            // Not read by the script; the script takes four keys either way.
+            None => invocation.key(shared.meta_key(channel)),
+        };
+        let ttl_ms = key.map_or(0, |k| k.ttl().as_millis());
+        invocation
             .arg(EventId::new_epoch())
             .arg(data.as_str())
             .arg(shared.config.history)
@@ -208,18 +231,24 @@ impl EventHub for RedisHub {
             .arg(shared.key_ttl_ms())
             .arg(shared.topic(channel))
             .arg(shared.config.history_bytes)
-            .arg(bucket(channel));
+            .arg(bucket(channel))
+            .arg(if key.is_some() { "1" } else { "0" })
+            .arg(u64::try_from(ttl_ms).unwrap_or(u64::MAX));
         // Never retried: the script may have run before the answer was lost, and a second run
-        // would store the event twice.
-        let (epoch, seq, at): (String, u64, i64) = shared.invoke(&invocation).await?;
+        // without a key would store the event twice.
+        let (epoch, seq, at, duplicate): (String, u64, i64, u8) =
+            shared.invoke(&invocation).await?;
+        if duplicate == 1 {
+            return Ok(Published::Duplicate(EventId::new(&epoch, seq)));
+        }
         let at = DateTime::<Utc>::from_timestamp_millis(at)
             .ok_or_else(|| unavailable("Redis answered an impossible time"))?;
-        Ok(Arc::new(Event::new(
+        Ok(Published::Stored(Arc::new(Event::new(
             EventId::new(&epoch, seq),
             channel.clone(),
             &data,
             at,
-        )))
+        ))))
     }
 
     async fn read(&self, channel: &Channel, since: Option<&EventId>) -> Result<Batch, HubError> {

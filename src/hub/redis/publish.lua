@@ -1,11 +1,12 @@
 -- Publishes one event, atomically (Redis runs a script with nothing in between).
 --
--- KEYS[1]  the channel's meta hash: `epoch` (its history's token), `seq` (its head) and
---          `bytes` (the bytes of data its stream holds)
+-- KEYS[1]  the channel's meta hash: `epoch` (its history's token), `seq` (its head), `bytes`
+--          (the bytes of data its stream holds) and `run` (see site.lua)
 -- KEYS[2]  the channel's stream: one entry per event, id `<seq>-0`, fields `at` and `data`
--- KEYS[3]  the site's genesis: the token every epoch starts with (see read.lua)
--- KEYS[4]  the site's generations: a hash of counters, one per bucket of channel names
--- ARGV[1]  a fresh token, the genesis if the site has none yet
+-- KEYS[3]  the site (see site.lua)
+-- KEYS[4]  the publish's idempotency key, `<prefix>:{<channel>}:key:<key>` (only used when
+--          ARGV[9] is '1')
+-- ARGV[1]  a fresh token (see site.lua)
 -- ARGV[2]  the event's data, as compact JSON text
 -- ARGV[3]  history: how many entries the stream keeps
 -- ARGV[4]  history_ttl in milliseconds: the age after which an entry is dropped
@@ -13,21 +14,26 @@
 -- ARGV[6]  the channel's pub/sub topic
 -- ARGV[7]  history_bytes: how many bytes of data the stream keeps
 -- ARGV[8]  the channel's bucket
--- Returns {epoch, seq, at} with `at` in milliseconds on the Redis server's clock, the one
--- clock every instance shares.
+-- ARGV[9]  '1' when the publish carries an idempotency key
+-- ARGV[10] how long (ms) an idempotency key is remembered
+-- Returns {epoch, seq, at, 0} with `at` in milliseconds on the Redis server's clock (the one
+-- clock every instance shares), or {epoch, seq, 0, 1} when the key was used already: the id of
+-- the event it stored then, and nothing stored now.
 
-if redis.call('EXISTS', KEYS[1]) == 0 then
-  -- A new history. It takes the epoch the empty channel's head showed (read.lua) and moves
-  -- the bucket on, so the channel's next history gets an epoch no earlier one had.
-  local genesis = redis.call('GET', KEYS[3])
-  if not genesis then
-    genesis = ARGV[1]
-    redis.call('SET', KEYS[3], genesis)
+if ARGV[9] == '1' then
+  local first = redis.call('GET', KEYS[4])
+  if first then
+    local first_epoch, first_seq = string.match(first, '^(%w+)-(%d+)$')
+    return {first_epoch, tonumber(first_seq), 0, 1}
   end
-  local generation = redis.call('HINCRBY', KEYS[4], ARGV[8], 1) - 1
-  redis.call('HSET', KEYS[1], 'epoch', genesis .. generation, 'seq', 0, 'bytes', 0)
-  -- Whatever an older history left behind must not be replayed under this one.
-  redis.call('DEL', KEYS[2])
+end
+if not current(KEYS[1]) then
+  -- A new history. It takes the epoch the empty channel's head showed (read.lua) and moves
+  -- the bucket on, so the channel's next history gets an epoch no earlier one had; whatever
+  -- an older history left behind must not be replayed under it.
+  local generation = redis.call('HINCRBY', KEYS[3], 'g' .. ARGV[8], 1) - 1
+  redis.call('DEL', KEYS[1], KEYS[2])
+  redis.call('HSET', KEYS[1], 'epoch', genesis .. generation, 'seq', 0, 'bytes', 0, 'run', run)
 end
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
@@ -66,5 +72,8 @@ end
 
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 redis.call('PEXPIRE', KEYS[2], ARGV[5])
+if ARGV[9] == '1' then
+  redis.call('SET', KEYS[4], epoch .. '-' .. string.format('%d', seq), 'PX', ARGV[10])
+end
 redis.call('PUBLISH', ARGV[6], epoch .. ' ' .. string.format('%d', seq) .. ' ' .. at_text .. ' ' .. ARGV[2])
-return {epoch, seq, at}
+return {epoch, seq, at, 0}

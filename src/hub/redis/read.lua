@@ -1,13 +1,12 @@
 -- Reads a channel's head and part of its stream, atomically. It creates nothing for the
--- channel: a channel nobody has published to (or whose keys expired) answers head 0 under the
--- epoch its next history will take (see publish.lua), so a cursor taken from it still sees
--- that history's first event.
+-- channel: a channel nobody has published to (or whose keys expired, or whose history does
+-- not count any more, see site.lua) answers head 0 under the epoch its next history will
+-- take (see publish.lua), so a cursor taken from it still sees that history's first event.
 --
 -- KEYS[1]  the channel's meta hash (see publish.lua)
 -- KEYS[2]  the channel's stream
--- KEYS[3]  the site's genesis
--- KEYS[4]  the site's generations
--- ARGV[1]  a fresh token, the genesis if the site has none yet
+-- KEYS[3]  the site (see site.lua)
+-- ARGV[1]  a fresh token (see site.lua)
 -- ARGV[2]  how long (ms) an existing channel's meta hash lives after this read
 -- ARGV[3]  'after': entries after seq ARGV[5], only if ARGV[4] is the channel's epoch
 --          'last':  the newest ARGV[5] entries
@@ -18,17 +17,12 @@
 -- on the Redis server's clock (the clock of every `at`).
 
 local epoch, head
-if redis.call('EXISTS', KEYS[1]) == 1 then
+if current(KEYS[1]) then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
   epoch = redis.call('HGET', KEYS[1], 'epoch')
   head = tonumber(redis.call('HGET', KEYS[1], 'seq'))
 else
-  local genesis = redis.call('GET', KEYS[3])
-  if not genesis then
-    genesis = ARGV[1]
-    redis.call('SET', KEYS[3], genesis)
-  end
-  epoch = genesis .. (redis.call('HGET', KEYS[4], ARGV[7]) or '0')
+  epoch = genesis .. (redis.call('HGET', KEYS[3], 'g' .. ARGV[7]) or '0')
   head = 0
 end
 local time = redis.call('TIME')

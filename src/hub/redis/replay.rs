@@ -48,10 +48,14 @@ impl Shared {
             .arg(n)
             .arg(self.config.history)
             .arg(super::bucket(channel));
+        // A read that did not come back can be asked again: it is an outage, not an unknown.
         let answer: (String, u64, i64, Vec<(u64, i64, String)>) =
             match self.invoke(&invocation).await {
                 Ok(answer) => answer,
-                Err(_) => self.invoke(&invocation).await?,
+                Err(_) => self.invoke(&invocation).await.map_err(|e| match e {
+                    HubError::Unknown(why) => unavailable(&why),
+                    known => known,
+                })?,
             };
         let (epoch, head, now, entries) = answer;
         Ok(Snapshot {

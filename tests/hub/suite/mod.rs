@@ -1,6 +1,7 @@
 //! The backend-independent hub suite, with the helpers its tests share.
 
 pub mod concurrency;
+pub mod keys;
 pub mod reads;
 pub mod resets;
 pub mod subscriptions;

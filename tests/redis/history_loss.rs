@@ -1,0 +1,152 @@
+//! Redis losing or rolling back history under live clients: restarted (from an append-only file
+//! or from an older snapshot) or flushed. Whatever happens, no id ever names two events, and
+//! every acknowledged event reaches the clients or a reset tells them it will not.
+
+use serde_json::json;
+use tokio::sync::watch;
+
+use crate::common::within;
+use crate::follower::{Seen, follow_long_poll, follow_sse};
+use crate::harness::{Instance, WAIT};
+use crate::private::{Persistence, PrivateRedis};
+use crate::support::unique_prefix;
+
+/// The channel of these tests.
+const ROOM: &str = "room";
+
+/// Publishes `count` events through `instance`, each retried until it is stored (Redis may
+/// be on its way back), and returns their ids. A refusal answers 503 or 504, never anything
+/// else.
+async fn publish_stored(instance: &Instance, from: usize, count: usize) -> Vec<String> {
+    let mut ids = Vec::with_capacity(count);
+    for n in from..from + count {
+        let id = within(WAIT, async {
+            loop {
+                let (code, answer) = instance.try_publish(ROOM, &json!({ "n": n })).await;
+                match code {
+                    201 => return answer["id"].as_str().expect("an id").to_owned(),
+                    503 | 504 => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+                    other => panic!("publishing {n} answered {other}: {answer}"),
+                }
+            }
+        })
+        .await;
+        ids.push(id);
+    }
+    ids
+}
+
+/// Two instances on `redis` (the clients on one, the publisher on the other) with an SSE
+/// follower and a long-poll follower: 100 events, `before_fault`, 100 more, `fault`, 100 more.
+/// Returns the acknowledged ids and what each follower saw.
+async fn under_fault(
+    redis: &mut PrivateRedis,
+    before_fault: impl AsyncFnOnce(&mut PrivateRedis),
+    fault: impl AsyncFnOnce(&mut PrivateRedis),
+) -> (Vec<String>, Seen, Seen) {
+    let prefix = unique_prefix("history_loss");
+    let clients = Instance::start_with(&prefix, &redis.url()).await;
+    let publisher = Instance::start_with(&prefix, &redis.url()).await;
+    let start = clients.head(ROOM).await;
+    let (target, stop_at) = watch::channel(None);
+    let sse = follow_sse(clients.port, ROOM, start.clone(), stop_at.clone());
+    let poll = follow_long_poll(clients.port, ROOM, start, stop_at);
+
+    let mut acknowledged = publish_stored(&publisher, 0, 100).await;
+    before_fault(redis).await;
+    acknowledged.extend(publish_stored(&publisher, 100, 100).await);
+    fault(redis).await;
+    acknowledged.extend(publish_stored(&publisher, 200, 100).await);
+    target.send_replace(acknowledged.last().cloned());
+    // One more event, so that a follower already past the target (after a reset) hears of it.
+    publish_stored(&publisher, 300, 1).await;
+
+    let sse = within(WAIT, sse).await.expect("the SSE follower");
+    let poll = within(WAIT, poll).await.expect("the long-poll follower");
+    clients.stop().await;
+    publisher.stop().await;
+    (acknowledged, sse, poll)
+}
+
+/// No two acknowledged events share an id.
+fn assert_distinct(ids: &[String]) {
+    let mut sorted = ids.to_vec();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(
+        sorted.len(),
+        ids.len(),
+        "an id was handed out twice: {ids:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_restore_from_an_older_snapshot_reuses_no_id_and_loses_nothing_in_silence() {
+    // Arrange: a Redis that keeps only what SAVE wrote.
+    let Some(mut redis) = PrivateRedis::start("history_loss", Persistence::Snapshot).await else {
+        return;
+    };
+
+    // Act: SAVE after 100 events, a crash after 200, and back from the older file.
+    let (acknowledged, sse, poll) = under_fault(
+        &mut redis,
+        async |redis| redis.command("SAVE"),
+        async |redis| {
+            redis.kill();
+            assert!(redis.spawn(), "redis-server starts again");
+            redis.ready().await;
+        },
+    )
+    .await;
+
+    // Assert
+    assert_distinct(&acknowledged);
+    sse.assert_no_silent_gap(&acknowledged);
+    poll.assert_no_silent_gap(&acknowledged);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_restart_that_keeps_everything_still_loses_nothing_in_silence() {
+    // Arrange: a Redis that writes every command to its append-only file before answering.
+    let Some(mut redis) = PrivateRedis::start("history_loss", Persistence::AppendOnly).await else {
+        return;
+    };
+
+    // Act
+    let (acknowledged, sse, poll) = under_fault(
+        &mut redis,
+        async |_| {},
+        async |redis| {
+            redis.kill();
+            assert!(redis.spawn(), "redis-server starts again");
+            redis.ready().await;
+        },
+    )
+    .await;
+
+    // Assert
+    assert_distinct(&acknowledged);
+    sse.assert_no_silent_gap(&acknowledged);
+    poll.assert_no_silent_gap(&acknowledged);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_flushall_reuses_no_id_and_loses_nothing_in_silence() {
+    // Arrange
+    let Some(mut redis) = PrivateRedis::start("history_loss", Persistence::Snapshot).await else {
+        return;
+    };
+
+    // Act
+    let (acknowledged, sse, poll) = under_fault(
+        &mut redis,
+        async |_| {},
+        async |redis| redis.command("FLUSHALL"),
+    )
+    .await;
+
+    // Assert
+    assert_distinct(&acknowledged);
+    sse.assert_no_silent_gap(&acknowledged);
+    poll.assert_no_silent_gap(&acknowledged);
+}
