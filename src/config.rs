@@ -148,6 +148,9 @@ pub struct PushConfig {
     /// A write to a client that has not completed after this many milliseconds ends the
     /// connection, so a client that stops reading cannot hold its socket and buffers.
     pub write_timeout_ms: u64,
+    /// Mounts `/push/<ch>/echo`, a WebSocket that sends back what it receives, for the
+    /// conformance suite (`scripts/autobahn`). Off in every real configuration.
+    pub ws_echo: bool,
 }
 
 impl Default for PushConfig {
@@ -162,6 +165,7 @@ impl Default for PushConfig {
             ws_max_message: 16 * 1024,
             allowed_origins: Vec::new(),
             write_timeout_ms: 10_000,
+            ws_echo: false,
         }
     }
 }

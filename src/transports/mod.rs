@@ -37,6 +37,7 @@ pub fn stage() -> AdHoc {
                 return Err(rocket);
             }
         };
+        let websocket_routes = websocket::routes(&push);
         Ok(rocket
             .manage(push)
             .mount("/", polling::routes())
@@ -47,7 +48,7 @@ pub fn stage() -> AdHoc {
             .mount("/", forever_iframe::routes())
             .mount("/", multipart_streaming::routes())
             .mount("/", script_long_polling::routes())
-            .mount("/", websocket::routes())
+            .mount("/", websocket_routes)
             .attach(websocket::stage())
             .manage(piggyback::Registrations::default()))
     })

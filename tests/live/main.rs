@@ -9,3 +9,4 @@ mod server;
 mod slow_readers;
 mod websocket;
 mod websocket_limits;
+mod websocket_protocol;

@@ -25,7 +25,7 @@ use crate::config::PushConfig;
 use crate::error::AppError;
 use crate::hub::Hub;
 
-pub use session::Session;
+pub use session::{Mode, Session};
 pub use upgrade::{Handshake, Upgrade};
 
 /// An upgraded connection.
@@ -74,23 +74,46 @@ pub async fn websocket(
     config: &State<PushConfig>,
     sessions: &State<Sessions>,
 ) -> Result<Upgrade<impl FnOnce(Socket) -> Ready<()> + Send + 'static>, AppError> {
+    open(Mode::Publish, (ch, since), handshake, hub, config, sessions).await
+}
+
+/// The same session, sending back every message it receives instead of publishing it: what
+/// the WebSocket conformance suite (Autobahn) runs against. Mounted only when
+/// `push.ws_echo` is set, which only the conformance run does.
+#[get("/push/<ch>/echo")]
+pub async fn echo(
+    ch: &str,
+    handshake: Handshake,
+    hub: &State<Hub>,
+    config: &State<PushConfig>,
+    sessions: &State<Sessions>,
+) -> Result<Upgrade<impl FnOnce(Socket) -> Ready<()> + Send + 'static>, AppError> {
+    open(Mode::Echo, (ch, None), handshake, hub, config, sessions).await
+}
+
+/// Subscribes to `ch` after `since` and answers the handshake with a session in `mode`.
+async fn open(
+    mode: Mode,
+    (ch, since): (&str, Option<&str>),
+    handshake: Handshake,
+    hub: &State<Hub>,
+    config: &State<PushConfig>,
+    sessions: &State<Sessions>,
+) -> Result<Upgrade<impl FnOnce(Socket) -> Ready<()> + Send + 'static>, AppError> {
     let channel = channel(ch)?;
     let subscription = hub.subscribe(&channel, cursor(since)?.as_ref()).await?;
     let session = Session {
         hub: Hub::clone(hub),
         channel,
         pump: Pump::new(subscription, config.ws_ping()),
+        mode,
         write_timeout: config.write_timeout(),
     };
     let tracker = sessions.0.clone();
     Ok(handshake.accept(config.ws_max_message, move |socket| {
         // The session runs in a task of its own: the request's task then ends and frees what
         // Rocket kept for the request, which a connection held for hours would otherwise pin.
-        tracker.spawn(async move {
-            if let Err(error) = session.serve(socket).await {
-                rocket::debug!("websocket ended with an error: {error}");
-            }
-        });
+        tracker.spawn(session.serve(socket));
         std::future::ready(())
     }))
 }
@@ -118,6 +141,11 @@ pub fn stage() -> AdHoc {
     })
 }
 
-pub fn routes() -> Vec<Route> {
-    routes![websocket]
+/// The WebSocket route, and the echo route when `push.ws_echo` is set.
+pub fn routes(config: &PushConfig) -> Vec<Route> {
+    if config.ws_echo {
+        routes![websocket, echo]
+    } else {
+        routes![websocket]
+    }
 }

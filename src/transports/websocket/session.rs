@@ -1,12 +1,22 @@
 //! One WebSocket connection's loop: events out as text frames (every ready one, then one
-//! flush), text frames in as publishes, pings on the pump's timer, and a close frame that says
-//! why the connection ends. It runs over any `Sink`/`Stream` of messages, so a test can drive
-//! it without a socket.
+//! flush), text frames in as publishes, pings on the pump's timer, and a close that says why
+//! the connection ends and that reaches the client.
+//!
+//! Every end is one [`Ending`]. A client's protocol error closes with the code RFC 6455 gives
+//! it (1002, 1007 for invalid UTF-8, 1009 for a message over the limit). The close frame is
+//! then followed by a lingering close: the server half-closes the connection and reads (and
+//! discards) whatever the client still sends until it closes its side, so that unread input
+//! never makes the kernel answer with a reset that would swallow the close frame.
+//!
+//! The loop runs over any byte stream, so a test can drive it through an in-memory pipe.
 
+use std::future::Future;
 use std::time::Duration;
 
-use rocket::futures::{Sink, SinkExt, Stream, StreamExt};
-use tokio::time::{Instant, MissedTickBehavior, interval, timeout};
+use rocket::futures::{SinkExt, StreamExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::time::{Instant, Interval, MissedTickBehavior, interval, timeout};
+use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
@@ -15,42 +25,92 @@ use crate::hub::{Channel, Hub, Payload};
 use crate::transports::pump::{End, Pump, Step};
 use crate::transports::stream::reset_frame;
 
-/// Everything one connection needs, so that its loop can run over any `Sink`/`Stream` pair.
+/// What the connection does with the messages the client sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Text frames are published to the channel; binary frames are refused (1003).
+    Publish,
+    /// Every message is sent back as it came: the route the WebSocket conformance suite
+    /// (Autobahn) runs against, mounted only when `push.ws_echo` is set.
+    Echo,
+}
+
+/// Everything one connection needs.
 pub struct Session {
     pub hub: Hub,
     pub channel: Channel,
     pub pump: Pump,
+    pub mode: Mode,
     pub write_timeout: Duration,
 }
+
+/// How a connection ends.
+enum Ending {
+    /// With a close frame of ours, then a lingering close.
+    Close(CloseCode, &'static str),
+    /// The client closed it: the library's answer to its close frame goes out, then the end.
+    Answer,
+    /// The connection is broken: there is nobody left to tell.
+    Gone,
+}
+
+/// What to do with one message from the client.
+enum Take {
+    Publish(Payload),
+    Echo(Message),
+    Refuse(CloseCode, &'static str),
+}
+
+/// How long the closing frame may take to go out, and how long the server then waits for
+/// the client to close its side, before the socket is simply dropped.
+const CLOSE_PATIENCE: Duration = Duration::from_secs(1);
+const LINGER: Duration = Duration::from_secs(2);
 
 impl Session {
     /// Runs the connection until either side closes it, the client stops reading, or the
     /// server shuts down.
-    pub async fn serve<S>(mut self, mut socket: S) -> Result<(), WsError>
+    pub async fn serve<T>(mut self, mut socket: WebSocketStream<T>)
     where
-        S: Sink<Message, Error = WsError> + Stream<Item = Result<Message, WsError>> + Unpin + Send,
+        T: AsyncRead + AsyncWrite + Unpin + Send,
     {
         let patience = self.write_timeout;
         // One timer for the whole session, not one per write: it ticks a few times per
         // timeout, and a write that has been going on for longer than the timeout ends.
         let mut watchdog = interval(patience / 4);
         watchdog.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        if self.pump.reset() {
+        let ending = if self.pump.reset() {
             let frame = reset_frame(&self.pump.cursor());
-            let sent = timeout(patience, socket.send(Message::text(frame.to_string()))).await;
-            if sent.is_err() {
-                return Ok(());
+            let sent = within(
+                &mut watchdog,
+                patience,
+                socket.send(Message::text(frame.to_string())),
+            );
+            match sent.await {
+                Ok(Ok(())) => self.run(&mut socket, &mut watchdog).await,
+                Ok(Err(_)) => Ending::Gone,
+                Err(end) => closing(end),
             }
-        }
-        let ending = loop {
-            tokio::select! {
+        } else {
+            self.run(&mut socket, &mut watchdog).await
+        };
+        finish(socket, ending).await;
+    }
+
+    /// The loop proper, until something ends it.
+    async fn run<T>(&mut self, socket: &mut WebSocketStream<T>, watchdog: &mut Interval) -> Ending
+    where
+        T: AsyncRead + AsyncWrite + Unpin + Send,
+    {
+        let patience = self.write_timeout;
+        loop {
+            let written = tokio::select! {
                 step = self.pump.next() => {
                     let events = match step {
                         Step::Events(events) => events,
                         Step::Beat => &[],
-                        Step::End(end) => break closing(end),
+                        Step::End(end) => return closing(end),
                     };
-                    let write = async {
+                    within(watchdog, patience, async {
                         // Every ready event, then one flush: one write for all of them.
                         for event in events {
                             socket.feed(Message::text(event.json())).await?;
@@ -59,66 +119,127 @@ impl Session {
                             socket.feed(Message::Ping(Default::default())).await?;
                         }
                         socket.flush().await
-                    };
-                    let started = Instant::now();
-                    let stalled = async {
-                        while started.elapsed() < patience {
-                            watchdog.tick().await;
-                        }
-                    };
-                    tokio::select! {
-                        written = write => written?,
-                        () = stalled => break closing(End::WriteTimeout),
-                    }
+                    })
+                    .await
                 },
                 incoming = socket.next() => match incoming {
-                    None | Some(Ok(Message::Close(_))) => break closing(End::Client),
-                    Some(Ok(Message::Text(text))) => {
-                        let data = Payload::text(text.as_str());
-                        if let Err(error) = self.hub.publish(&self.channel, data).await {
-                            rocket::warn!("websocket publish failed: {error}");
-                            break Some((CloseCode::Again, "could not publish; try again later"));
+                    None | Some(Ok(Message::Close(_))) => return Ending::Answer,
+                    Some(Ok(message @ (Message::Text(_) | Message::Binary(_)))) => {
+                        match self.take(message) {
+                            Take::Publish(data) => {
+                                if let Err(error) = self.hub.publish(&self.channel, data).await {
+                                    rocket::warn!("websocket publish failed: {error}");
+                                    return Ending::Close(CloseCode::Again, "could not publish; try again later");
+                                }
+                                Ok(Ok(()))
+                            }
+                            Take::Echo(message) => within(watchdog, patience, socket.send(message)).await,
+                            Take::Refuse(code, reason) => return Ending::Close(code, reason),
                         }
                     }
-                    Some(Ok(Message::Binary(_))) => {
-                        break Some((CloseCode::Unsupported, "only text frames are accepted"));
-                    }
-                    // Pings are answered by the library, and so is a close.
-                    Some(Ok(_)) => {}
-                    Some(Err(WsError::Capacity(_))) => {
-                        break Some((CloseCode::Size, "a message is at most the configured size"));
-                    }
-                    Some(Err(error)) => return Err(error),
+                    // Pings are answered by the library.
+                    Some(Ok(_)) => Ok(Ok(())),
+                    Some(Err(error)) => return refusing(&error),
                 },
-            }
-        };
-        if let Some((code, reason)) = ending {
-            let close = CloseFrame {
-                code,
-                reason: Utf8Bytes::from_static(reason),
             };
-            // The peer may be gone or not reading; there is nobody left to tell if this fails.
-            let _closed = timeout(CLOSE_PATIENCE, socket.send(Message::Close(Some(close)))).await;
+            match written {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) => return Ending::Gone,
+                Err(end) => return closing(end),
+            }
         }
-        Ok(())
+    }
+
+    /// What a client's data message asks for.
+    fn take(&self, message: Message) -> Take {
+        match (self.mode, message) {
+            (Mode::Echo, message) => Take::Echo(message),
+            (Mode::Publish, Message::Text(text)) => Take::Publish(Payload::text(text.as_str())),
+            (Mode::Publish, _) => {
+                Take::Refuse(CloseCode::Unsupported, "only text frames are accepted")
+            }
+        }
     }
 }
 
-/// How long the closing frame may take to go out before the socket is simply dropped.
-const CLOSE_PATIENCE: Duration = Duration::from_secs(1);
+/// Runs `write`, giving up with [`End::WriteTimeout`] once it has taken longer than
+/// `patience` (checked at the ticks of `watchdog`).
+async fn within<F>(watchdog: &mut Interval, patience: Duration, write: F) -> Result<F::Output, End>
+where
+    F: Future,
+{
+    let started = Instant::now();
+    let stalled = async {
+        while started.elapsed() < patience {
+            watchdog.tick().await;
+        }
+    };
+    tokio::select! {
+        written = write => Ok(written),
+        () = stalled => Err(End::WriteTimeout),
+    }
+}
 
-/// The close code and reason for each way a session ends; none when the client closed it
-/// (the library answers its close frame).
-fn closing(end: End) -> Option<(CloseCode, &'static str)> {
+/// The end for a client that broke the protocol, by RFC 6455's codes.
+fn refusing(error: &WsError) -> Ending {
+    match error {
+        WsError::Capacity(_) => {
+            Ending::Close(CloseCode::Size, "a message is at most the configured size")
+        }
+        WsError::Utf8(_) => Ending::Close(CloseCode::Invalid, "a text message must be UTF-8"),
+        WsError::Protocol(_) => {
+            Ending::Close(CloseCode::Protocol, "the WebSocket protocol was broken")
+        }
+        _ => Ending::Gone,
+    }
+}
+
+/// The end for each way the pump stops.
+fn closing(end: End) -> Ending {
     match end {
-        End::Client => None,
-        End::Lagged => Some((CloseCode::Again, "fell behind; reconnect with your last id")),
-        End::WriteTimeout => Some((
+        End::Client => Ending::Answer,
+        End::Lagged => Ending::Close(CloseCode::Again, "fell behind; reconnect with your last id"),
+        End::WriteTimeout => Ending::Close(
             CloseCode::Policy,
             "too slow to read; reconnect with your last id",
-        )),
-        End::Shutdown => Some((CloseCode::Away, "server shutting down")),
+        ),
+        End::Shutdown => Ending::Close(CloseCode::Away, "server shutting down"),
         // Byte budgets and caps belong to streams and held polls, not to a WebSocket.
-        End::Budget | End::Cap => Some((CloseCode::Normal, "reconnect with your last id")),
+        End::Budget | End::Cap => Ending::Close(CloseCode::Normal, "reconnect with your last id"),
     }
+}
+
+fn close_frame(code: CloseCode, reason: &'static str) -> CloseFrame {
+    CloseFrame {
+        code,
+        reason: Utf8Bytes::from_static(reason),
+    }
+}
+
+/// Ends the connection as `ending` says. Every wait is bounded: the peer may be gone, or
+/// not reading, and there is nobody left to tell if any of this fails.
+async fn finish<T>(mut socket: WebSocketStream<T>, ending: Ending)
+where
+    T: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    match ending {
+        Ending::Gone => {}
+        Ending::Answer => {
+            // Reading on sends the library's answer to the client's close frame.
+            let _answered = timeout(LINGER, async { while socket.next().await.is_some() {} }).await;
+        }
+        Ending::Close(code, reason) => {
+            let close = Message::Close(Some(close_frame(code, reason)));
+            let _sent = timeout(CLOSE_PATIENCE, socket.send(close)).await;
+            // After a protocol error the frame reader is lost, so the rest is read as bytes.
+            let _lingered = timeout(LINGER, linger(socket.get_mut())).await;
+        }
+    }
+}
+
+/// Half-closes `io`, then reads and discards until the client closes its side.
+async fn linger<T: AsyncRead + AsyncWrite + Unpin>(io: &mut T) {
+    let _half_closed = io.shutdown().await;
+    let mut scrap = [0; 1024];
+    while io.read(&mut scrap).await.is_ok_and(|read| read > 0) {}
 }
