@@ -7,10 +7,12 @@
 //!   number is a range of ids), fields `at` (ms, Redis clock) and `data` (compact JSON text);
 //! - `<p>:live:<ch>`, the pub/sub topic on which each event is announced as
 //!   `<epoch> <seq> <at> <data>`;
-//! - `<p>:genesis` and `<p>:generations`, shared by all channels: the epoch a channel's next
-//!   history takes is the genesis followed by its bucket's generation (as in the memory
-//!   backend, see `hub/epochs.rs`), so reads need no per-channel state. The backend runs on
-//!   one Redis server (not a cluster): these keys share no hash slot with a channel's.
+//! - `<p>:site`, shared by all channels: the genesis, the `run_id` of the Redis process it
+//!   belongs to and one generation counter per bucket of channel names. The epoch a channel's
+//!   next history takes is the genesis followed by its bucket's generation (as in the memory
+//!   backend, see `hub/epochs.rs`), so reads need no per-channel state; `site.lua` holds the
+//!   rule for history Redis may have lost. The backend runs on one Redis server (not a
+//!   cluster): this key shares no hash slot with a channel's.
 //!
 //! Publishing is one Lua script (`publish.lua`), so ids stay dense across instances; it trims
 //! the stream to `history` entries, `history_bytes` bytes of data and `history_ttl`. Reads run
