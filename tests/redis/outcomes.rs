@@ -5,14 +5,28 @@
 use rustix::process::Signal;
 use serde_json::{Value, json};
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
 use crate::common::within;
-use crate::follower::follow_sse;
+use crate::follower::{Seen, follow_sse};
 use crate::harness::{Instance, WAIT};
 use crate::private::{Persistence, PrivateRedis};
 use crate::support::unique_prefix;
 
 const ROOM: &str = "room";
+
+/// An instance on `redis` with one event on the channel, and an SSE follower from there on
+/// that stops at the id the returned sender names.
+async fn followed(
+    redis: &PrivateRedis,
+) -> (Instance, watch::Sender<Option<String>>, JoinHandle<Seen>) {
+    let instance = Instance::start_with(&unique_prefix("outcomes"), &redis.url()).await;
+    instance.publish(ROOM, json!("before")).await;
+    let start = instance.head(ROOM).await;
+    let (target, stop_at) = watch::channel(None);
+    let follower = follow_sse(instance.port, ROOM, start, stop_at);
+    (instance, target, follower)
+}
 
 /// Publishes `data` with `key` until Redis stores it or says it did; the status and answer.
 async fn publish_until_known(instance: &Instance, data: &Value, key: &str) -> (u16, Value) {
@@ -34,11 +48,7 @@ async fn a_publish_redis_did_not_answer_is_a_504_and_its_retry_stores_it_once() 
     let Some(redis) = PrivateRedis::start("outcomes", Persistence::AppendOnly).await else {
         return;
     };
-    let instance = Instance::start_with(&unique_prefix("outcomes"), &redis.url()).await;
-    instance.publish(ROOM, json!("before")).await;
-    let start = instance.head(ROOM).await;
-    let (target, stop_at) = watch::channel(None);
-    let follower = follow_sse(instance.port, ROOM, start, stop_at);
+    let (instance, target, follower) = followed(&redis).await;
 
     // Act
     redis.signal(Signal::STOP);
@@ -74,11 +84,7 @@ async fn a_publish_answered_503_is_never_delivered() {
     let Some(mut redis) = PrivateRedis::start("outcomes", Persistence::AppendOnly).await else {
         return;
     };
-    let instance = Instance::start_with(&unique_prefix("outcomes"), &redis.url()).await;
-    instance.publish(ROOM, json!("before")).await;
-    let start = instance.head(ROOM).await;
-    let (target, stop_at) = watch::channel(None);
-    let follower = follow_sse(instance.port, ROOM, start, stop_at);
+    let (instance, target, follower) = followed(&redis).await;
 
     // Act: publish until one is refused outright (the first may find a broken connection
     // and answer 504), then bring Redis back.

@@ -105,6 +105,13 @@ impl PrivateRedis {
         .await;
     }
 
+    /// Kills the server and starts it again from its files, as a crash and a restart would.
+    pub async fn restart(&mut self) {
+        self.kill();
+        assert!(self.spawn(), "redis-server starts again");
+        self.ready().await;
+    }
+
     /// Kills the server the hard way, as a crash would.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
