@@ -1,19 +1,23 @@
-//! One error type for handlers, one status table, and the catchers that answer everything
-//! Rocket itself refuses (unknown routes, unparsable forms) in JSON or HTML as fits.
+//! One error type for handlers and guards, one status table, and the JSON catcher of the
+//! machine-facing prefixes (`/api`, `/push`). The pages register their own HTML catcher.
 
 use rocket::Catcher;
+use rocket::fairing::AdHoc;
 use rocket::http::Status;
 use rocket::request::Request;
 use rocket::response::{self, Responder};
 use rocket::serde::json::Json;
-use rocket_dyn_templates::{Template, context};
 
 use crate::hub::HubError;
 
-/// Everything a handler may refuse, each with a one-line message for the client.
-#[derive(Debug)]
+/// Everything a handler or guard may refuse, each with a one-line message for the client.
+#[derive(Debug, Clone)]
 pub enum AppError {
     BadRequest(String),
+    /// 401: no token where one is needed, or one that cannot be verified.
+    Unauthorized(String),
+    /// 403: a valid token that does not cover the channel, or another site's page.
+    Forbidden(String),
     NotFound(String),
     PayloadTooLarge(String),
     UnsupportedMediaType(String),
@@ -21,6 +25,12 @@ pub enum AppError {
     Unavailable(String),
     /// 504: the backend did not answer in time; what was asked may or may not have happened.
     OutcomeUnknown(String),
+    /// 429: over a rate limit; try again after the given number of seconds.
+    TooManyRequests(String, u64),
+    /// 503: a connection limit is reached; try again after the given number of seconds.
+    Busy(String, u64),
+    /// Any other status, as Rocket produced it (an unknown route, an unparsable form).
+    Status(Status, String),
 }
 
 impl AppError {
@@ -31,25 +41,48 @@ impl AppError {
     pub fn status(&self) -> Status {
         match self {
             AppError::BadRequest(_) => Status::BadRequest,
+            AppError::Unauthorized(_) => Status::Unauthorized,
+            AppError::Forbidden(_) => Status::Forbidden,
             AppError::NotFound(_) => Status::NotFound,
             AppError::PayloadTooLarge(_) => Status::PayloadTooLarge,
             AppError::UnsupportedMediaType(_) => Status::UnsupportedMediaType,
             AppError::Unavailable(_) => Status::ServiceUnavailable,
             AppError::OutcomeUnknown(_) => Status::GatewayTimeout,
+            AppError::TooManyRequests(..) => Status::TooManyRequests,
+            AppError::Busy(..) => Status::ServiceUnavailable,
+            AppError::Status(status, _) => *status,
         }
     }
 
     pub fn message(&self) -> &str {
         match self {
             AppError::BadRequest(m)
+            | AppError::Unauthorized(m)
+            | AppError::Forbidden(m)
             | AppError::NotFound(m)
             | AppError::PayloadTooLarge(m)
             | AppError::UnsupportedMediaType(m)
             | AppError::Unavailable(m)
-            | AppError::OutcomeUnknown(m) => m,
+            | AppError::OutcomeUnknown(m)
+            | AppError::TooManyRequests(m, _)
+            | AppError::Busy(m, _)
+            | AppError::Status(_, m) => m,
+        }
+    }
+
+    /// The `Retry-After` of a limit, in seconds.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            AppError::TooManyRequests(_, s) | AppError::Busy(_, s) => Some(*s),
+            _ => None,
         }
     }
 }
+
+/// A guard's refusal, kept in the request's local cache so that the catcher answering the
+/// status can give its message and headers instead of a generic one.
+#[derive(Debug, Default)]
+pub struct Refused(pub Option<AppError>);
 
 impl From<HubError> for AppError {
     fn from(error: HubError) -> AppError {
@@ -82,64 +115,60 @@ impl<'r> Responder<'r, 'static> for AppError {
         let body = Json(ErrorBody {
             error: self.message().to_owned(),
         });
-        response::Response::build_from(body.respond_to(request)?)
+        let mut answer = response::Response::build_from(body.respond_to(request)?);
+        answer
             .status(status)
-            .raw_header("Cache-Control", "no-store")
-            .ok()
+            .raw_header("Cache-Control", "no-store");
+        if let Some(seconds) = self.retry_after() {
+            answer.raw_header("Retry-After", seconds.to_string());
+        }
+        if status == Status::Unauthorized {
+            answer.raw_header("WWW-Authenticate", "Bearer realm=\"reverse-ajax\"");
+        }
+        answer.ok()
     }
 }
 
-/// True for the machine-facing parts of the site, which answer errors in JSON.
-fn wants_json(request: &Request<'_>) -> bool {
-    let path = request.uri().path();
-    path.starts_with("/api/")
-        || path.starts_with("/push/")
-        || (path == "/piggyback" && request.method() == rocket::http::Method::Post)
-        || request.format().is_some_and(|f| f.is_json())
-}
-
 /// A short explanation of a status Rocket produced on its own.
-fn describe(status: Status) -> &'static str {
+pub fn describe(status: Status) -> &'static str {
     match status.code {
         400 => "the request is malformed",
+        401 => "this request needs a token",
         403 => "this request is not allowed from here",
         404 => "there is nothing at this address",
+        405 => "this address does not take that method",
         413 => "the request body is too large",
         415 => "this content type is not accepted here",
         422 => "the request's parameters could not be understood",
+        429 => "too many requests: slow down",
         500 => "something went wrong on our side",
         _ => "the request could not be served",
     }
 }
 
-/// A catcher's answer: JSON for machines, a page for people.
-#[derive(Responder)]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "built once per error answer, never stored"
-)]
-enum ErrorAnswer {
-    Json(Json<ErrorBody>),
-    Page(Template),
+/// The refusal to answer for `status`: the guard's own, when one refused with this status,
+/// else a generic one.
+pub fn refusal(status: Status, request: &Request<'_>) -> AppError {
+    match &request.local_cache(Refused::default).0 {
+        Some(error) if error.status() == status => error.clone(),
+        _ => AppError::Status(status, describe(status).to_owned()),
+    }
 }
 
 #[catch(default)]
-fn any_error(status: Status, request: &Request<'_>) -> (Status, ErrorAnswer) {
-    let message = describe(status);
-    if wants_json(request) {
-        return (
-            status,
-            ErrorAnswer::Json(Json(ErrorBody {
-                error: message.to_owned(),
-            })),
-        );
-    }
-    let page = crate::pages::context::PageContext::new("Error", None);
-    let html = Template::render("error", context! { page, code: status.code, message });
-    (status, ErrorAnswer::Page(html))
+fn json_error(status: Status, request: &Request<'_>) -> AppError {
+    refusal(status, request)
 }
 
-/// The catchers every part of the site shares.
-pub fn catchers() -> Vec<Catcher> {
-    catchers![any_error]
+/// Answers every error under `/api` and `/push` in JSON.
+pub fn stage() -> AdHoc {
+    AdHoc::on_ignite("JSON errors", |rocket| async {
+        rocket
+            .register("/api", catchers())
+            .register("/push", catchers())
+    })
+}
+
+fn catchers() -> Vec<Catcher> {
+    catchers![json_error]
 }

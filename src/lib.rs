@@ -7,6 +7,8 @@
 #[macro_use]
 extern crate rocket;
 
+pub mod access;
+pub mod cli;
 pub mod config;
 pub mod error;
 pub mod hub;
@@ -16,6 +18,7 @@ pub mod postal;
 pub mod publish;
 pub mod ticker;
 pub mod transports;
+pub mod wire;
 
 use rocket::figment::Figment;
 use rocket::fs::{FileServer, relative};
@@ -34,6 +37,8 @@ pub fn rocket_from(figment: Figment) -> Rocket<Build> {
     rocket::custom(figment)
         .attach(Template::fairing())
         .attach(listener::stage())
+        .attach(access::stage())
+        .attach(error::stage())
         .attach(hub::stage())
         .attach(ticker::stage())
         .attach(publish::stage())
@@ -41,5 +46,4 @@ pub fn rocket_from(figment: Figment) -> Rocket<Build> {
         .attach(pages::stage())
         .attach(postal::stage())
         .mount("/static", FileServer::from(relative!("static")))
-        .register("/", error::catchers())
 }

@@ -1,6 +1,36 @@
-//! Starts the server; everything else lives in the library.
+//! Starts the server, or runs another command of [`reverse_ajax::cli`]; everything else
+//! lives in the library.
 
-#[rocket::launch]
-fn rocket() -> _ {
-    reverse_ajax::rocket()
+use std::process::ExitCode;
+
+use clap::Parser;
+use reverse_ajax::cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    match Cli::parse().command {
+        None | Some(Command::Serve) => serve(),
+        Some(Command::Token {
+            publish,
+            subscribe,
+            ttl,
+            sub,
+        }) => match reverse_ajax::cli::token(publish, subscribe, ttl, sub) {
+            Ok(token) => {
+                println!("{token}");
+                ExitCode::SUCCESS
+            }
+            Err(message) => {
+                eprintln!("reverse-ajax token: {message}");
+                ExitCode::from(2)
+            }
+        },
+    }
+}
+
+fn serve() -> ExitCode {
+    match rocket::execute(reverse_ajax::rocket().launch()) {
+        Ok(_) => ExitCode::SUCCESS,
+        // Rocket has already said what went wrong.
+        Err(_) => ExitCode::FAILURE,
+    }
 }

@@ -12,10 +12,11 @@ use rocket::request::{FromRequest, Outcome, Request};
 use rocket::serde::json::Json;
 use rocket::{Route, State};
 
+use crate::access::Writer;
 use crate::config::{self, PublishConfig};
 use crate::error::AppError;
 use crate::hub::{EventId, Hub, IdempotencyKey, Payload, Published};
-use crate::transports::channel;
+use crate::wire::channel;
 
 /// The answer to a publish: the event's id, and `duplicate` when the key was used before.
 #[derive(Debug, serde::Serialize)]
@@ -47,6 +48,7 @@ pub async fn publish(
     ch: &str,
     content_type: Option<&ContentType>,
     key: KeyHeader<'_>,
+    _writer: Writer,
     body: Data<'_>,
     hub: &State<Hub>,
     config: &State<PublishConfig>,

@@ -58,7 +58,14 @@ impl Server {
             .env("ROCKET_ADDRESS", "127.0.0.1")
             .env("ROCKET_PORT", port.to_string())
             .env("ROCKET_LOG_LEVEL", "off")
-            .env("ROCKET_TICKER", "{enabled=false}");
+            .env("ROCKET_TICKER", "{enabled=false}")
+            // The benchmark publishes on channels of its own, thousands of events a second,
+            // and holds up to 10,000 subscribers, all from one loopback address.
+            .env("ROCKET_AUTH", r#"{public_publish=["*"]}"#)
+            .env(
+                "ROCKET_CLIENTS",
+                "{publish_per_ip=1000000, held_per_ip=100000, held_max=100000}",
+            );
         for (key, value) in extra {
             command.env(key, value);
         }

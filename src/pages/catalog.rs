@@ -67,7 +67,7 @@ pub const TECHNIQUES: &[Technique] = &[
         sources: &[
             source!("Client", "static/js/techniques/jsonp-polling.js"),
             source!("Server", "src/transports/jsonp_polling.rs"),
-            source!("JSONP framing", "src/transports/jsonp.rs"),
+            source!("JSONP framing", "src/wire/jsonp.rs"),
         ],
     },
     Technique {

@@ -2,6 +2,7 @@
 
 pub mod catalog;
 pub mod context;
+mod errors;
 mod event_log;
 
 use rocket::State;
@@ -47,9 +48,11 @@ pub fn demo_channel() -> Channel {
     Channel::parse(DEMO).unwrap_or_else(|_| unreachable!("`demo` is a valid channel name"))
 }
 
-/// Mounts the pages.
+/// Mounts the pages and the catcher of everything outside `/api` and `/push`.
 pub fn stage() -> AdHoc {
     AdHoc::on_ignite("Pages", |rocket| async {
-        rocket.mount("/", routes![index, technique, event_log::event_log])
+        rocket
+            .mount("/", routes![index, technique, event_log::event_log])
+            .register("/", errors::catchers())
     })
 }

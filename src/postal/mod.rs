@@ -20,8 +20,8 @@ use serde::{Deserialize, Serialize};
 
 use self::code::{Country, PostalCode};
 use self::directory::{Directory, Place};
-use crate::transports::NoStore;
-use crate::transports::jsonp::{self, Callback};
+use crate::wire::NoStore;
+use crate::wire::jsonp::{self, Callback};
 
 /// Answers hold at most this many places; a larger `maxRows` is lowered to it.
 pub const MAX_ROWS: usize = 100;

@@ -5,13 +5,14 @@
 //! budget, because a browser keeps every script of a page it is still loading; the parent
 //! then reloads the iframe from its last id.
 
-use super::jsonp::{script_safe, script_safe_json};
 use super::pump::End;
 use super::stream::{Framing, Push, end_frame, reset_frame};
-use super::{channel, cursor};
+use crate::access::Listener;
 use crate::config::PushConfig;
 use crate::error::AppError;
 use crate::hub::{Event, EventId, Hub};
+use crate::wire::jsonp::{script_safe, script_safe_json};
+use crate::wire::{channel, cursor};
 use rocket::http::ContentType;
 use rocket::{Route, State};
 
@@ -81,6 +82,7 @@ impl Framing for Iframe {
 pub async fn iframe(
     ch: &str,
     since: Option<&str>,
+    listener: Listener,
     hub: &State<Hub>,
     config: &State<PushConfig>,
 ) -> Result<Push<Iframe>, AppError> {
@@ -90,7 +92,7 @@ pub async fn iframe(
     let framing = Iframe {
         budget: config.iframe_budget,
     };
-    Ok(Push::new(framing, subscription, config))
+    Ok(Push::new(framing, subscription, config, listener.slot))
 }
 
 pub fn routes() -> Vec<Route> {

@@ -23,10 +23,11 @@ use rocket::response::{self, Responder, Response};
 
 use super::pump::{Pump, Step};
 use super::stream::stream_headers;
-use super::{channel, cursor};
+use crate::access::Listener;
 use crate::config::PushConfig;
 use crate::error::AppError;
 use crate::hub::{Batch, Event, Hub};
+use crate::wire::{channel, cursor};
 
 /// A held answer: ready at once, or still waiting with its headers sent. `R` writes the
 /// batch that ends it (as JSON, or as JSONP).
@@ -43,19 +44,19 @@ pub struct Waiting<R> {
 
 impl<R: Fn(&Batch) -> String + Send + 'static> Held<R> {
     /// Holds a request on `ch` after `since` until there is something to answer, or the
-    /// first probe interval has passed.
+    /// first probe interval has passed, holding the listener's place meanwhile.
     pub async fn open(
         hub: &State<Hub>,
-        ch: &str,
-        since: Option<&str>,
+        (ch, since): (&str, Option<&str>),
+        listener: Listener,
         config: &PushConfig,
-        content_type: ContentType,
-        render: R,
+        (content_type, render): (ContentType, R),
     ) -> Result<Held<R>, AppError> {
         let subscription = hub
             .subscribe(&channel(ch)?, cursor(since)?.as_ref())
             .await?;
-        let mut pump = Pump::new(subscription, config.probe()).with_cap(config.long_poll_max());
+        let mut pump =
+            Pump::new(subscription, config.probe(), listener.slot).with_cap(config.long_poll_max());
         if pump.reset() {
             return Ok(Held::Ready(
                 content_type,

@@ -6,10 +6,11 @@
 use rocket::http::ContentType;
 use rocket::{Route, State};
 
-use super::jsonp::{self, Callback};
-use super::{NoStore, channel, cursor};
+use crate::access::Reader;
 use crate::error::AppError;
 use crate::hub::Hub;
+use crate::wire::jsonp::{self, Callback};
+use crate::wire::{NoStore, channel, cursor};
 
 /// Answers `/**/callback({"events":[…],"next":…,"reset":…});` as `text/javascript`.
 /// A callback that is not a plain JavaScript name is refused with a 400 that does not repeat it.
@@ -18,6 +19,7 @@ pub async fn poll_jsonp(
     ch: &str,
     since: Option<&str>,
     callback: &str,
+    _reader: Reader,
     hub: &State<Hub>,
 ) -> Result<NoStore<(ContentType, String)>, AppError> {
     let callback = Callback::parse(callback)?;

@@ -8,6 +8,7 @@ use rocket::http::ContentType;
 use rocket::{Route, State};
 
 use super::held::Held;
+use crate::access::Listener;
 use crate::config::PushConfig;
 use crate::error::AppError;
 use crate::hub::{Batch, Hub};
@@ -18,11 +19,19 @@ use crate::hub::{Batch, Hub};
 pub async fn long_poll(
     ch: &str,
     since: Option<&str>,
+    listener: Listener,
     hub: &State<Hub>,
     config: &State<PushConfig>,
 ) -> Result<Held<fn(&Batch) -> String>, AppError> {
     let json: fn(&Batch) -> String = Batch::to_json;
-    Held::open(hub, ch, since, config, ContentType::JSON, json).await
+    Held::open(
+        hub,
+        (ch, since),
+        listener,
+        config,
+        (ContentType::JSON, json),
+    )
+    .await
 }
 
 pub fn routes() -> Vec<Route> {

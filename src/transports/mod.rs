@@ -1,11 +1,11 @@
 //! The transports: thin adapters from hub events to one wire format each.
 //!
-//! This module holds what they share: the cursor and channel parsing, the JSON answer of the
-//! polling family, and the response headers every dynamic answer carries.
+//! What they share with the rest of the site (channel and cursor parsing, JSONP, the
+//! `no-store` wrapper) lives in [`crate::wire`]; the pump and the stream and held-answer
+//! writers they share with each other live here.
 
 pub mod forever_iframe;
 pub mod held;
-pub mod jsonp;
 pub mod jsonp_polling;
 pub mod long_polling;
 pub mod multipart_streaming;
@@ -18,12 +18,8 @@ pub mod stream;
 pub mod websocket;
 
 use rocket::fairing::AdHoc;
-use rocket::http::Header;
-use rocket::response::Responder;
 
 use crate::config::{self, PushConfig};
-use crate::error::AppError;
-use crate::hub::{Channel, EventId};
 
 /// Mounts every transport route listed in DESIGN.md.
 pub fn stage() -> AdHoc {
@@ -52,45 +48,4 @@ pub fn stage() -> AdHoc {
             .attach(websocket::stage())
             .manage(piggyback::Registrations::default()))
     })
-}
-
-/// Parses a channel name taken from a URL.
-pub fn channel(name: &str) -> Result<Channel, AppError> {
-    Channel::parse(name).map_err(AppError::BadRequest)
-}
-
-/// Parses an optional cursor; an empty value means "no cursor".
-pub fn cursor(since: Option<&str>) -> Result<Option<EventId>, AppError> {
-    match since.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(id) => id
-            .parse()
-            .map(Some)
-            .map_err(|e| AppError::bad_request(format!("since: {e}"))),
-    }
-}
-
-/// `Cache-Control: no-store`, which every dynamic answer carries.
-///
-/// `X-Content-Type-Options: nosniff` is not set here: Rocket's Shield, on by default, adds it
-/// to every response, and a second copy would only make Shield log a warning per answer. The
-/// tests check that it is present on every JSONP answer and stream.
-pub fn no_store() -> Header<'static> {
-    Header::new("Cache-Control", "no-store")
-}
-
-/// Wraps any answer with the headers a dynamic, never-cached answer needs.
-#[derive(Responder)]
-pub struct NoStore<R> {
-    pub inner: R,
-    pub cache: Header<'static>,
-}
-
-impl<R> NoStore<R> {
-    pub fn new(inner: R) -> NoStore<R> {
-        NoStore {
-            inner,
-            cache: no_store(),
-        }
-    }
 }

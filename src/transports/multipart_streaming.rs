@@ -12,10 +12,11 @@ use serde_json::json;
 
 use super::pump::End;
 use super::stream::{Framing, Push, end_frame, reset_frame};
-use super::{channel, cursor};
+use crate::access::Listener;
 use crate::config::PushConfig;
 use crate::error::AppError;
 use crate::hub::{Event, EventId, Form, Hub};
+use crate::wire::{channel, cursor};
 
 /// Every boundary starts with these letters, and no part ever contains them (see
 /// [`without_prefix`]), so no part can contain the boundary.
@@ -120,13 +121,19 @@ impl Framing for Multipart {
 pub async fn multipart(
     ch: &str,
     since: Option<&str>,
+    listener: Listener,
     hub: &State<Hub>,
     config: &State<PushConfig>,
 ) -> Result<Push<Multipart>, AppError> {
     let subscription = hub
         .subscribe(&channel(ch)?, cursor(since)?.as_ref())
         .await?;
-    Ok(Push::new(Multipart::new(), subscription, config))
+    Ok(Push::new(
+        Multipart::new(),
+        subscription,
+        config,
+        listener.slot,
+    ))
 }
 
 pub fn routes() -> Vec<Route> {

@@ -12,12 +12,10 @@ use rocket::http::ContentType;
 use rocket::{Route, State};
 use serde::Serialize;
 
-use super::{NoStore, channel, cursor};
+use crate::access::{Reader, SameSite};
 use crate::error::AppError;
 use crate::hub::{Batch, Event, Hub};
-
-/// The channel whose events ride along on every answer.
-const CHANNEL: &str = "demo";
+use crate::wire::{NoStore, cursor};
 
 /// The registration form, as sent. Every field is optional here so that a missing one is
 /// reported next to its input instead of failing the whole request.
@@ -58,9 +56,12 @@ fn answer(form: &FormResult, batch: &Batch) -> String {
 #[derive(Debug, Default)]
 pub struct Registrations(AtomicU64);
 
-/// Validates the registration and answers it together with every `demo` event after `since`.
+/// Validates the registration and answers it together with every event after `since` on
+/// the reader's channel (`?channel=`, `demo` by default). Only this site's pages may post it.
 #[post("/piggyback", data = "<form>")]
 pub async fn register(
+    _site: SameSite,
+    reader: Reader,
     form: Form<Registration<'_>>,
     hub: &State<Hub>,
     registrations: &State<Registrations>,
@@ -76,7 +77,7 @@ pub async fn register(
         errors,
         message,
     };
-    let batch = hub.read(&channel(CHANNEL)?, since.as_ref()).await?;
+    let batch = hub.read(&reader.channel, since.as_ref()).await?;
     Ok(NoStore::new((ContentType::JSON, answer(&form, &batch))))
 }
 

@@ -6,9 +6,10 @@
 use rocket::http::ContentType;
 use rocket::{Route, State};
 
-use super::{NoStore, channel, cursor};
+use crate::access::Reader;
 use crate::error::AppError;
 use crate::hub::Hub;
+use crate::wire::{NoStore, channel, cursor};
 
 /// Answers `{"events":[…],"next":"<id>","reset":false}` at once: the events after `since`
 /// (none when `since` is absent), the cursor for the next poll, and whether the cursor had to
@@ -17,6 +18,7 @@ use crate::hub::Hub;
 pub async fn poll(
     ch: &str,
     since: Option<&str>,
+    _reader: Reader,
     hub: &State<Hub>,
 ) -> Result<NoStore<(ContentType, String)>, AppError> {
     let batch = hub.read(&channel(ch)?, cursor(since)?.as_ref()).await?;

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use tokio::time::{Instant, Interval, MissedTickBehavior, Sleep, interval_at};
 
+use crate::access::slots::Slot;
 use crate::hub::{Event, EventId, Subscription, SubscriptionEnd};
 
 /// About how many bytes of events one step hands over at most; a client further behind gets
@@ -72,12 +73,14 @@ pub struct Pump {
     beat: Interval,
     busy: bool,
     cap: Option<Pin<Box<Sleep>>>,
+    /// The connection's place under `[clients]` limits, freed when the pump goes.
+    _slot: Slot,
 }
 
 impl Pump {
     /// A pump whose timer fires once `beat` has passed without events (between one and two
-    /// `beat`s after the last of them).
-    pub fn new(subscription: Subscription, beat: Duration) -> Pump {
+    /// `beat`s after the last of them), holding the connection's `slot` while it lives.
+    pub fn new(subscription: Subscription, beat: Duration, slot: Slot) -> Pump {
         let mut beat = interval_at(Instant::now() + beat, beat);
         beat.set_missed_tick_behavior(MissedTickBehavior::Delay);
         Pump {
@@ -86,6 +89,7 @@ impl Pump {
             beat,
             busy: false,
             cap: None,
+            _slot: slot,
         }
     }
 

@@ -10,10 +10,11 @@ use rocket::{Route, State};
 
 use super::pump::End;
 use super::stream::{Framing, Push};
-use super::{channel, cursor};
+use crate::access::Listener;
 use crate::config::PushConfig;
 use crate::error::AppError;
 use crate::hub::{Event, EventId, Hub};
+use crate::wire::{channel, cursor};
 
 /// The `Last-Event-ID` header, when the browser sends one.
 pub struct LastEventId<'r>(Option<&'r str>);
@@ -75,6 +76,7 @@ pub async fn sse(
     ch: &str,
     last_event_id: Option<&str>,
     header: LastEventId<'_>,
+    listener: Listener,
     hub: &State<Hub>,
     config: &State<PushConfig>,
 ) -> Result<Push<Sse>, AppError> {
@@ -83,7 +85,7 @@ pub async fn sse(
     let framing = Sse {
         retry_ms: config.retry_ms,
     };
-    Ok(Push::new(framing, subscription, config))
+    Ok(Push::new(framing, subscription, config, listener.slot))
 }
 
 pub fn routes() -> Vec<Route> {

@@ -11,6 +11,7 @@ use rocket::response::stream::ReaderStream;
 use rocket::response::{self, Responder, Response};
 
 use super::pump::{BATCH_BYTES, End, Pump, Step};
+use crate::access::slots::Slot;
 use crate::config::PushConfig;
 use crate::hub::{Event, EventId, Subscription};
 
@@ -51,9 +52,10 @@ pub struct Push<F> {
 }
 
 impl<F: Framing> Push<F> {
-    /// Streams `subscription` through `framing`, with heartbeats from `config`.
-    pub fn new(framing: F, subscription: Subscription, config: &PushConfig) -> Self {
-        let pump = Pump::new(subscription, config.heartbeat());
+    /// Streams `subscription` through `framing`, with heartbeats from `config`, holding the
+    /// connection's `slot` until the stream ends.
+    pub fn new(framing: F, subscription: Subscription, config: &PushConfig, slot: Slot) -> Self {
+        let pump = Pump::new(subscription, config.heartbeat(), slot);
         Push { framing, pump }
     }
 
@@ -112,5 +114,8 @@ impl<'r, F: Framing> Responder<'r, 'r> for Push<F> {
 /// The headers every stream and held request carries, set in this one place (`nosniff` comes
 /// from Rocket's Shield, see [`super::no_store`]).
 pub fn stream_headers() -> [Header<'static>; 2] {
-    [super::no_store(), Header::new("X-Accel-Buffering", "no")]
+    [
+        crate::wire::no_store(),
+        Header::new("X-Accel-Buffering", "no"),
+    ]
 }

@@ -256,7 +256,7 @@ impl App {
     /// [`App::launch`] with the configuration changed by `configure` after the test defaults,
     /// e.g. `|f| f.merge(("push.iframe_budget", 4096))`.
     pub async fn launch_with(configure: impl FnOnce(Figment) -> Figment) -> App {
-        let figment = rocket::Config::figment()
+        let figment = crate::common::open_access(rocket::Config::figment())
             .merge(("address", "127.0.0.1"))
             .merge(("port", 0))
             .merge(("ticker.enabled", false))

@@ -26,7 +26,7 @@ pub struct App {
 
 /// The application with the ticker off and the test's `change` applied to its configuration.
 pub async fn launch_with(change: impl FnOnce(Figment) -> Figment) -> App {
-    let figment = rocket::Config::figment()
+    let figment = crate::common::open_access(rocket::Config::figment())
         .merge(("ticker.enabled", false))
         .merge(("log_level", "off"))
         .merge(("address", "127.0.0.1"))

@@ -1,5 +1,6 @@
-//! What a WebSocket refuses: messages over 16 KiB (close 1009), binary frames (close 1003)
-//! and handshakes from foreign origins (403).
+//! What a WebSocket refuses: messages over 16 KiB (close 1009), binary frames (close 1003),
+//! handshakes from foreign origins (403, even when `Host` agrees with them), messages on a
+//! channel the caller may only read (close 1008) and messages over the publish rate (1008).
 
 use futures_util::SinkExt;
 use tokio_tungstenite::connect_async;
@@ -13,12 +14,20 @@ use crate::websocket::{Socket, close_code, connect};
 
 /// Attempts a handshake on `/push/demo/ws` with `Origin: origin`.
 async fn handshake(app: &App, origin: &str) -> Result<Socket, Error> {
-    let mut request = app
-        .ws("/push/demo/ws")
-        .into_client_request()
-        .expect("a request");
-    let origin = HeaderValue::from_str(origin).expect("a header value");
-    request.headers_mut().insert("Origin", origin);
+    handshake_with(app, "/push/demo/ws", &[("Origin", origin)]).await
+}
+
+/// Attempts a handshake on `path` with `headers` added.
+async fn handshake_with(
+    app: &App,
+    path: &str,
+    headers: &[(&'static str, &str)],
+) -> Result<Socket, Error> {
+    let mut request = app.ws(path).into_client_request().expect("a request");
+    for &(name, value) in headers {
+        let value = HeaderValue::from_str(value).expect("a header value");
+        request.headers_mut().insert(name, value);
+    }
     within(std::time::Duration::from_secs(5), connect_async(request))
         .await
         .map(|(socket, _)| socket)
@@ -101,5 +110,50 @@ async fn websocket_accepts_a_handshake_from_a_configured_allowed_origin() {
 
     assert!(friend.is_ok(), "allowed origin refused: {:?}", friend.err());
     assert!(matches!(stranger, Err(Error::Http(r)) if r.status().as_u16() == 403));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn websocket_refuses_a_rebinding_page_whose_host_and_origin_agree() {
+    let app = launch().await;
+
+    let headers = [("Host", "evil.example"), ("Origin", "http://evil.example")];
+    let refused = handshake_with(&app, "/push/demo/ws", &headers).await;
+
+    assert!(matches!(refused, Err(Error::Http(r)) if r.status().as_u16() == 403));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn websocket_closes_with_1008_when_the_caller_may_only_read_the_channel() {
+    let app = launch_with(|f| f.merge(("auth.public_publish", ["demo"]))).await;
+    let mut socket = handshake_with(&app, "/push/news/ws", &[])
+        .await
+        .expect("reading is public");
+
+    socket.send(Message::text("hello")).await.expect("sent");
+
+    assert_eq!(close_code(&mut socket).await, 1008);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn websocket_closes_with_1008_past_the_publish_rate() {
+    // One per second, bursts of two: the third message in a row is over the limit.
+    let app = launch_with(|f| f.merge(("clients.publish_per_ip", 1))).await;
+    let mut socket = connect(&app, "").await;
+
+    for n in 0..3 {
+        socket
+            .send(Message::text(format!("m{n}")))
+            .await
+            .expect("sent");
+    }
+
+    for n in 0..2 {
+        let event = crate::websocket::next_json(&mut socket).await;
+        assert_eq!(event["data"], serde_json::json!(format!("m{n}")));
+    }
+    assert_eq!(close_code(&mut socket).await, 1008);
     app.stop().await;
 }

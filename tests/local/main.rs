@@ -4,6 +4,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod access;
 mod errors;
 mod event_log;
 mod forever_iframe;

@@ -73,7 +73,7 @@ impl Instance {
 
     /// An instance on the Redis at `url` under `prefix`.
     pub async fn start_with(prefix: &str, url: &str) -> Instance {
-        let figment = rocket::Config::figment()
+        let figment = crate::common::open_access(rocket::Config::figment())
             .merge(("address", "127.0.0.1"))
             .merge(("port", 0))
             .merge(("log_level", "off"))

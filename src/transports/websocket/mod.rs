@@ -12,18 +12,17 @@ use std::time::Duration;
 
 use rocket::data::IoStream;
 use rocket::fairing::AdHoc;
-use rocket::http::Status;
-use rocket::request::{FromRequest, Outcome, Request};
 use rocket::{Route, State};
 use tokio::time::timeout;
 use tokio_tungstenite::WebSocketStream;
 use tokio_util::task::TaskTracker;
 
 use super::pump::Pump;
-use super::{channel, cursor};
+use crate::access::{Listener, SameSite};
 use crate::config::PushConfig;
 use crate::error::AppError;
 use crate::hub::Hub;
+use crate::wire::{channel, cursor};
 
 pub use session::{Mode, Session};
 pub use upgrade::{Handshake, Upgrade};
@@ -31,50 +30,39 @@ pub use upgrade::{Handshake, Upgrade};
 /// An upgraded connection.
 pub type Socket = WebSocketStream<IoStream>;
 
-/// Admits a handshake with no `Origin` (not a browser), this site's own origin, or one from
-/// `push.allowed_origins`; any other is refused with a 403 before the upgrade. Browsers always
-/// send `Origin` on WebSocket handshakes, and cookies go along, so this is what stops another
-/// site from opening sockets in a visitor's name.
-pub struct AllowedOrigin;
-
-#[rocket::async_trait]
-impl<'r> FromRequest<'r> for AllowedOrigin {
-    type Error = &'static str;
-
-    async fn from_request(request: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        let Some(origin) = request.headers().get_one("Origin") else {
-            return Outcome::Success(AllowedOrigin);
-        };
-        let host = request.headers().get_one("Host").unwrap_or_default();
-        let own = [format!("http://{host}"), format!("https://{host}")];
-        let listed = request
-            .rocket()
-            .state::<PushConfig>()
-            .is_some_and(|c| c.allowed_origins.iter().any(|o| o == origin));
-        if !host.is_empty() && own.iter().any(|o| o == origin) || listed {
-            Outcome::Success(AllowedOrigin)
-        } else {
-            Outcome::Error((
-                Status::Forbidden,
-                "this origin may not open a WebSocket here",
-            ))
-        }
-    }
-}
-
 /// Upgrades to a WebSocket that streams the channel from `since` and publishes what the
-/// browser sends.
+/// browser sends, when the caller may publish there (else a data frame closes with 1008).
+/// Only this site's pages may open it (browsers always send `Origin` on a handshake, and
+/// cookies go along, so this is what stops another site from opening sockets in a
+/// visitor's name); clients that are not browsers send no `Origin` and are admitted.
 #[get("/push/<ch>/ws?<since>")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "Rocket hands each guard over as an argument"
+)]
 pub async fn websocket(
     ch: &str,
     since: Option<&str>,
-    _origin: AllowedOrigin,
     handshake: Handshake,
+    _site: SameSite,
+    listener: Listener,
     hub: &State<Hub>,
     config: &State<PushConfig>,
     sessions: &State<Sessions>,
 ) -> Result<Upgrade<impl FnOnce(Socket) -> Ready<()> + Send + 'static>, AppError> {
-    open(Mode::Publish, (ch, since), handshake, hub, config, sessions).await
+    let mode = match listener.publisher() {
+        Ok((access, publisher)) => Mode::Publish(access, publisher),
+        Err(_) => Mode::Listen,
+    };
+    open(
+        mode,
+        (ch, since),
+        (handshake, listener),
+        hub,
+        config,
+        sessions,
+    )
+    .await
 }
 
 /// The same session, sending back every message it receives instead of publishing it: what
@@ -84,18 +72,27 @@ pub async fn websocket(
 pub async fn echo(
     ch: &str,
     handshake: Handshake,
+    listener: Listener,
     hub: &State<Hub>,
     config: &State<PushConfig>,
     sessions: &State<Sessions>,
 ) -> Result<Upgrade<impl FnOnce(Socket) -> Ready<()> + Send + 'static>, AppError> {
-    open(Mode::Echo, (ch, None), handshake, hub, config, sessions).await
+    open(
+        Mode::Echo,
+        (ch, None),
+        (handshake, listener),
+        hub,
+        config,
+        sessions,
+    )
+    .await
 }
 
 /// Subscribes to `ch` after `since` and answers the handshake with a session in `mode`.
 async fn open(
     mode: Mode,
     (ch, since): (&str, Option<&str>),
-    handshake: Handshake,
+    (handshake, listener): (Handshake, Listener),
     hub: &State<Hub>,
     config: &State<PushConfig>,
     sessions: &State<Sessions>,
@@ -105,7 +102,7 @@ async fn open(
     let session = Session {
         hub: Hub::clone(hub),
         channel,
-        pump: Pump::new(subscription, config.ws_ping()),
+        pump: Pump::new(subscription, config.ws_ping(), listener.slot),
         mode,
         write_timeout: config.write_timeout(),
     };

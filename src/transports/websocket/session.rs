@@ -21,15 +21,20 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 
+use crate::access::Access;
+use crate::access::rate::Publisher;
 use crate::hub::{Channel, Hub, Payload};
 use crate::transports::pump::{End, Pump, Step};
 use crate::transports::stream::reset_frame;
 
 /// What the connection does with the messages the client sends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Mode {
-    /// Text frames are published to the channel; binary frames are refused (1003).
-    Publish,
+    /// Text frames are published to the channel, each counted against the publisher's rate
+    /// (over it: close 1008); binary frames are refused (1003).
+    Publish(Access, Publisher),
+    /// The caller may read the channel but not publish on it: a data frame closes with 1008.
+    Listen,
     /// Every message is sent back as it came: the route the WebSocket conformance suite
     /// (Autobahn) runs against, mounted only when `push.ws_echo` is set.
     Echo,
@@ -152,10 +157,22 @@ impl Session {
 
     /// What a client's data message asks for.
     fn take(&self, message: Message) -> Take {
-        match (self.mode, message) {
+        match (&self.mode, message) {
             (Mode::Echo, message) => Take::Echo(message),
-            (Mode::Publish, Message::Text(text)) => Take::Publish(Payload::text(text.as_str())),
-            (Mode::Publish, _) => {
+            (Mode::Listen, _) => Take::Refuse(
+                CloseCode::Policy,
+                "this connection may not publish on its channel",
+            ),
+            (Mode::Publish(access, publisher), Message::Text(text)) => {
+                match access.count_publish(publisher) {
+                    Ok(()) => Take::Publish(Payload::text(text.as_str())),
+                    Err(_) => Take::Refuse(
+                        CloseCode::Policy,
+                        "too many messages: wait a moment, then reconnect",
+                    ),
+                }
+            }
+            (Mode::Publish(..), _) => {
                 Take::Refuse(CloseCode::Unsupported, "only text frames are accepted")
             }
         }

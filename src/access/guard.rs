@@ -1,0 +1,170 @@
+//! The request guards every route checks through. Each finds the channel in the route's
+//! `<ch>` segment (routes without one, the piggyback form, read `?channel=`, `demo` by
+//! default), resolves the caller once per request and applies one rule set:
+//!
+//! - [`Reader`]: may subscribe (polling, JSONP polling, piggyback).
+//! - [`Listener`]: may subscribe, and holds a connection place while it is open (streams,
+//!   long polls, WebSockets).
+//! - [`Writer`]: a page of this site or no browser at all, may publish, and within its rate.
+//! - [`SameSite`]: a page of this site or no browser at all (the piggyback form and the
+//!   WebSocket handshake).
+//!
+//! A refusal is kept in the request's local cache, where the catchers find its message and
+//! its `Retry-After` (see [`crate::error::Refused`]).
+
+use rocket::request::{FromRequest, Outcome, Request};
+
+use super::rate::Publisher;
+use super::slots::Slot;
+use super::{Access, Action, Caller};
+use crate::error::{AppError, Refused};
+use crate::hub::Channel;
+use crate::wire;
+
+/// The channel of routes that have no `<ch>` segment and no `?channel=`.
+const DEFAULT_CHANNEL: &str = "demo";
+
+/// May subscribe to `channel`.
+#[derive(Debug)]
+pub struct Reader {
+    pub channel: Channel,
+}
+
+/// May subscribe to `channel` and holds a connection place until dropped.
+#[derive(Debug)]
+pub struct Listener {
+    pub channel: Channel,
+    pub slot: Slot,
+    caller: Caller,
+    access: Access,
+}
+
+impl Listener {
+    /// The access rules and who this connection's publishes are counted against, when it
+    /// may publish on its channel (the WebSocket publishes what the browser sends).
+    pub fn publisher(&self) -> Result<(Access, Publisher), AppError> {
+        self.access
+            .authorize(&self.caller, Action::Publish, &self.channel)
+            .map(|()| (self.access.clone(), self.caller.publisher()))
+    }
+}
+
+/// May publish on `channel`, and this publish is within the caller's rate.
+#[derive(Debug)]
+pub struct Writer {
+    pub channel: Channel,
+}
+
+/// The request comes from a page of this site, or not from a browser.
+#[derive(Debug)]
+pub struct SameSite;
+
+/// Refuses with `error`, leaving it for the catcher.
+fn refuse<T>(request: &Request<'_>, error: AppError) -> Outcome<T, AppError> {
+    let status = error.status();
+    request.local_cache(|| Refused(Some(error.clone())));
+    Outcome::Error((status, error))
+}
+
+fn access<'r>(request: &'r Request<'_>) -> Result<&'r Access, AppError> {
+    request
+        .rocket()
+        .state::<Access>()
+        .ok_or_else(|| AppError::Unavailable("access control is not configured".into()))
+}
+
+/// The channel this route acts on.
+fn channel(request: &Request<'_>) -> Result<Channel, AppError> {
+    let segment = request.route().and_then(|route| {
+        route
+            .uri
+            .path()
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .position(|s| s == "<ch>")
+    });
+    let name = match segment {
+        Some(n) => request.routed_segment(n),
+        None => match request.query_value::<&str>("channel") {
+            Some(Ok(name)) => Some(name),
+            _ => Some(DEFAULT_CHANNEL),
+        },
+    };
+    wire::channel(name.unwrap_or_default())
+}
+
+/// The caller, resolved once per request however many guards ask.
+fn caller<'r>(request: &'r Request<'_>, access: &Access) -> &'r Result<Caller, AppError> {
+    request.local_cache(|| access.caller(request))
+}
+
+/// Runs `check` and turns its error into a refusal.
+fn guard<T>(
+    request: &Request<'_>,
+    check: impl FnOnce(&Access) -> Result<T, AppError>,
+) -> Outcome<T, AppError> {
+    match access(request).and_then(check) {
+        Ok(value) => Outcome::Success(value),
+        Err(error) => refuse(request, error),
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Reader {
+    type Error = AppError;
+
+    async fn from_request(request: &'r Request<'_>) -> Outcome<Self, AppError> {
+        guard(request, |access| {
+            let channel = channel(request)?;
+            let caller = caller(request, access).as_ref().map_err(Clone::clone)?;
+            access.authorize(caller, Action::Subscribe, &channel)?;
+            Ok(Reader { channel })
+        })
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Listener {
+    type Error = AppError;
+
+    async fn from_request(request: &'r Request<'_>) -> Outcome<Self, AppError> {
+        guard(request, |access| {
+            let channel = channel(request)?;
+            let caller = caller(request, access).as_ref().map_err(Clone::clone)?;
+            access.authorize(caller, Action::Subscribe, &channel)?;
+            Ok(Listener {
+                channel,
+                slot: access.hold(caller)?,
+                caller: caller.clone(),
+                access: access.clone(),
+            })
+        })
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Writer {
+    type Error = AppError;
+
+    async fn from_request(request: &'r Request<'_>) -> Outcome<Self, AppError> {
+        guard(request, |access| {
+            access.check_origin(request)?;
+            let channel = channel(request)?;
+            let caller = caller(request, access).as_ref().map_err(Clone::clone)?;
+            access.authorize(caller, Action::Publish, &channel)?;
+            access.count_publish(&caller.publisher())?;
+            Ok(Writer { channel })
+        })
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for SameSite {
+    type Error = AppError;
+
+    async fn from_request(request: &'r Request<'_>) -> Outcome<Self, AppError> {
+        guard(request, |access| {
+            access.check_origin(request).map(|()| SameSite)
+        })
+    }
+}
