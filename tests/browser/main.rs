@@ -4,6 +4,7 @@
 //! each other's events. Without Chromium the tests skip with a notice; with `CI` set they fail.
 //! Run with `cargo test --test browser -- --test-threads=2`: Chromium is heavy.
 
+mod console;
 mod harness;
 
 mod event_log;
