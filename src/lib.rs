@@ -16,6 +16,7 @@ pub mod listener;
 pub mod pages;
 pub mod postal;
 pub mod publish;
+pub mod security;
 pub mod ticker;
 pub mod transports;
 pub mod wire;
@@ -36,6 +37,7 @@ pub fn rocket_from(figment: Figment) -> Rocket<Build> {
     let figment = figment.join(("template_dir", relative!("templates")));
     rocket::custom(figment)
         .attach(Template::fairing())
+        .attach(security::stage())
         .attach(listener::stage())
         .attach(access::stage())
         .attach(error::stage())

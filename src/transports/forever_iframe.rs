@@ -4,6 +4,9 @@
 //! `<script>` element that hands the event to the parent page. The document ends after a byte
 //! budget, because a browser keeps every script of a page it is still loading; the parent
 //! then reloads the iframe from its last id.
+//!
+//! The document's scripts are inline, so each answer carries its own Content-Security-Policy
+//! with a fresh nonce, and every `<script>` in it carries that nonce.
 
 use super::pump::End;
 use super::stream::{Framing, Push, end_frame, reset_frame};
@@ -11,9 +14,12 @@ use crate::access::Listener;
 use crate::config::PushConfig;
 use crate::error::AppError;
 use crate::hub::{Event, EventId, Hub};
+use crate::security::csp;
 use crate::wire::jsonp::{script_safe, script_safe_json};
 use crate::wire::{channel, cursor};
-use rocket::http::ContentType;
+use rocket::http::{ContentType, Header};
+use rocket::request::Request;
+use rocket::response::{self, Responder};
 use rocket::{Route, State};
 
 /// Browsers hold back the first bytes of a document before they run anything in it; this much
@@ -23,16 +29,27 @@ const PADDING: usize = 1024;
 /// The HTML framing: one `<script>` per frame, calling `parent.foreverIframe(frame)`.
 pub struct Iframe {
     budget: usize,
+    /// `<script nonce="…">parent.foreverIframe(`, built once per answer.
+    call: String,
 }
 
-/// One control frame as a script element. The JSON is escaped for a script context, so no
-/// payload can close the element or open a comment.
-fn script(frame: &serde_json::Value, out: &mut Vec<u8>) {
-    let text = format!(
-        "<script>parent.foreverIframe({});</script>\n",
-        script_safe_json(frame)
-    );
-    out.extend_from_slice(text.as_bytes());
+impl Iframe {
+    fn new(budget: usize, nonce: &str) -> Iframe {
+        let call = format!("<script nonce=\"{nonce}\">parent.foreverIframe(");
+        Iframe { budget, call }
+    }
+
+    /// One control frame as a script element. The JSON is escaped for a script context, so
+    /// no payload can close the element or open a comment.
+    fn script(&self, frame: &serde_json::Value, out: &mut Vec<u8>) {
+        for piece in [
+            self.call.as_str(),
+            &script_safe_json(frame),
+            ");</script>\n",
+        ] {
+            out.extend_from_slice(piece.as_bytes());
+        }
+    }
 }
 
 impl Framing for Iframe {
@@ -48,14 +65,15 @@ impl Framing for Iframe {
         out.resize(out.len() + PADDING, b' ');
         out.extend_from_slice(b"-->\n");
         if reset {
-            script(&reset_frame(cursor), out);
+            self.script(&reset_frame(cursor), out);
         }
     }
 
     fn event(&mut self, event: &Event, out: &mut Vec<u8>) {
         // `{"type":"event","event":<envelope>}`, from the envelope's stored script-safe form.
         for piece in [
-            "<script>parent.foreverIframe({\"type\":\"event\",\"event\":",
+            self.call.as_str(),
+            "{\"type\":\"event\",\"event\":",
             script_safe(event),
             "});</script>\n",
         ] {
@@ -68,12 +86,26 @@ impl Framing for Iframe {
     }
 
     fn end(&mut self, why: End, cursor: &EventId, out: &mut Vec<u8>) {
-        script(&end_frame(why, cursor), out);
+        self.script(&end_frame(why, cursor), out);
         out.extend_from_slice(b"</body></html>\n");
     }
 
     fn budget(&self) -> Option<usize> {
         Some(self.budget)
+    }
+}
+
+/// The stream with its own policy, which lets only this answer's scripts run.
+pub struct Nonced {
+    push: Push<Iframe>,
+    policy: String,
+}
+
+impl<'r> Responder<'r, 'r> for Nonced {
+    fn respond_to(self, request: &'r Request<'_>) -> response::Result<'r> {
+        let mut response = self.push.respond_to(request)?;
+        response.set_header(Header::new(csp::HEADER, self.policy));
+        Ok(response)
     }
 }
 
@@ -85,14 +117,16 @@ pub async fn iframe(
     listener: Listener,
     hub: &State<Hub>,
     config: &State<PushConfig>,
-) -> Result<Push<Iframe>, AppError> {
+) -> Result<Nonced, AppError> {
     let subscription = hub
         .subscribe(&channel(ch)?, cursor(since)?.as_ref())
         .await?;
-    let framing = Iframe {
-        budget: config.iframe_budget,
-    };
-    Ok(Push::new(framing, subscription, config, listener.slot))
+    let nonce = csp::nonce();
+    let framing = Iframe::new(config.iframe_budget, &nonce);
+    Ok(Nonced {
+        push: Push::new(framing, subscription, config, listener.slot),
+        policy: csp::iframe_policy(&nonce),
+    })
 }
 
 pub fn routes() -> Vec<Route> {

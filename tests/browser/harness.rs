@@ -2,8 +2,9 @@
 //! session, and waits that poll the DOM under a timeout.
 //!
 //! A test is one call to [`browser_test`]. It skips (or fails under `CI`) when Chromium is
-//! missing, runs the body under an overall timeout, and always closes the browser session,
-//! stops chromedriver and shuts the app down before it reports the outcome.
+//! missing, runs the body under an overall timeout, fails on any Content Security Policy
+//! violation the browser logged meanwhile, and always closes the browser session, stops
+//! chromedriver and shuts the app down before it reports the outcome.
 
 use std::fmt::Debug;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
@@ -23,6 +24,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+
+use crate::console;
 
 /// What a test body returns; `?` works on WebDriver errors and on failed waits.
 pub type TestResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
@@ -125,6 +128,11 @@ async fn run_browser_test(
     };
     let outcome =
         tokio::time::timeout(TEST_LIMIT, AssertUnwindSafe(body(&ctx)).catch_unwind()).await;
+    let csp = csp_report(&ctx.client).await;
+    // A failed body reports its own error below; a violation may be what caused it.
+    if let (Some(csp), false) = (&csp, matches!(outcome, Ok(Ok(Ok(()))))) {
+        eprintln!("{name}: {csp}");
+    }
     let Ctx { app, client } = ctx;
     drop(client);
     browser.close().await;
@@ -133,7 +141,26 @@ async fn run_browser_test(
         Err(_) => panic!("{name}: gave up after {TEST_LIMIT:?}"),
         Ok(Err(panic)) => std::panic::resume_unwind(panic),
         Ok(Ok(Err(e))) => panic!("{name}: {e}"),
-        Ok(Ok(Ok(()))) => eprintln!("{name}: passed in {:.1?}", started.elapsed()),
+        Ok(Ok(Ok(()))) => match csp {
+            Some(csp) => panic!("{name}: {csp}"),
+            None => eprintln!("{name}: passed in {:.1?}", started.elapsed()),
+        },
+    }
+}
+
+/// What is wrong with the policy in this test's browser console, if anything: the
+/// violations logged so far, or why the console could not be read.
+async fn csp_report(client: &Client) -> Option<String> {
+    let read = tokio::time::timeout(Duration::from_secs(10), console::csp_violations(client));
+    match read.await {
+        Ok(Ok(violations)) if violations.is_empty() => None,
+        Ok(Ok(violations)) => Some(format!(
+            "{} CSP violation(s) in the browser console:\n{}",
+            violations.len(),
+            violations.join("\n")
+        )),
+        Ok(Err(e)) => Some(format!("could not read the browser console: {e}")),
+        Err(_) => Some("reading the browser console took over 10 s".to_owned()),
     }
 }
 
@@ -389,7 +416,7 @@ impl Browser {
         let port = free_port()?;
         let driver = Driver::spawn(&tools.chromedriver, port)?;
         wait_until_listening(port, DRIVER_START).await?;
-        let mut caps = serde_json::Map::new();
+        let mut caps = serde_json::Map::from_iter([console::logging_capability()]);
         caps.insert(
             "goog:chromeOptions".to_owned(),
             json!({

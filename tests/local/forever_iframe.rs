@@ -10,12 +10,19 @@ use crate::streaming::{
     PATIENCE, Stream, UNKNOWN_EPOCH, assert_stream_headers, head, ids, quick, run_of,
 };
 
-const CALL: &str = "<script>parent.foreverIframe(";
+const OPEN: &str = "<script nonce=\"";
+const CALL: &str = "\">parent.foreverIframe(";
 const CLOSE: &str = ");</script>";
+
+/// The nonce and the JSON of a script line, or `None` for any other line.
+pub fn script_call(line: &str) -> Option<(&str, &str)> {
+    let (nonce, rest) = line.strip_prefix(OPEN)?.split_once(CALL)?;
+    Some((nonce, rest.strip_suffix(CLOSE)?))
+}
 
 /// The frame a script line hands to the parent page, or `None` for any other line.
 pub fn frame(line: &str) -> Option<Value> {
-    let json = line.strip_prefix(CALL)?.strip_suffix(CLOSE)?;
+    let (_, json) = script_call(line)?;
     Some(serde_json::from_str(json).expect("the frame is JSON"))
 }
 
@@ -93,7 +100,7 @@ async fn forever_iframe_keeps_script_breakouts_in_payloads_inside_their_script()
 
     // Assert: the raw line closes one script (its own) and parses back to the original.
     let line = stream
-        .next_matching(|l| l.starts_with(CALL).then(|| l.to_owned()))
+        .next_matching(|l| l.starts_with(OPEN).then(|| l.to_owned()))
         .await
         .expect("a script line");
     assert_eq!(line.matches("</script>").count(), 1, "{line}");

@@ -11,8 +11,9 @@ import { wireSendButton } from '../lib/send.js';
 // An iframe reports no errors to its parent: a broken stream just goes quiet. The server
 // writes a heartbeat comment every 15 s, so 40 s without a frame or a new node means trouble.
 const WATCHDOG_MS = 40000;
-// What the server wraps around each frame: `<script>parent.foreverIframe(` … `);</script>\n`.
-const WRAPPER_BYTES = 41;
+// What the server wraps around each frame:
+// `<script nonce="<32 hex digits>">parent.foreverIframe(` … `);</script>\n`.
+const WRAPPER_BYTES = 82;
 // The document's head and the padding that comes before the first frame.
 const PREAMBLE_BYTES = 1123;
 
