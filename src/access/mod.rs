@@ -235,6 +235,18 @@ impl Access {
     }
 }
 
+/// What the launch log says about a server others can reach without a secret, if anything.
+pub fn exposure(address: IpAddr, has_secret: bool) -> Option<String> {
+    (!address.is_loopback() && !has_secret).then(|| {
+        format!(
+            "listening on {address} without an [auth] secret: anyone who can reach it may \
+             publish on the [auth] public_publish channels (rate-limited per client) and read \
+             every public_subscribe channel except private-…; nothing else works until a \
+             secret is set"
+        )
+    })
+}
+
 /// The token a request carries: `Authorization: Bearer <jwt>`, else `?token=<jwt>`.
 fn bearer<'r>(request: &'r Request<'_>) -> Result<Option<&'r str>, AppError> {
     if let Some(header) = request.headers().get_one("Authorization") {
@@ -269,14 +281,8 @@ pub fn stage() -> AdHoc {
             .manage(access)
             .attach(AdHoc::on_liftoff("Access sweeps", move |rocket| {
                 let shutdown = rocket.shutdown();
-                if !rocket.config().address.is_loopback() && !sweeper.has_secret() {
-                    rocket::warn!(
-                        "listening on {} without an [auth] secret: anyone who can reach it may \
-                         publish on the [auth] public_publish channels (rate-limited per client) \
-                         and read every public_subscribe channel except private-…; nothing else \
-                         works until a secret is set",
-                        rocket.config().address
-                    );
+                if let Some(warning) = exposure(rocket.config().address, sweeper.has_secret()) {
+                    rocket::warn!("{warning}");
                 }
                 Box::pin(async move {
                     rocket::tokio::spawn(async move {
@@ -291,4 +297,18 @@ pub fn stage() -> AdHoc {
                 })
             })))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::exposure;
+
+    #[test]
+    fn only_a_reachable_server_without_a_secret_is_warned_about() {
+        let any = "0.0.0.0".parse().unwrap();
+        assert!(exposure(any, false).is_some_and(|w| w.contains("anyone who can reach it")));
+        assert_eq!(exposure(any, true), None);
+        assert_eq!(exposure("127.0.0.1".parse().unwrap(), false), None);
+        assert_eq!(exposure("::1".parse().unwrap(), false), None);
+    }
 }
