@@ -13,6 +13,7 @@ pub mod config;
 pub mod error;
 pub mod hub;
 pub mod listener;
+pub mod metrics;
 pub mod pages;
 pub mod postal;
 pub mod publish;
@@ -40,6 +41,7 @@ pub fn rocket_from(figment: Figment) -> Rocket<Build> {
         .attach(security::stage())
         .attach(listener::stage())
         .attach(access::stage())
+        .attach(metrics::stage())
         .attach(error::stage())
         .attach(hub::stage())
         .attach(ticker::stage())

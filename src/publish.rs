@@ -16,6 +16,7 @@ use crate::access::Writer;
 use crate::config::{self, PublishConfig};
 use crate::error::AppError;
 use crate::hub::{EventId, Hub, IdempotencyKey, Payload, Published};
+use crate::metrics::PublishOutcome;
 use crate::wire::channel;
 
 /// The answer to a publish: the event's id, and `duplicate` when the key was used before.
@@ -48,11 +49,42 @@ pub async fn publish(
     ch: &str,
     content_type: Option<&ContentType>,
     key: KeyHeader<'_>,
-    _writer: Writer,
+    writer: Writer,
     body: Data<'_>,
     hub: &State<Hub>,
     config: &State<PublishConfig>,
 ) -> Result<(Status, Json<Answer>), AppError> {
+    let stored = store((ch, content_type, key), body, hub, config).await;
+    writer.publishes.count(match &stored {
+        Ok(Published::Stored(_)) => PublishOutcome::Stored,
+        Ok(Published::Duplicate(_)) => PublishOutcome::Duplicate,
+        Err(error) => PublishOutcome::of_error(error),
+    });
+    Ok(match stored? {
+        Published::Stored(event) => (
+            Status::Created,
+            Json(Answer {
+                id: event.id.clone(),
+                duplicate: false,
+            }),
+        ),
+        Published::Duplicate(id) => (
+            Status::Ok,
+            Json(Answer {
+                id,
+                duplicate: true,
+            }),
+        ),
+    })
+}
+
+/// Checks the publish and hands it to the hub.
+async fn store(
+    (ch, content_type, key): (&str, Option<&ContentType>, KeyHeader<'_>),
+    body: Data<'_>,
+    hub: &Hub,
+    config: &PublishConfig,
+) -> Result<Published, AppError> {
     let channel = channel(ch)?;
     let key = key
         .0
@@ -60,24 +92,7 @@ pub async fn publish(
         .transpose()
         .map_err(AppError::BadRequest)?;
     let data = read_body(content_type, body, config.max_body).await?;
-    Ok(
-        match hub.publish_once(&channel, data, key.as_ref()).await? {
-            Published::Stored(event) => (
-                Status::Created,
-                Json(Answer {
-                    id: event.id.clone(),
-                    duplicate: false,
-                }),
-            ),
-            Published::Duplicate(id) => (
-                Status::Ok,
-                Json(Answer {
-                    id,
-                    duplicate: true,
-                }),
-            ),
-        },
-    )
+    Ok(hub.publish_once(&channel, data, key.as_ref()).await?)
 }
 
 /// Turns a request body into the event's data, enforcing the size limit and the content type.

@@ -19,40 +19,56 @@ use super::slots::Slot;
 use super::{Access, Action, Caller};
 use crate::error::{AppError, Refused};
 use crate::hub::Channel;
+use crate::metrics::{Meter, Metrics, PublishOutcome, Publishes};
 use crate::wire;
 
 /// The channel of routes that have no `<ch>` segment and no `?channel=`.
 const DEFAULT_CHANNEL: &str = "demo";
 
-/// May subscribe to `channel`.
+/// May subscribe to `channel`; `meter` counts the answer for its transport.
 #[derive(Debug)]
 pub struct Reader {
     pub channel: Channel,
+    pub meter: Meter,
 }
 
-/// May subscribe to `channel` and holds a connection place until dropped.
+/// May subscribe to `channel` and holds a connection place until dropped; `meter` counts
+/// the connection for its transport.
 #[derive(Debug)]
 pub struct Listener {
     pub channel: Channel,
     pub slot: Slot,
+    pub meter: Meter,
     caller: Caller,
     access: Access,
+    publishes: Publishes,
 }
 
 impl Listener {
-    /// The access rules and who this connection's publishes are counted against, when it
-    /// may publish on its channel (the WebSocket publishes what the browser sends).
-    pub fn publisher(&self) -> Result<(Access, Publisher), AppError> {
+    /// The connection's place and meter, for the pump that serves it.
+    pub fn place(self) -> (Slot, Meter) {
+        (self.slot, self.meter)
+    }
+
+    /// What a connection that publishes needs, when it may publish on its channel (the
+    /// WebSocket publishes what the browser sends): the rules, who its publishes are counted
+    /// against, and the publish counters.
+    pub fn publisher(&self) -> Result<(Access, Publisher, Publishes), AppError> {
         self.access
             .authorize(&self.caller, Action::Publish, &self.channel)
-            .map(|()| (self.access.clone(), self.caller.publisher()))
+            .map(|()| {
+                let publishes = self.publishes.clone();
+                (self.access.clone(), self.caller.publisher(), publishes)
+            })
     }
 }
 
-/// May publish on `channel`, and this publish is within the caller's rate.
+/// May publish on `channel`, and this publish is within the caller's rate; `publishes`
+/// counts what becomes of it.
 #[derive(Debug)]
 pub struct Writer {
     pub channel: Channel,
+    pub publishes: Publishes,
 }
 
 /// The request comes from a page of this site, or not from a browser.
@@ -60,7 +76,7 @@ pub struct Writer {
 pub struct SameSite;
 
 /// Refuses with `error`, leaving it for the catcher.
-fn refuse<T>(request: &Request<'_>, error: AppError) -> Outcome<T, AppError> {
+pub fn refuse<T>(request: &Request<'_>, error: AppError) -> Outcome<T, AppError> {
     let status = error.status();
     request.local_cache(|| Refused(Some(error.clone())));
     Outcome::Error((status, error))
@@ -118,7 +134,10 @@ impl<'r> FromRequest<'r> for Reader {
             let channel = channel(request)?;
             let caller = caller(request, access).as_ref().map_err(Clone::clone)?;
             access.authorize(caller, Action::Subscribe, &channel)?;
-            Ok(Reader { channel })
+            Ok(Reader {
+                channel,
+                meter: Metrics::meter(request, false),
+            })
         })
     }
 }
@@ -135,8 +154,10 @@ impl<'r> FromRequest<'r> for Listener {
             Ok(Listener {
                 channel,
                 slot: access.hold(caller)?,
+                meter: Metrics::meter(request, true),
                 caller: caller.clone(),
                 access: access.clone(),
+                publishes: Publishes::of(request),
             })
         })
     }
@@ -147,14 +168,21 @@ impl<'r> FromRequest<'r> for Writer {
     type Error = AppError;
 
     async fn from_request(request: &'r Request<'_>) -> Outcome<Self, AppError> {
-        guard(request, |access| {
+        let checked = guard(request, |access| {
             access.check_origin(request)?;
             let channel = channel(request)?;
             let caller = caller(request, access).as_ref().map_err(Clone::clone)?;
             access.authorize(caller, Action::Publish, &channel)?;
             access.count_publish(&caller.publisher())?;
-            Ok(Writer { channel })
-        })
+            Ok(Writer {
+                channel,
+                publishes: Publishes::of(request),
+            })
+        });
+        if checked.is_error() {
+            Publishes::of(request).count(PublishOutcome::Refused);
+        }
+        checked
     }
 }
 

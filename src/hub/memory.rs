@@ -23,8 +23,8 @@ use super::feed::{Feed, Home, Ring};
 use super::keys::Keys;
 use super::waiters::wake_all;
 use super::{
-    Batch, Channel, Event, EventHub, EventId, HubError, IdempotencyKey, Payload, Published,
-    Subscription,
+    Batch, Channel, Event, EventHub, EventId, Footprint, HubError, IdempotencyKey, Payload,
+    Published, Subscription,
 };
 use crate::config::HubConfig;
 
@@ -303,6 +303,14 @@ impl EventHub for MemoryHub {
         table.closed = true;
         for feed in table.feeds.values() {
             feed.close();
+        }
+    }
+
+    fn footprint(&self) -> Footprint {
+        let table = self.shared.lock();
+        Footprint {
+            channels: table.feeds.len(),
+            history_bytes: table.bytes,
         }
     }
 }

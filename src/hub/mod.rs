@@ -202,6 +202,16 @@ pub trait EventHub: Send + Sync {
     /// Ends every live subscription as [`SubscriptionEnd::Closed`] (the server is shutting
     /// down); subscriptions opened afterwards end at once.
     fn close(&self);
+
+    /// What this process holds now, for the metrics.
+    fn footprint(&self) -> Footprint;
+}
+
+/// The channels and history bytes a process holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Footprint {
+    pub channels: usize,
+    pub history_bytes: usize,
 }
 
 /// The handle that handlers take as `&State<Hub>`.

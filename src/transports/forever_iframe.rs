@@ -124,7 +124,7 @@ pub async fn iframe(
     let nonce = csp::nonce();
     let framing = Iframe::new(config.iframe_budget, &nonce);
     Ok(Nonced {
-        push: Push::new(framing, subscription, config, listener.slot),
+        push: Push::new(framing, subscription, config, listener.place()),
         policy: csp::iframe_policy(&nonce),
     })
 }

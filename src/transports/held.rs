@@ -33,7 +33,7 @@ use crate::wire::{channel, cursor};
 /// batch that ends it (as JSON, or as JSONP).
 pub enum Held<R> {
     Ready(ContentType, String),
-    Waiting(ContentType, Waiting<R>),
+    Waiting(ContentType, Box<Waiting<R>>),
 }
 
 /// The rest of a held answer that outlived the first probe interval.
@@ -55,30 +55,36 @@ impl<R: Fn(&Batch) -> String + Send + 'static> Held<R> {
         let subscription = hub
             .subscribe(&channel(ch)?, cursor(since)?.as_ref())
             .await?;
-        let mut pump =
-            Pump::new(subscription, config.probe(), listener.slot).with_cap(config.long_poll_max());
+        let mut pump = Pump::new(subscription, config.probe(), listener.place())
+            .with_cap(config.long_poll_max());
         if pump.reset() {
-            return Ok(Held::Ready(
-                content_type,
-                render(&answer(&pump, Vec::new())),
-            ));
+            let body = answer(&mut pump, Vec::new(), &render);
+            return Ok(Held::Ready(content_type, body));
         }
         let events = match pump.next().await {
             Step::Events(events) => events.to_vec(),
             Step::End(_) => Vec::new(),
-            Step::Beat => return Ok(Held::Waiting(content_type, Waiting { pump, render })),
+            Step::Beat => {
+                let waiting = Box::new(Waiting { pump, render });
+                return Ok(Held::Waiting(content_type, waiting));
+            }
         };
-        Ok(Held::Ready(content_type, render(&answer(&pump, events))))
+        let body = answer(&mut pump, events, &render);
+        Ok(Held::Ready(content_type, body))
     }
 }
 
-/// The batch that ends the wait: `events` and the cursor after them.
-fn answer(pump: &Pump, events: Vec<Arc<Event>>) -> Batch {
-    Batch {
+/// The body that ends the wait: `events` and the cursor after them, rendered and counted.
+fn answer<R: Fn(&Batch) -> String>(pump: &mut Pump, events: Vec<Arc<Event>>, render: &R) -> String {
+    let batch = Batch {
         events,
         next: pump.cursor(),
         reset: pump.reset(),
-    }
+    };
+    let body = render(&batch);
+    pump.sent(body.len());
+    pump.answered();
+    body
 }
 
 impl<R: Fn(&Batch) -> String + Send + 'static> Waiting<R> {
@@ -88,12 +94,15 @@ impl<R: Fn(&Batch) -> String + Send + 'static> Waiting<R> {
         rocket::async_stream::stream! {
             let events = loop {
                 match pump.next().await {
-                    Step::Beat => yield std::io::Cursor::new(b" ".to_vec()),
+                    Step::Beat => {
+                        pump.sent(1);
+                        yield std::io::Cursor::new(b" ".to_vec());
+                    }
                     Step::Events(events) => break events.to_vec(),
                     Step::End(_) => break Vec::new(),
                 }
             };
-            yield std::io::Cursor::new(render(&answer(&pump, events)).into_bytes());
+            yield std::io::Cursor::new(answer(&mut pump, events, &render).into_bytes());
         }
     }
 }

@@ -19,15 +19,14 @@ pub async fn poll_jsonp(
     ch: &str,
     since: Option<&str>,
     callback: &str,
-    _reader: Reader,
+    mut reader: Reader,
     hub: &State<Hub>,
 ) -> Result<NoStore<(ContentType, String)>, AppError> {
     let callback = Callback::parse(callback)?;
     let batch = hub.read(&channel(ch)?, cursor(since)?.as_ref()).await?;
-    Ok(NoStore::new((
-        jsonp::script_type(),
-        jsonp::batch_body(&callback, &batch),
-    )))
+    let body = jsonp::batch_body(&callback, &batch);
+    reader.meter.answer(&batch.events, batch.reset, body.len());
+    Ok(NoStore::new((jsonp::script_type(), body)))
 }
 
 pub fn routes() -> Vec<Route> {

@@ -132,7 +132,7 @@ pub async fn multipart(
         Multipart::new(),
         subscription,
         config,
-        listener.slot,
+        listener.place(),
     ))
 }
 

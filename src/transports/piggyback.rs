@@ -61,7 +61,7 @@ pub struct Registrations(AtomicU64);
 #[post("/piggyback", data = "<form>")]
 pub async fn register(
     _site: SameSite,
-    reader: Reader,
+    mut reader: Reader,
     form: Form<Registration<'_>>,
     hub: &State<Hub>,
     registrations: &State<Registrations>,
@@ -78,7 +78,9 @@ pub async fn register(
         message,
     };
     let batch = hub.read(&reader.channel, since.as_ref()).await?;
-    Ok(NoStore::new((ContentType::JSON, answer(&form, &batch))))
+    let body = answer(&form, &batch);
+    reader.meter.answer(&batch.events, batch.reset, body.len());
+    Ok(NoStore::new((ContentType::JSON, body)))
 }
 
 /// Checks every field and returns one message per field that is wrong.

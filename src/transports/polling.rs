@@ -18,11 +18,13 @@ use crate::wire::{NoStore, channel, cursor};
 pub async fn poll(
     ch: &str,
     since: Option<&str>,
-    _reader: Reader,
+    mut reader: Reader,
     hub: &State<Hub>,
 ) -> Result<NoStore<(ContentType, String)>, AppError> {
     let batch = hub.read(&channel(ch)?, cursor(since)?.as_ref()).await?;
-    Ok(NoStore::new((ContentType::JSON, batch.to_json())))
+    let body = batch.to_json();
+    reader.meter.answer(&batch.events, batch.reset, body.len());
+    Ok(NoStore::new((ContentType::JSON, body)))
 }
 
 pub fn routes() -> Vec<Route> {

@@ -14,6 +14,7 @@ use tokio::time::{Instant, Interval, MissedTickBehavior, Sleep, interval_at};
 
 use crate::access::slots::Slot;
 use crate::hub::{Event, EventId, Subscription, SubscriptionEnd};
+use crate::metrics::{Disconnect, Meter};
 
 /// About how many bytes of events one step hands over at most; a client further behind gets
 /// the rest in the next steps, right away.
@@ -38,6 +39,18 @@ pub enum End {
 }
 
 impl End {
+    /// How the metrics count this end; `None` for a held poll's cap, which is an answer.
+    pub fn disconnect(self) -> Option<Disconnect> {
+        Some(match self {
+            End::Shutdown => Disconnect::Shutdown,
+            End::Lagged => Disconnect::Lagged,
+            End::Budget => Disconnect::Budget,
+            End::WriteTimeout => Disconnect::WriteTimeout,
+            End::Client => Disconnect::Client,
+            End::Cap => return None,
+        })
+    }
+
     /// The word that names this end in `end` frames and logs.
     pub fn reason(self) -> &'static str {
         match self {
@@ -75,12 +88,18 @@ pub struct Pump {
     cap: Option<Pin<Box<Sleep>>>,
     /// The connection's place under `[clients]` limits, freed when the pump goes.
     _slot: Slot,
+    /// The connection's counts, closed when the pump goes.
+    meter: Meter,
 }
 
 impl Pump {
     /// A pump whose timer fires once `beat` has passed without events (between one and two
-    /// `beat`s after the last of them), holding the connection's `slot` while it lives.
-    pub fn new(subscription: Subscription, beat: Duration, slot: Slot) -> Pump {
+    /// `beat`s after the last of them), holding the connection's `slot` and counting on its
+    /// `meter` while it lives.
+    pub fn new(subscription: Subscription, beat: Duration, (slot, meter): (Slot, Meter)) -> Pump {
+        if subscription.reset() {
+            meter.reset();
+        }
         let mut beat = interval_at(Instant::now() + beat, beat);
         beat.set_missed_tick_behavior(MissedTickBehavior::Delay);
         Pump {
@@ -90,6 +109,7 @@ impl Pump {
             busy: false,
             cap: None,
             _slot: slot,
+            meter,
         }
     }
 
@@ -97,6 +117,23 @@ impl Pump {
     pub fn with_cap(mut self, cap: Duration) -> Pump {
         self.cap = Some(Box::pin(tokio::time::sleep(cap)));
         self
+    }
+
+    /// `bytes` of body went out to the client.
+    pub fn sent(&self, bytes: usize) {
+        self.meter.sent(bytes);
+    }
+
+    /// The connection ends for `end` although the pump did not say so (a stream's budget).
+    pub fn ending(&mut self, end: End) {
+        if let Some(why) = end.disconnect() {
+            self.meter.cut(why);
+        }
+    }
+
+    /// The connection gave its answer (a held poll); its end is not a disconnect.
+    pub fn answered(&mut self) {
+        self.meter.answered();
     }
 
     /// True when the subscription's cursor could not be honoured.
@@ -138,12 +175,19 @@ impl Pump {
             match happened {
                 Ok(true) => {
                     self.busy = true;
+                    self.meter.delivered(&self.batch);
                     return Step::Events(&self.batch);
                 }
                 // Events went out during this tick: the line is not idle, no beat yet.
                 Ok(false) if std::mem::take(&mut self.busy) => {}
                 Ok(false) => return Step::Beat,
-                Err(end) => return Step::End(end),
+                Err(end) => {
+                    match end.disconnect() {
+                        Some(why) => self.meter.cut(why),
+                        None => self.meter.answered(),
+                    }
+                    return Step::End(end);
+                }
             }
         }
     }

@@ -85,7 +85,7 @@ pub async fn sse(
     let framing = Sse {
         retry_ms: config.retry_ms,
     };
-    Ok(Push::new(framing, subscription, config, listener.slot))
+    Ok(Push::new(framing, subscription, config, listener.place()))
 }
 
 pub fn routes() -> Vec<Route> {

@@ -14,6 +14,7 @@ use super::pump::{BATCH_BYTES, End, Pump, Step};
 use crate::access::slots::Slot;
 use crate::config::PushConfig;
 use crate::hub::{Event, EventId, Subscription};
+use crate::metrics::Meter;
 
 /// The control frame that comes before any data when a cursor could not be honoured
 /// (iframe, multipart and WebSocket; SSE has its own `event: reset`).
@@ -53,9 +54,14 @@ pub struct Push<F> {
 
 impl<F: Framing> Push<F> {
     /// Streams `subscription` through `framing`, with heartbeats from `config`, holding the
-    /// connection's `slot` until the stream ends.
-    pub fn new(framing: F, subscription: Subscription, config: &PushConfig, slot: Slot) -> Self {
-        let pump = Pump::new(subscription, config.heartbeat(), slot);
+    /// connection's place (its slot and meter) until the stream ends.
+    pub fn new(
+        framing: F,
+        subscription: Subscription,
+        config: &PushConfig,
+        place: (Slot, Meter),
+    ) -> Self {
+        let pump = Pump::new(subscription, config.heartbeat(), place);
         Push { framing, pump }
     }
 
@@ -70,11 +76,13 @@ impl<F: Framing> Push<F> {
             framing.start(pump.reset(), &pump.cursor(), &mut out);
             let mut sent = out.len();
             if !out.is_empty() {
+                pump.sent(sent);
                 yield Cursor::new(out);
             }
             let why = loop {
                 let room = framing.budget().map_or(usize::MAX, |max| max.saturating_sub(sent));
                 if room == 0 {
+                    pump.ending(End::Budget);
                     break End::Budget;
                 }
                 let mut out = Vec::new();
@@ -89,10 +97,12 @@ impl<F: Framing> Push<F> {
                     Step::End(why) => break why,
                 }
                 sent += out.len();
+                pump.sent(out.len());
                 yield Cursor::new(out);
             };
             let mut out = Vec::new();
             framing.end(why, &pump.cursor(), &mut out);
+            pump.sent(out.len());
             yield Cursor::new(out);
         }
     }

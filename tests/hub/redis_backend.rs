@@ -7,8 +7,8 @@ use std::sync::Arc;
 use reverse_ajax::config::{Backend, HubConfig};
 use reverse_ajax::hub::redis::RedisHub;
 use reverse_ajax::hub::{
-    Batch, Channel, EventHub, EventId, Hub, HubError, IdempotencyKey, Payload, Published,
-    Subscription,
+    Batch, Channel, EventHub, EventId, Footprint, Hub, HubError, IdempotencyKey, Payload,
+    Published, Subscription,
 };
 
 use crate::redis_support::{delete_keys, redis_ready, redis_url, unique_prefix};
@@ -75,5 +75,9 @@ impl EventHub for Cleaned {
 
     fn close(&self) {
         self.hub.close();
+    }
+
+    fn footprint(&self) -> Footprint {
+        self.hub.footprint()
     }
 }

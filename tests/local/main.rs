@@ -11,6 +11,7 @@ mod forever_iframe;
 mod inline_code;
 mod jsonp_polling;
 mod long_polling;
+mod metrics;
 mod multipart_streaming;
 mod pages;
 mod piggyback;

@@ -38,8 +38,8 @@ use tokio::sync::oneshot;
 
 use super::cursor::Start;
 use super::{
-    Batch, Channel, Event, EventHub, EventId, HubError, IdempotencyKey, Payload, Published,
-    Subscription,
+    Batch, Channel, Event, EventHub, EventId, Footprint, HubError, IdempotencyKey, Payload,
+    Published, Subscription,
 };
 use crate::config::HubConfig;
 use replay::Range;
@@ -313,6 +313,15 @@ impl EventHub for RedisHub {
     fn close(&self) {
         self.closed.store(true, Ordering::Release);
         self.stop();
+    }
+
+    /// The channels with local subscribers; the history itself is in Redis, so none of it
+    /// is counted here.
+    fn footprint(&self) -> Footprint {
+        Footprint {
+            channels: self.local_channel_count(),
+            history_bytes: 0,
+        }
     }
 }
 

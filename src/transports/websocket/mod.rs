@@ -51,7 +51,7 @@ pub async fn websocket(
     sessions: &State<Sessions>,
 ) -> Result<Upgrade<impl FnOnce(Socket) -> Ready<()> + Send + 'static>, AppError> {
     let mode = match listener.publisher() {
-        Ok((access, publisher)) => Mode::Publish(access, publisher),
+        Ok((access, publisher, publishes)) => Mode::Publish(access, publisher, publishes),
         Err(_) => Mode::Listen,
     };
     open(
@@ -102,7 +102,7 @@ async fn open(
     let session = Session {
         hub: Hub::clone(hub),
         channel,
-        pump: Pump::new(subscription, config.ws_ping(), listener.slot),
+        pump: Pump::new(subscription, config.ws_ping(), listener.place()),
         mode,
         write_timeout: config.write_timeout(),
     };

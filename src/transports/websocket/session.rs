@@ -24,6 +24,7 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 use crate::access::Access;
 use crate::access::rate::Publisher;
 use crate::hub::{Channel, Hub, Payload};
+use crate::metrics::{PublishOutcome, Publishes};
 use crate::transports::pump::{End, Pump, Step};
 use crate::transports::stream::reset_frame;
 
@@ -32,7 +33,7 @@ use crate::transports::stream::reset_frame;
 pub enum Mode {
     /// Text frames are published to the channel, each counted against the publisher's rate
     /// (over it: close 1008); binary frames are refused (1003).
-    Publish(Access, Publisher),
+    Publish(Access, Publisher, Publishes),
     /// The caller may read the channel but not publish on it: a data frame closes with 1008.
     Listen,
     /// Every message is sent back as it came: the route the WebSocket conformance suite
@@ -115,7 +116,8 @@ impl Session {
                         Step::Beat => &[],
                         Step::End(end) => return closing(end),
                     };
-                    within(watchdog, patience, async {
+                    let bytes = events.iter().map(|e| e.json().len()).sum();
+                    let written = within(watchdog, patience, async {
                         // Every ready event, then one flush: one write for all of them.
                         for event in events {
                             socket.feed(Message::text(event.json())).await?;
@@ -125,14 +127,23 @@ impl Session {
                         }
                         socket.flush().await
                     })
-                    .await
+                    .await;
+                    self.pump.sent(bytes);
+                    written
                 },
                 incoming = socket.next() => match incoming {
                     None | Some(Ok(Message::Close(_))) => return Ending::Answer,
                     Some(Ok(message @ (Message::Text(_) | Message::Binary(_)))) => {
                         match self.take(message) {
                             Take::Publish(data) => {
-                                if let Err(error) = self.hub.publish(&self.channel, data).await {
+                                let published = self.hub.publish(&self.channel, data).await;
+                                if let Mode::Publish(_, _, publishes) = &self.mode {
+                                    publishes.count(match published {
+                                        Ok(_) => PublishOutcome::Stored,
+                                        Err(_) => PublishOutcome::Unavailable,
+                                    });
+                                }
+                                if let Err(error) = published {
                                     rocket::warn!("websocket publish failed: {error}");
                                     return Ending::Close(CloseCode::Again, "could not publish; try again later");
                                 }
@@ -163,13 +174,16 @@ impl Session {
                 CloseCode::Policy,
                 "this connection may not publish on its channel",
             ),
-            (Mode::Publish(access, publisher), Message::Text(text)) => {
+            (Mode::Publish(access, publisher, publishes), Message::Text(text)) => {
                 match access.count_publish(publisher) {
                     Ok(()) => Take::Publish(Payload::text(text.as_str())),
-                    Err(_) => Take::Refuse(
-                        CloseCode::Policy,
-                        "too many messages: wait a moment, then reconnect",
-                    ),
+                    Err(_) => {
+                        publishes.count(PublishOutcome::Refused);
+                        Take::Refuse(
+                            CloseCode::Policy,
+                            "too many messages: wait a moment, then reconnect",
+                        )
+                    }
                 }
             }
             (Mode::Publish(..), _) => {

@@ -1,0 +1,435 @@
+//! Prometheus metrics at `GET /metrics`, per transport (the technique's slug), in the
+//! OpenMetrics text format of `prometheus-client`.
+//!
+//! Every counter a delivery touches is made at launch and handed out through [`Meter`]s, so
+//! counting is a relaxed atomic add, never a lock or a label lookup. `[metrics] enabled =
+//! false` turns counting off entirely. On an address other than loopback `/metrics` needs a
+//! valid token unless `[metrics] public = true`.
+
+mod latency;
+pub mod meter;
+mod tally;
+
+use std::sync::Arc;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+use rocket::fairing::AdHoc;
+use rocket::http::ContentType;
+use rocket::request::Request;
+use rocket::{Route, State};
+use serde::Deserialize;
+
+use crate::access::Access;
+use crate::config;
+use crate::error::AppError;
+use crate::hub::Hub;
+pub use latency::Latency;
+pub use meter::{Disconnect, Meter};
+use tally::Tally;
+
+/// `[metrics]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Count and serve `/metrics`.
+    pub enabled: bool,
+    /// Serve `/metrics` without a token even on an address other than loopback.
+    pub public: bool,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        MetricsConfig {
+            enabled: true,
+            public: false,
+        }
+    }
+}
+
+/// The nine techniques, as the `transport` label names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    Polling,
+    JsonpPolling,
+    Piggyback,
+    ForeverIframe,
+    MultipartStreaming,
+    ServerSentEvents,
+    ScriptLongPolling,
+    LongPolling,
+    Websocket,
+}
+
+impl Transport {
+    pub const ALL: [Transport; 9] = [
+        Transport::Polling,
+        Transport::JsonpPolling,
+        Transport::Piggyback,
+        Transport::ForeverIframe,
+        Transport::MultipartStreaming,
+        Transport::ServerSentEvents,
+        Transport::ScriptLongPolling,
+        Transport::LongPolling,
+        Transport::Websocket,
+    ];
+
+    pub fn slug(self) -> &'static str {
+        match self {
+            Transport::Polling => "polling",
+            Transport::JsonpPolling => "jsonp-polling",
+            Transport::Piggyback => "piggyback",
+            Transport::ForeverIframe => "forever-iframe",
+            Transport::MultipartStreaming => "multipart-streaming",
+            Transport::ServerSentEvents => "server-sent-events",
+            Transport::ScriptLongPolling => "script-long-polling",
+            Transport::LongPolling => "long-polling",
+            Transport::Websocket => "websocket",
+        }
+    }
+
+    /// The transport a route serves, by the route's (handler's) name.
+    pub fn of_route(name: &str) -> Option<Transport> {
+        Some(match name {
+            "poll" => Transport::Polling,
+            "poll_jsonp" => Transport::JsonpPolling,
+            "register" => Transport::Piggyback,
+            "iframe" => Transport::ForeverIframe,
+            "multipart" => Transport::MultipartStreaming,
+            "sse" => Transport::ServerSentEvents,
+            "script" => Transport::ScriptLongPolling,
+            "long_poll" => Transport::LongPolling,
+            "websocket" => Transport::Websocket,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TransportLabel {
+    transport: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DisconnectLabel {
+    transport: String,
+    reason: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabel {
+    outcome: String,
+}
+
+/// The counters of one transport.
+#[derive(Debug)]
+pub struct TransportMetrics {
+    requests: Counter,
+    empty: Counter,
+    delivered: Tally,
+    bytes: Tally,
+    open: Gauge,
+    resets: Counter,
+    /// By [`Disconnect`], in the order of [`Disconnect::ALL`].
+    disconnects: Vec<Counter>,
+    latency: Latency,
+}
+
+/// What became of a publish, as `reverse_ajax_publishes_total` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PublishOutcome {
+    Stored,
+    Duplicate,
+    Refused,
+    Unavailable,
+}
+
+impl PublishOutcome {
+    const ALL: [PublishOutcome; 4] = [
+        PublishOutcome::Stored,
+        PublishOutcome::Duplicate,
+        PublishOutcome::Refused,
+        PublishOutcome::Unavailable,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            PublishOutcome::Stored => "stored",
+            PublishOutcome::Duplicate => "duplicate",
+            PublishOutcome::Refused => "refused",
+            PublishOutcome::Unavailable => "unavailable",
+        }
+    }
+
+    /// The outcome of a publish that failed with `error`.
+    pub fn of_error(error: &AppError) -> PublishOutcome {
+        match error.status().code {
+            503 | 504 => PublishOutcome::Unavailable,
+            _ => PublishOutcome::Refused,
+        }
+    }
+}
+
+/// The publish counters, by outcome (nothing when metrics are off); clones share them.
+#[derive(Debug, Clone, Default)]
+pub struct Publishes(Option<Arc<Vec<Counter>>>);
+
+impl Publishes {
+    pub fn count(&self, outcome: PublishOutcome) {
+        let Some(counters) = &self.0 else { return };
+        let i = PublishOutcome::ALL
+            .iter()
+            .position(|&o| o == outcome)
+            .unwrap_or_default();
+        counters[i].inc();
+    }
+
+    /// The counters of `request`'s server.
+    pub fn of(request: &Request<'_>) -> Publishes {
+        request
+            .rocket()
+            .state::<Metrics>()
+            .map_or_else(Publishes::default, |m| m.publishes.clone())
+    }
+}
+
+/// Every metric of the server.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    transports: Vec<Arc<TransportMetrics>>,
+    publishes: Publishes,
+    channels: Gauge,
+    history_bytes: Gauge,
+    public: bool,
+}
+
+/// A family with one member per transport, each made now so that it shows from the start.
+fn per_transport<M>(family: &Family<TransportLabel, M>) -> Vec<M>
+where
+    M: prometheus_client::metrics::TypedMetric + Default + Clone,
+{
+    Transport::ALL
+        .iter()
+        .map(|t| {
+            let label = TransportLabel {
+                transport: t.slug().to_owned(),
+            };
+            family.get_or_create(&label).clone()
+        })
+        .collect()
+}
+
+impl Metrics {
+    pub fn new(public: bool) -> Metrics {
+        let mut registry = Registry::with_prefix("reverse_ajax");
+        let requests = Family::<TransportLabel, Counter>::default();
+        let empty = Family::<TransportLabel, Counter>::default();
+        let delivered = Family::<TransportLabel, Tally>::default();
+        let bytes = Family::<TransportLabel, Tally>::default();
+        let open = Family::<TransportLabel, Gauge>::default();
+        let resets = Family::<TransportLabel, Counter>::default();
+        let latency = Family::<TransportLabel, Latency>::default();
+        let disconnects = Family::<DisconnectLabel, Counter>::default();
+        let publishes = Family::<OutcomeLabel, Counter>::default();
+        let (channels, history_bytes) = (Gauge::default(), Gauge::default());
+        let transports = {
+            let (requests, empty, delivered, bytes, resets) = (
+                per_transport(&requests),
+                per_transport(&empty),
+                per_transport(&delivered),
+                per_transport(&bytes),
+                per_transport(&resets),
+            );
+            let (open, latency) = (per_transport(&open), per_transport(&latency));
+            Transport::ALL
+                .iter()
+                .enumerate()
+                .map(|(i, t)| {
+                    let disconnects = Disconnect::ALL
+                        .iter()
+                        .map(|why| {
+                            let label = DisconnectLabel {
+                                transport: t.slug().to_owned(),
+                                reason: why.reason().to_owned(),
+                            };
+                            disconnects.get_or_create(&label).clone()
+                        })
+                        .collect();
+                    Arc::new(TransportMetrics {
+                        requests: requests[i].clone(),
+                        empty: empty[i].clone(),
+                        delivered: delivered[i].clone(),
+                        bytes: bytes[i].clone(),
+                        open: open[i].clone(),
+                        resets: resets[i].clone(),
+                        disconnects,
+                        latency: latency[i].clone(),
+                    })
+                })
+                .collect()
+        };
+        let outcomes = PublishOutcome::ALL
+            .iter()
+            .map(|o| {
+                let label = OutcomeLabel {
+                    outcome: o.name().to_owned(),
+                };
+                publishes.get_or_create(&label).clone()
+            })
+            .collect();
+        let help = [
+            (
+                "requests",
+                "Requests; a stream or WebSocket counts once per connection",
+            ),
+            (
+                "empty_answers",
+                "Answers, or stream ends, that carried no event",
+            ),
+            ("resets", "Cursors that could not be honoured"),
+        ];
+        for ((name, text), family) in help.iter().zip([requests, empty, resets]) {
+            registry.register(*name, *text, family);
+        }
+        registry.register("events_delivered", "Events written to clients", delivered);
+        registry.register("bytes_sent", "Body bytes written to clients", bytes);
+        registry.register(
+            "open_connections",
+            "Held requests, streams and WebSockets open now",
+            open,
+        );
+        registry.register(
+            "disconnects",
+            "Held connections that ended other than by answering, by reason",
+            disconnects,
+        );
+        registry.register(
+            "delivery_latency_seconds",
+            "From an event's publish to its write to a client",
+            latency,
+        );
+        registry.register("publishes", "Publishes, by outcome", publishes);
+        registry.register("channels", "Channels this process holds", channels.clone());
+        registry.register(
+            "history_bytes",
+            "Bytes of event history this process holds (0 with Redis, which holds it)",
+            history_bytes.clone(),
+        );
+        Metrics {
+            registry,
+            transports,
+            publishes: Publishes(Some(Arc::new(outcomes))),
+            channels,
+            history_bytes,
+            public,
+        }
+    }
+
+    /// The counters of `transport`.
+    pub fn transport(&self, transport: Transport) -> Arc<TransportMetrics> {
+        let i = Transport::ALL
+            .iter()
+            .position(|&t| t == transport)
+            .unwrap_or_default();
+        Arc::clone(&self.transports[i])
+    }
+
+    /// The meter for `request`, held or brief, of the transport its route serves.
+    pub fn meter(request: &Request<'_>, held: bool) -> Meter {
+        let of = request
+            .rocket()
+            .state::<Metrics>()
+            .zip(request.route().and_then(|r| r.name.as_deref()))
+            .and_then(|(metrics, name)| Transport::of_route(name).map(|t| metrics.transport(t)));
+        if held {
+            Meter::held(of)
+        } else {
+            Meter::brief(of)
+        }
+    }
+
+    /// The text of `/metrics`, with the hub's gauges read now.
+    pub fn render(&self, hub: &Hub) -> String {
+        let footprint = hub.footprint();
+        self.channels
+            .set(i64::try_from(footprint.channels).unwrap_or(i64::MAX));
+        self.history_bytes
+            .set(i64::try_from(footprint.history_bytes).unwrap_or(i64::MAX));
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _written = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}
+
+/// Serves the metrics; on an address other than loopback only to a valid token, unless
+/// `[metrics] public` is set.
+#[get("/metrics")]
+fn metrics(
+    _access: MetricsAccess,
+    metrics: &State<Metrics>,
+    hub: &State<Hub>,
+) -> (ContentType, String) {
+    let content_type = ContentType::new("application", "openmetrics-text")
+        .with_params([("version", "1.0.0"), ("charset", "utf-8")]);
+    (content_type, metrics.render(hub))
+}
+
+/// May read `/metrics`.
+pub struct MetricsAccess;
+
+#[rocket::async_trait]
+impl<'r> rocket::request::FromRequest<'r> for MetricsAccess {
+    type Error = AppError;
+
+    async fn from_request(request: &'r Request<'_>) -> rocket::request::Outcome<Self, AppError> {
+        let open = request.rocket().config().address.is_loopback()
+            || request
+                .rocket()
+                .state::<Metrics>()
+                .is_some_and(|m| m.public);
+        let allowed = if open {
+            Ok(())
+        } else {
+            match request
+                .rocket()
+                .state::<Access>()
+                .map(|a| a.caller(request))
+            {
+                Some(Ok(caller)) if caller.grant.is_some() => Ok(()),
+                Some(Err(error)) => Err(error),
+                _ => Err(AppError::Unauthorized(
+                    "/metrics needs a token on this address (or [metrics] public = true)".into(),
+                )),
+            }
+        };
+        match allowed {
+            Ok(()) => rocket::request::Outcome::Success(MetricsAccess),
+            Err(error) => crate::access::guard::refuse(request, error),
+        }
+    }
+}
+
+fn routes() -> Vec<Route> {
+    routes![metrics]
+}
+
+/// Reads `[metrics]`; when enabled, manages the metrics and mounts `/metrics`.
+pub fn stage() -> AdHoc {
+    AdHoc::try_on_ignite("Metrics", |rocket| async {
+        match config::section::<MetricsConfig>(rocket.figment(), "metrics") {
+            Ok(config) if config.enabled => Ok(rocket
+                .manage(Metrics::new(config.public))
+                .mount("/", routes())),
+            Ok(_) => Ok(rocket),
+            Err(message) => {
+                rocket::error!("{message}");
+                Err(rocket)
+            }
+        }
+    })
+}
