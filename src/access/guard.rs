@@ -37,8 +37,8 @@ pub struct Reader {
 #[derive(Debug)]
 pub struct Listener {
     pub channel: Channel,
-    pub slot: Slot,
-    pub meter: Meter,
+    slot: Slot,
+    meter: Meter,
     caller: Caller,
     access: Access,
     publishes: Publishes,
@@ -114,6 +114,17 @@ fn caller<'r>(request: &'r Request<'_>, access: &Access) -> &'r Result<Caller, A
     request.local_cache(|| access.caller(request))
 }
 
+/// The channel of the route and its caller, when the caller may subscribe to it.
+fn subscriber<'r>(
+    request: &'r Request<'_>,
+    access: &Access,
+) -> Result<(Channel, &'r Caller), AppError> {
+    let channel = channel(request)?;
+    let caller = caller(request, access).as_ref().map_err(Clone::clone)?;
+    access.authorize(caller, Action::Subscribe, &channel)?;
+    Ok((channel, caller))
+}
+
 /// Runs `check` and turns its error into a refusal.
 fn guard<T>(
     request: &Request<'_>,
@@ -131,9 +142,7 @@ impl<'r> FromRequest<'r> for Reader {
 
     async fn from_request(request: &'r Request<'_>) -> Outcome<Self, AppError> {
         guard(request, |access| {
-            let channel = channel(request)?;
-            let caller = caller(request, access).as_ref().map_err(Clone::clone)?;
-            access.authorize(caller, Action::Subscribe, &channel)?;
+            let (channel, _) = subscriber(request, access)?;
             Ok(Reader {
                 channel,
                 meter: Metrics::meter(request, false),
@@ -148,9 +157,7 @@ impl<'r> FromRequest<'r> for Listener {
 
     async fn from_request(request: &'r Request<'_>) -> Outcome<Self, AppError> {
         guard(request, |access| {
-            let channel = channel(request)?;
-            let caller = caller(request, access).as_ref().map_err(Clone::clone)?;
-            access.authorize(caller, Action::Subscribe, &channel)?;
+            let (channel, caller) = subscriber(request, access)?;
             Ok(Listener {
                 channel,
                 slot: access.hold(caller)?,

@@ -125,11 +125,6 @@ impl Access {
         self.0.keys.is_some()
     }
 
-    /// Signs claims with the secret, if there is one.
-    pub fn issue(&self, claims: &token::Claims) -> Option<String> {
-        self.0.keys.as_ref().map(|keys| keys.issue(claims))
-    }
-
     /// Who sent `request`: its address and its verified token. A token that is present but
     /// cannot be verified is a 401, even on a public channel.
     pub fn caller(&self, request: &Request<'_>) -> Result<Caller, AppError> {
@@ -227,11 +222,6 @@ impl Access {
     /// Refuses a request made by another site's page.
     pub fn check_origin(&self, request: &Request<'_>) -> Result<(), AppError> {
         self.0.origins.check(request)
-    }
-
-    /// How many streams, long polls and WebSockets are open.
-    pub fn held(&self) -> u32 {
-        self.0.slots.held()
     }
 }
 

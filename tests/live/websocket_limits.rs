@@ -33,6 +33,13 @@ async fn handshake_with(
         .map(|(socket, _)| socket)
 }
 
+/// Sends `text` and waits for it to come back as the data of a published event.
+async fn published_back(socket: &mut Socket, text: &str) {
+    socket.send(Message::text(text)).await.expect("sent");
+    let event = crate::websocket::next_json(socket).await;
+    assert_eq!(event["data"], serde_json::json!(text));
+}
+
 #[tokio::test]
 async fn websocket_closes_with_1009_when_a_message_exceeds_16_kib() {
     let app = launch().await;
@@ -50,14 +57,7 @@ async fn websocket_accepts_a_message_of_exactly_16_kib() {
     let app = launch().await;
     let mut socket = connect(&app, "").await;
 
-    let text = "x".repeat(16 * 1024);
-    socket
-        .send(Message::text(text.clone()))
-        .await
-        .expect("sent");
-
-    let event = crate::websocket::next_json(&mut socket).await;
-    assert_eq!(event["data"], serde_json::json!(text));
+    published_back(&mut socket, &"x".repeat(16 * 1024)).await;
     app.stop().await;
 }
 
@@ -144,13 +144,7 @@ async fn websocket_closes_with_1008_past_the_publish_rate() {
     let mut socket = connect(&app, "").await;
 
     for n in 0..2 {
-        let text = format!("m{n}");
-        socket
-            .send(Message::text(text.clone()))
-            .await
-            .expect("sent");
-        let event = crate::websocket::next_json(&mut socket).await;
-        assert_eq!(event["data"], serde_json::json!(text));
+        published_back(&mut socket, &format!("m{n}")).await;
     }
     socket.send(Message::text("m2")).await.expect("sent");
 

@@ -154,41 +154,33 @@ async fn every_route_refuses_a_missing_expired_forged_or_narrow_token_and_admits
     let expired = token_with(SECRET, -3600, &["team-*"], &["team-*"]);
     let forged = token_with(&SECRET.replace('a', "b"), 3600, &["team-*"], &["team-*"]);
     let narrow = token(&["other-*"], &["other-*"]);
-    for &(name, route, allowed) in ROUTES {
-        let missing = send(&client, route, "team-a", Carry::Nothing).await;
-        assert_refused(
-            missing,
-            401,
-            "need a token",
-            &format!("{name} without a token"),
-        )
-        .await;
-        let late = send(&client, route, "team-a", Carry::Query(&expired)).await;
-        assert_refused(
-            late,
+    let refusals = [
+        (Carry::Nothing, 401, "need a token", "without a token"),
+        (
+            Carry::Query(&expired),
             401,
             "expired",
-            &format!("{name} with an expired token"),
-        )
-        .await;
-        let fake = send(&client, route, "team-a", Carry::Bearer(&forged)).await;
-        assert_refused(
-            fake,
+            "with an expired token",
+        ),
+        (
+            Carry::Bearer(&forged),
             401,
             "signature",
-            &format!("{name} with a forged token"),
-        )
-        .await;
-        let junk = send(&client, route, "team-a", Carry::Query("not-a-jwt")).await;
-        assert_refused(junk, 401, "JWT", &format!("{name} with a malformed token")).await;
-        let other = send(&client, route, "team-a", Carry::Query(&narrow)).await;
-        assert_refused(
-            other,
-            403,
-            "may not",
-            &format!("{name} with a narrow token"),
-        )
-        .await;
+            "with a forged token",
+        ),
+        (
+            Carry::Query("not-a-jwt"),
+            401,
+            "JWT",
+            "with a malformed token",
+        ),
+        (Carry::Query(&narrow), 403, "may not", "with a narrow token"),
+    ];
+    for &(name, route, allowed) in ROUTES {
+        for &(carry, status, words, how) in &refusals {
+            let refused = send(&client, route, "team-a", carry).await;
+            assert_refused(refused, status, words, &format!("{name} {how}")).await;
+        }
         for carry in [Carry::Query(&covering), Carry::Bearer(&covering)] {
             let admitted = send(&client, route, "team-a", carry).await;
             assert_eq!(
