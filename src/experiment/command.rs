@@ -15,7 +15,7 @@ pub enum Format {
     Json,
 }
 
-/// Measure every technique under the same load (see "The article's claims, measured").
+/// The options of `reverse-ajax experiment` (README: "The article's claims, measured").
 #[derive(Debug, Args)]
 pub struct ExperimentArgs {
     /// Simulated browsers per technique (at most 2,000).
@@ -34,6 +34,7 @@ pub struct ExperimentArgs {
     /// Comma-separated slugs (default: all nine).
     #[arg(long, value_delimiter = ',')]
     techniques: Option<Vec<Technique>>,
+    /// A Markdown table, or one JSON array with an object per technique.
     #[arg(long, value_enum, default_value_t = Format::Markdown)]
     format: Format,
     /// Measure the server at this http:// URL instead of starting one on loopback.

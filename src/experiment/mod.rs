@@ -135,6 +135,11 @@ pub async fn run(
         .take(8)
         .map(char::from)
         .collect();
+    // One schedule for every technique, so that their rows describe the same events.
+    let schedule = options.pattern.schedule(
+        Duration::from_secs(options.seconds),
+        &mut rand::thread_rng(),
+    );
     let mut results = Vec::new();
     for (index, &technique) in options.techniques.iter().enumerate() {
         let (of, length) = (options.techniques.len(), run::length(&options));
@@ -144,7 +149,7 @@ pub async fn run(
             of,
             length,
         });
-        match run::technique(&target, &options, technique, &tag, &mut progress).await {
+        match run::technique(&target, &options, technique, &tag, &schedule, &mut progress).await {
             Ok(result) => {
                 progress(Progress::Finished(result.clone()));
                 results.push(result);

@@ -1,6 +1,7 @@
 //! One technique's run: a fresh channel, N clients started at random moments over the first
-//! interval, then the pattern's events for `seconds`, then one interval and a half second
-//! more so that polling clients collect what is pending, then the count.
+//! interval, then the pattern's events for `seconds` (the same schedule for every technique),
+//! then one interval and a half second more so that polling clients collect what is
+//! pending, then the count.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -35,6 +36,7 @@ pub async fn technique(
     options: &Options,
     technique: Technique,
     tag: &str,
+    schedule: &[Duration],
     progress: &mut impl FnMut(Progress),
 ) -> Result<TechniqueResult, String> {
     let channel = format!("demo-exp-{tag}-{}", technique.slug());
@@ -80,10 +82,7 @@ pub async fn technique(
             Arc::clone(&published),
             target.token.clone(),
         );
-        let schedule = options.pattern.schedule(
-            Duration::from_secs(options.seconds),
-            &mut rand::thread_rng(),
-        );
+        let schedule = schedule.to_vec();
         let window = began + options.interval;
         tokio::spawn(async move {
             publisher::publish(&ctx, token.as_deref(), schedule, window, &published).await
