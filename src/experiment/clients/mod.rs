@@ -2,6 +2,7 @@
 //! as the page's script in `static/js/techniques/` does (same URLs, cursor handling,
 //! reconnections and back-off). This module holds what they share.
 
+mod frames;
 mod long_poll;
 mod polling;
 mod streams;
