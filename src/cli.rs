@@ -1,5 +1,6 @@
 //! The command line: `reverse-ajax` serves the site; `reverse-ajax token …` prints a signed
-//! token made with the configured `[auth] secret`.
+//! token made with the configured `[auth] secret`; `reverse-ajax experiment …` measures every
+//! technique (see [`crate::experiment`]).
 
 use std::time::Duration;
 
@@ -37,6 +38,8 @@ pub enum Command {
         #[arg(long)]
         sub: Option<String>,
     },
+    /// Measure every technique under the same load: requests, bytes, latency, server CPU.
+    Experiment(crate::experiment::command::ExperimentArgs),
 }
 
 /// Makes the token `command` asks for, with the secret of the configuration in force.

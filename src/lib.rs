@@ -11,6 +11,7 @@ pub mod access;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod experiment;
 pub mod hub;
 pub mod listener;
 pub mod metrics;

@@ -24,6 +24,7 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Some(Command::Experiment(args)) => reverse_ajax::experiment::command::main(args),
     }
 }
 

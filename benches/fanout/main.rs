@@ -8,7 +8,6 @@ mod cases;
 mod clients;
 mod conn;
 mod history;
-mod http;
 mod machine;
 mod nchan;
 mod pool;
@@ -21,9 +20,10 @@ mod stats;
 mod summary;
 mod tally;
 
-use std::process::ExitCode;
+// The HTTP/1.1 parsing is the library's, shared with `reverse-ajax experiment`.
+use reverse_ajax::experiment::http;
 
-use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+use std::process::ExitCode;
 
 use args::Which;
 use report::CaseRuns;
@@ -190,15 +190,7 @@ fn progress_line(f: &stats::Figures) -> String {
 
 /// Raises this process's open-file limit to its hard limit; the servers inherit it.
 fn raise_file_limit() {
-    let limit = getrlimit(Resource::Nofile);
-    let raised = Rlimit {
-        current: limit.maximum,
-        maximum: limit.maximum,
-    };
-    if let Err(e) = setrlimit(Resource::Nofile, raised) {
-        eprintln!(
-            "could not raise the open-file limit to {:?}: {e}",
-            limit.maximum
-        );
+    if let Err(e) = reverse_ajax::experiment::raise_file_limit() {
+        eprintln!("{e}");
     }
 }

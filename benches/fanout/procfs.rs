@@ -4,26 +4,8 @@
 /// Clock ticks per second in /proc figures (USER_HZ; 100 on Linux here).
 pub const TICKS_PER_SECOND: u64 = 100;
 
-/// User plus system CPU time of a process and all its threads, in clock ticks (fields 14 and
-/// 15 of /proc/<pid>/stat). `pid` may be "self".
-pub fn cpu_ticks(pid: &str) -> Result<u64, String> {
-    let path = format!("/proc/{pid}/stat");
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("could not read {path}: {e}"))?;
-    // The command name, in parentheses, may hold spaces: count fields after its closing one.
-    let after = text
-        .rfind(')')
-        .map(|i| &text[i + 1..])
-        .ok_or_else(|| format!("{path} has no command name"))?;
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    // `after` starts with field 3 (the state), so field N is at index N - 3.
-    let field = |n: usize| {
-        fields
-            .get(n - 3)
-            .and_then(|f| f.parse::<u64>().ok())
-            .ok_or_else(|| format!("{path} has no number in field {n}"))
-    };
-    Ok(field(14)? + field(15)?)
-}
+// One reader of /proc/<pid>/stat, shared with `reverse-ajax experiment`.
+pub use reverse_ajax::experiment::procfs::cpu_ticks;
 
 /// Resident memory of a process in kB (VmRSS in /proc/<pid>/status).
 pub fn rss_kb(pid: &str) -> Result<u64, String> {
