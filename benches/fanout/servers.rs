@@ -61,11 +61,7 @@ impl Server {
             .env("ROCKET_TICKER", "{enabled=false}")
             // The benchmark publishes on channels of its own, thousands of events a second,
             // and holds up to 10,000 subscribers, all from one loopback address.
-            .env("ROCKET_AUTH", r#"{public_publish=["*"]}"#)
-            .env(
-                "ROCKET_CLIENTS",
-                "{publish_per_ip=1000000, held_per_ip=100000, held_max=100000}",
-            );
+            .envs(reverse_ajax::experiment::OPEN_ACCESS);
         for (key, value) in extra {
             command.env(key, value);
         }

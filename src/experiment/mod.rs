@@ -10,13 +10,13 @@ pub mod pattern;
 pub mod procfs;
 pub mod report;
 pub mod stats;
-pub mod technique;
 
 mod clients;
 mod net;
 mod publisher;
 mod run;
 mod server;
+pub use server::OPEN_ACCESS;
 mod tally;
 
 use std::path::PathBuf;
@@ -26,9 +26,9 @@ use rand::Rng;
 use rand::distributions::Alphanumeric;
 use serde::Serialize;
 
+pub use crate::wire::Technique;
 pub use pattern::Pattern;
 pub use stats::Latency;
-pub use technique::Technique;
 
 /// The most clients per technique the experiment will simulate.
 pub const MAX_CLIENTS: usize = 2000;

@@ -28,6 +28,17 @@ pub struct Target {
     child: Option<Child>,
 }
 
+/// The environment that opens every channel to anonymous publishers and lifts the
+/// per-address limits, for a server that load tools (this experiment, the fan-out
+/// benchmark, the tests) drive from one address with thousands of events and connections.
+pub const OPEN_ACCESS: [(&str, &str); 2] = [
+    ("ROCKET_AUTH", r#"{public_publish=["*"]}"#),
+    (
+        "ROCKET_CLIENTS",
+        "{publish_per_ip=1000000, held_per_ip=100000, held_max=100000}",
+    ),
+];
+
 impl Target {
     /// Starts `binary serve` on 127.0.0.1 with the ticker off and the limits lifted: the
     /// experiment publishes on channels of its own and holds every client from one address.
@@ -39,11 +50,7 @@ impl Target {
             .env("ROCKET_PORT", port.to_string())
             .env("ROCKET_LOG_LEVEL", "off")
             .env("ROCKET_TICKER", "{enabled=false}")
-            .env("ROCKET_AUTH", r#"{public_publish=["*"]}"#)
-            .env(
-                "ROCKET_CLIENTS",
-                "{publish_per_ip=1000000, held_per_ip=100000, held_max=100000}",
-            )
+            .envs(OPEN_ACCESS)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -27,6 +27,7 @@ use crate::access::Access;
 use crate::config;
 use crate::error::AppError;
 use crate::hub::Hub;
+use crate::wire::Technique;
 pub use latency::Latency;
 pub use meter::{Disconnect, Meter};
 use tally::Tally;
@@ -50,62 +51,20 @@ impl Default for MetricsConfig {
     }
 }
 
-/// The nine techniques, as the `transport` label names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Transport {
-    Polling,
-    JsonpPolling,
-    Piggyback,
-    ForeverIframe,
-    MultipartStreaming,
-    ServerSentEvents,
-    ScriptLongPolling,
-    LongPolling,
-    Websocket,
-}
-
-impl Transport {
-    pub const ALL: [Transport; 9] = [
-        Transport::Polling,
-        Transport::JsonpPolling,
-        Transport::Piggyback,
-        Transport::ForeverIframe,
-        Transport::MultipartStreaming,
-        Transport::ServerSentEvents,
-        Transport::ScriptLongPolling,
-        Transport::LongPolling,
-        Transport::Websocket,
-    ];
-
-    pub fn slug(self) -> &'static str {
-        match self {
-            Transport::Polling => "polling",
-            Transport::JsonpPolling => "jsonp-polling",
-            Transport::Piggyback => "piggyback",
-            Transport::ForeverIframe => "forever-iframe",
-            Transport::MultipartStreaming => "multipart-streaming",
-            Transport::ServerSentEvents => "server-sent-events",
-            Transport::ScriptLongPolling => "script-long-polling",
-            Transport::LongPolling => "long-polling",
-            Transport::Websocket => "websocket",
-        }
-    }
-
-    /// The transport a route serves, by the route's (handler's) name.
-    pub fn of_route(name: &str) -> Option<Transport> {
-        Some(match name {
-            "poll" => Transport::Polling,
-            "poll_jsonp" => Transport::JsonpPolling,
-            "register" => Transport::Piggyback,
-            "iframe" => Transport::ForeverIframe,
-            "multipart" => Transport::MultipartStreaming,
-            "sse" => Transport::ServerSentEvents,
-            "script" => Transport::ScriptLongPolling,
-            "long_poll" => Transport::LongPolling,
-            "websocket" => Transport::Websocket,
-            _ => return None,
-        })
-    }
+/// The technique a route serves, by the route's (handler's) name.
+fn of_route(name: &str) -> Option<Technique> {
+    Some(match name {
+        "poll" => Technique::Polling,
+        "poll_jsonp" => Technique::JsonpPolling,
+        "register" => Technique::Piggyback,
+        "iframe" => Technique::ForeverIframe,
+        "multipart" => Technique::MultipartStreaming,
+        "sse" => Technique::ServerSentEvents,
+        "script" => Technique::ScriptLongPolling,
+        "long_poll" => Technique::LongPolling,
+        "websocket" => Technique::WebSocket,
+        _ => return None,
+    })
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -212,7 +171,7 @@ fn per_transport<M>(family: &Family<TransportLabel, M>) -> Vec<M>
 where
     M: prometheus_client::metrics::TypedMetric + Default + Clone,
 {
-    Transport::ALL
+    Technique::ALL
         .iter()
         .map(|t| {
             let label = TransportLabel {
@@ -245,7 +204,7 @@ impl Metrics {
                 per_transport(&resets),
             );
             let (open, latency) = (per_transport(&open), per_transport(&latency));
-            Transport::ALL
+            Technique::ALL
                 .iter()
                 .enumerate()
                 .map(|(i, t)| {
@@ -330,8 +289,8 @@ impl Metrics {
     }
 
     /// The counters of `transport`.
-    pub fn transport(&self, transport: Transport) -> Arc<TransportMetrics> {
-        let i = Transport::ALL
+    pub fn transport(&self, transport: Technique) -> Arc<TransportMetrics> {
+        let i = Technique::ALL
             .iter()
             .position(|&t| t == transport)
             .unwrap_or_default();
@@ -344,7 +303,7 @@ impl Metrics {
             .rocket()
             .state::<Metrics>()
             .zip(request.route().and_then(|r| r.name.as_deref()))
-            .and_then(|(metrics, name)| Transport::of_route(name).map(|t| metrics.transport(t)));
+            .and_then(|(metrics, name)| of_route(name).map(|t| metrics.transport(t)));
         if held {
             Meter::held(of)
         } else {

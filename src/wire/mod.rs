@@ -3,12 +3,14 @@
 //! the publish API and the postal-code lookup need nothing from the transports.
 
 pub mod jsonp;
+pub mod technique;
 
 use rocket::http::Header;
 use rocket::response::Responder;
 
 use crate::error::AppError;
 use crate::hub::{Channel, EventId};
+pub use technique::Technique;
 
 /// Parses a channel name taken from a URL.
 pub fn channel(name: &str) -> Result<Channel, AppError> {

@@ -30,11 +30,7 @@ impl Server {
             .env("ROCKET_CLI_COLORS", "false")
             .env("ROCKET_TICKER", "{enabled=false}")
             // As `common::open_access` does for the in-process suites.
-            .env("ROCKET_AUTH", r#"{public_publish=["*"]}"#)
-            .env(
-                "ROCKET_CLIENTS",
-                "{publish_per_ip=1000000, held_per_ip=100000}",
-            )
+            .envs(reverse_ajax::experiment::OPEN_ACCESS)
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

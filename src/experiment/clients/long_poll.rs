@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio::time::{sleep, timeout};
 
-use super::{Backoff, Ctx, jsonp_argument};
+use super::{Backoff, Ctx, jsonp_argument, ok_body};
 use crate::experiment::net::{Link, request};
 use crate::experiment::tally::{Batch, Tally};
 
@@ -78,14 +78,7 @@ async fn once(
             "",
         ))
         .await?;
-    let body = link.body(&head, body).await?;
-    if head.status != 200 {
-        return Err(format!(
-            "the long poll answered {}: {}",
-            head.status,
-            String::from_utf8_lossy(&body)
-        ));
-    }
+    let body = ok_body(link, (&head, body), "the long poll").await?;
     let json = match kind {
         Kind::Script => jsonp_argument(&body)?,
         Kind::Fetch => &body,

@@ -17,7 +17,8 @@ use rand::Rng;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::Technique;
-use super::net::Meter;
+use super::http::{Body, Head};
+use super::net::{Link, Meter};
 use super::tally::Tally;
 
 /// Warnings passed on per technique run; the rest are only counted.
@@ -95,6 +96,23 @@ pub fn encode(text: &str) -> String {
         }
     }
     out
+}
+
+/// The whole body of an answer that must be a 200; `what` names the request in the error.
+pub async fn ok_body(
+    link: &mut Link,
+    (head, body): (&Head, Body),
+    what: &str,
+) -> Result<Vec<u8>, String> {
+    let body = link.body(head, body).await?;
+    if head.status != 200 {
+        return Err(format!(
+            "{what} answered {}: {}",
+            head.status,
+            String::from_utf8_lossy(&body)
+        ));
+    }
+    Ok(body)
 }
 
 /// The argument of a JSONP answer `/**/name({…});` (leading spaces allowed).

@@ -1,4 +1,5 @@
-//! The nine techniques the experiment measures, by their slugs (the pages' URLs).
+//! The nine techniques, by their slugs (the pages' URLs, the metrics' `transport` label and
+//! the experiment's rows).
 
 use std::fmt;
 use std::str::FromStr;
