@@ -106,10 +106,9 @@ impl Keys {
     }
 
     /// Signs `claims`.
-    pub fn issue(&self, claims: &Claims) -> String {
+    pub fn issue(&self, claims: &Claims) -> Result<String, String> {
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
-            // Signing with an HMAC key and serialising plain data cannot fail.
-            .unwrap_or_default()
+            .map_err(|e| format!("the token could not be signed: {e}"))
     }
 }
 
@@ -143,7 +142,11 @@ mod tests {
     fn a_signed_token_round_trips() {
         let keys = Keys::new(SECRET).unwrap();
         let grant = keys
-            .verify(&keys.issue(&claims(expiry(Duration::from_secs(60)))))
+            .verify(
+                &keys
+                    .issue(&claims(expiry(Duration::from_secs(60))))
+                    .unwrap(),
+            )
             .unwrap();
         assert!(grant.publish.matches("team-x") && grant.subscribe.matches("private-a"));
         assert!(!grant.subscribe.matches("private-b"));
@@ -152,10 +155,12 @@ mod tests {
     #[test]
     fn bad_tokens_are_refused_with_a_reason() {
         let keys = Keys::new(SECRET).unwrap();
-        let expired = keys.issue(&claims(expiry(Duration::ZERO) - 120));
+        let expired = keys.issue(&claims(expiry(Duration::ZERO) - 120)).unwrap();
         assert_eq!(keys.verify(&expired).unwrap_err(), "the token has expired");
         let other = Keys::new(&SECRET.replace('0', "1")).unwrap();
-        let forged = other.issue(&claims(expiry(Duration::from_secs(60))));
+        let forged = other
+            .issue(&claims(expiry(Duration::from_secs(60))))
+            .unwrap();
         assert!(keys.verify(&forged).unwrap_err().contains("signature"));
         assert!(keys.verify("not.a.jwt").is_err());
         assert!(Keys::new("short").is_err());

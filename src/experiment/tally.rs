@@ -68,10 +68,12 @@ impl Frame {
                 .map_err(|e| format!("a bad event: {e}"))
         };
         match value.get("type").and_then(Value::as_str) {
-            Some("event") => envelope(value.get("event").cloned().unwrap_or_default()),
-            Some("reset") => Ok(Frame::Reset(text("next").unwrap_or_default())),
+            Some("event") => envelope(value.get("event").cloned().unwrap_or(Value::Null)),
+            Some("reset") => text("next")
+                .map(Frame::Reset)
+                .ok_or_else(|| "a reset frame without `next`".to_owned()),
             Some("end") => Ok(Frame::End {
-                reason: text("reason").unwrap_or_default(),
+                reason: text("reason").ok_or("an end frame without `reason`")?,
                 next: text("next"),
             }),
             Some(_) => Ok(Frame::Other),

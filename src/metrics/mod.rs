@@ -139,11 +139,8 @@ pub struct Publishes(Option<Arc<Vec<Counter>>>);
 impl Publishes {
     pub fn count(&self, outcome: PublishOutcome) {
         let Some(counters) = &self.0 else { return };
-        let i = PublishOutcome::ALL
-            .iter()
-            .position(|&o| o == outcome)
-            .unwrap_or_default();
-        counters[i].inc();
+        // The counters are made in the order of `PublishOutcome::ALL`, its declaration order.
+        counters[outcome as usize].inc();
     }
 
     /// The counters of `request`'s server.
@@ -290,11 +287,8 @@ impl Metrics {
 
     /// The counters of `transport`.
     pub fn transport(&self, transport: Technique) -> Arc<TransportMetrics> {
-        let i = Technique::ALL
-            .iter()
-            .position(|&t| t == transport)
-            .unwrap_or_default();
-        Arc::clone(&self.transports[i])
+        // The counters are made in the order of `Technique::ALL`, its declaration order.
+        Arc::clone(&self.transports[transport as usize])
     }
 
     /// The meter for `request`, held or brief, of the transport its route serves.
@@ -391,4 +385,31 @@ pub fn stage() -> AdHoc {
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Disconnect, PublishOutcome, Technique};
+
+    #[test]
+    fn the_lists_counters_are_made_from_are_in_declaration_order() {
+        assert!(
+            Technique::ALL
+                .iter()
+                .enumerate()
+                .all(|(i, &t)| t as usize == i)
+        );
+        assert!(
+            PublishOutcome::ALL
+                .iter()
+                .enumerate()
+                .all(|(i, &o)| o as usize == i)
+        );
+        assert!(
+            Disconnect::ALL
+                .iter()
+                .enumerate()
+                .all(|(i, &d)| d as usize == i)
+        );
+    }
 }

@@ -124,10 +124,12 @@ impl Pump {
         self.meter.sent(bytes);
     }
 
-    /// The connection ends for `end` although the pump did not say so (a stream's budget).
+    /// The connection ends for `end` (the pump's own ends, and a stream's budget): a cut,
+    /// or for a held poll's cap an answer.
     pub fn ending(&mut self, end: End) {
-        if let Some(why) = end.disconnect() {
-            self.meter.cut(why);
+        match end.disconnect() {
+            Some(why) => self.meter.cut(why),
+            None => self.meter.answered(),
         }
     }
 
@@ -182,10 +184,7 @@ impl Pump {
                 Ok(false) if std::mem::take(&mut self.busy) => {}
                 Ok(false) => return Step::Beat,
                 Err(end) => {
-                    match end.disconnect() {
-                        Some(why) => self.meter.cut(why),
-                        None => self.meter.answered(),
-                    }
+                    self.ending(end);
                     return Step::End(end);
                 }
             }

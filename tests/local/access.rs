@@ -47,7 +47,10 @@ fn token_with(secret: &str, ttl: i64, publish: &[&str], subscribe: &[&str]) -> S
             subscribe: subscribe.iter().map(|s| (*s).to_owned()).collect(),
         },
     };
-    Keys::new(secret).expect("a usable secret").issue(&claims)
+    Keys::new(secret)
+        .expect("a usable secret")
+        .issue(&claims)
+        .expect("a signed token")
 }
 
 fn token(publish: &[&str], subscribe: &[&str]) -> String {

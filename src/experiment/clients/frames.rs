@@ -99,12 +99,12 @@ impl Parser {
                         frames.push(Frame::parse(data.as_bytes())?)
                     }
                     "reset" => {
-                        let next: serde_json::Value =
-                            serde_json::from_str(&data).unwrap_or_default();
+                        let next: serde_json::Value = serde_json::from_str(&data)
+                            .map_err(|e| format!("an SSE reset that is not JSON: {e}"))?;
                         let next = next
                             .get("next")
                             .and_then(|n| n.as_str())
-                            .unwrap_or_default();
+                            .ok_or("an SSE reset without `next`")?;
                         frames.push(Frame::Reset(next.to_owned()));
                     }
                     "shutdown" => frames.push(Frame::End {
