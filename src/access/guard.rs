@@ -16,6 +16,7 @@ use rocket::request::{FromRequest, Outcome, Request};
 
 use super::rate::Publisher;
 use super::slots::Slot;
+use super::token;
 use super::{Access, Action, Caller};
 use crate::error::{AppError, Refused};
 use crate::hub::Channel;
@@ -50,16 +51,43 @@ impl Listener {
         (self.slot, self.meter)
     }
 
-    /// What a connection that publishes needs, when it may publish on its channel (the
-    /// WebSocket publishes what the browser sends): the rules, who its publishes are counted
-    /// against, and the publish counters.
-    pub fn publisher(&self) -> Result<(Access, Publisher, Publishes), AppError> {
+    /// The connection's right to publish on its channel (the WebSocket publishes what the
+    /// browser sends), when it has one.
+    pub fn publisher(&self) -> Result<PublishRight, AppError> {
         self.access
             .authorize(&self.caller, Action::Publish, &self.channel)
-            .map(|()| {
-                let publishes = self.publishes.clone();
-                (self.access.clone(), self.caller.publisher(), publishes)
+            .map(|()| PublishRight {
+                access: self.access.clone(),
+                publisher: self.caller.publisher(),
+                expires: self.caller.grant.as_ref().map(|g| g.expires),
+                publishes: self.publishes.clone(),
             })
+    }
+}
+
+/// A long-lived connection's right to publish, checked again for every message: within the
+/// caller's rate, and only while the token it was granted with has not expired.
+#[derive(Debug)]
+pub struct PublishRight {
+    access: Access,
+    publisher: Publisher,
+    expires: Option<u64>,
+    /// What becomes of each publish.
+    pub publishes: Publishes,
+}
+
+impl PublishRight {
+    /// Counts one message; `Err` carries why it may not be published (a close reason).
+    pub fn admit(&self) -> Result<(), &'static str> {
+        let refusal = if self.expires.is_some_and(token::expired) {
+            "the token has expired: reconnect with a fresh one"
+        } else if self.access.count_publish(&self.publisher).is_err() {
+            "too many messages: wait a moment, then reconnect"
+        } else {
+            return Ok(());
+        };
+        self.publishes.count(PublishOutcome::Refused);
+        Err(refusal)
     }
 }
 
@@ -201,5 +229,32 @@ impl<'r> FromRequest<'r> for SameSite {
         guard(request, |access| {
             access.check_origin(request).map(|()| SameSite)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rocket::figment::Figment;
+
+    use super::*;
+    use crate::access::token::{LEEWAY, expiry};
+
+    fn right(expires: Option<u64>) -> PublishRight {
+        PublishRight {
+            access: Access::from_figment(&Figment::new()).expect("the defaults"),
+            publisher: Publisher::Holder("ada".into()),
+            expires,
+            publishes: Publishes::default(),
+        }
+    }
+
+    #[test]
+    fn a_connection_stops_publishing_once_its_token_expires() {
+        let now = expiry(std::time::Duration::ZERO);
+        assert_eq!(right(Some(now + 60)).admit(), Ok(()));
+        assert_eq!(right(Some(now - 1)).admit(), Ok(()), "within the leeway");
+        let late = right(Some(now - LEEWAY - 2)).admit();
+        assert!(late.is_err_and(|why| why.contains("expired")));
+        assert_eq!(right(None).admit(), Ok(()), "anonymous: no token to expire");
     }
 }

@@ -38,6 +38,16 @@ pub struct Grant {
     pub subscribe: Patterns,
     /// The key its publishes are counted under.
     pub holder: String,
+    /// Its `exp`, in seconds since 1970.
+    pub expires: u64,
+}
+
+/// Seconds past `exp` a token still counts, for clocks that disagree a little.
+pub const LEEWAY: u64 = 30;
+
+/// Whether a token that expires at `exp` (seconds since 1970) has expired by now.
+pub fn expired(exp: u64) -> bool {
+    expiry(Duration::ZERO) > exp.saturating_add(LEEWAY)
 }
 
 /// The keys made from the secret.
@@ -66,8 +76,7 @@ impl Keys {
         }
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_required_spec_claims(&["exp"]);
-        // Up to this many seconds past `exp` still counts, for clocks that disagree a little.
-        validation.leeway = 30;
+        validation.leeway = LEEWAY;
         let bad = |e: jsonwebtoken::errors::Error| format!("auth.secret cannot be used: {e}");
         Ok(Keys {
             decoding: DecodingKey::from_secret(secret.as_bytes()).map_err(bad)?,
@@ -102,6 +111,7 @@ impl Keys {
             publish: patterns(&claims.channels.publish)?,
             subscribe: patterns(&claims.channels.subscribe)?,
             holder,
+            expires: claims.exp,
         })
     }
 

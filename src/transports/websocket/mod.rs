@@ -51,7 +51,7 @@ pub async fn websocket(
     sessions: &State<Sessions>,
 ) -> Result<Upgrade<impl FnOnce(Socket) -> Ready<()> + Send + 'static>, AppError> {
     let mode = match listener.publisher() {
-        Ok((access, publisher, publishes)) => Mode::Publish(access, publisher, publishes),
+        Ok(right) => Mode::Publish(right),
         Err(_) => Mode::Listen,
     };
     open(

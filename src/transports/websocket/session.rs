@@ -21,19 +21,19 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 
-use crate::access::Access;
-use crate::access::rate::Publisher;
+use crate::access::guard::PublishRight;
 use crate::hub::{Channel, Hub, Payload};
-use crate::metrics::{PublishOutcome, Publishes};
+use crate::metrics::PublishOutcome;
 use crate::transports::pump::{End, Pump, Step};
 use crate::transports::stream::reset_frame;
 
 /// What the connection does with the messages the client sends.
 #[derive(Debug)]
 pub enum Mode {
-    /// Text frames are published to the channel, each counted against the publisher's rate
-    /// (over it: close 1008); binary frames are refused (1003).
-    Publish(Access, Publisher, Publishes),
+    /// Text frames are published to the channel, each admitted by the connection's right:
+    /// within the caller's rate and while its token lasts (else close 1008); binary frames
+    /// are refused (1003).
+    Publish(PublishRight),
     /// The caller may read the channel but not publish on it: a data frame closes with 1008.
     Listen,
     /// Every message is sent back as it came: the route the WebSocket conformance suite
@@ -137,8 +137,8 @@ impl Session {
                         match self.take(message) {
                             Take::Publish(data) => {
                                 let published = self.hub.publish(&self.channel, data).await;
-                                if let Mode::Publish(_, _, publishes) = &self.mode {
-                                    publishes.count(match published {
+                                if let Mode::Publish(right) = &self.mode {
+                                    right.publishes.count(match published {
                                         Ok(_) => PublishOutcome::Stored,
                                         Err(_) => PublishOutcome::Unavailable,
                                     });
@@ -174,18 +174,10 @@ impl Session {
                 CloseCode::Policy,
                 "this connection may not publish on its channel",
             ),
-            (Mode::Publish(access, publisher, publishes), Message::Text(text)) => {
-                match access.count_publish(publisher) {
-                    Ok(()) => Take::Publish(Payload::text(text.as_str())),
-                    Err(_) => {
-                        publishes.count(PublishOutcome::Refused);
-                        Take::Refuse(
-                            CloseCode::Policy,
-                            "too many messages: wait a moment, then reconnect",
-                        )
-                    }
-                }
-            }
+            (Mode::Publish(right), Message::Text(text)) => match right.admit() {
+                Ok(()) => Take::Publish(Payload::text(text.as_str())),
+                Err(reason) => Take::Refuse(CloseCode::Policy, reason),
+            },
             (Mode::Publish(..), _) => {
                 Take::Refuse(CloseCode::Unsupported, "only text frames are accepted")
             }
