@@ -50,5 +50,6 @@ pub fn rocket_from(figment: Figment) -> Rocket<Build> {
         .attach(transports::stage())
         .attach(pages::stage())
         .attach(postal::stage())
+        .attach(experiment::web::stage())
         .mount("/static", FileServer::from(relative!("static")))
 }

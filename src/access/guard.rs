@@ -6,8 +6,11 @@
 //! - [`Listener`]: may subscribe, and holds a connection place while it is open (streams,
 //!   long polls, WebSockets).
 //! - [`Writer`]: a page of this site or no browser at all, may publish, and within its rate.
-//! - [`SameSite`]: a page of this site or no browser at all (the piggyback form and the
-//!   WebSocket handshake).
+//! - [`SameSite`]: a page of this site or no browser at all (the piggyback form, the
+//!   WebSocket handshake and starting an experiment).
+//!
+//! [`operator`] is the rule of the operator's endpoints (`/metrics`, starting an experiment):
+//! anyone on a server that listens on loopback, only a token holder elsewhere.
 //!
 //! A refusal is kept in the request's local cache, where the catchers find its message and
 //! its `Retry-After` (see [`crate::error::Refused`]).
@@ -161,6 +164,20 @@ fn guard<T>(
     match access(request).and_then(check) {
         Ok(value) => Outcome::Success(value),
         Err(error) => refuse(request, error),
+    }
+}
+
+/// Whether `request` may use an operator's endpoint: always when the server listens on a
+/// loopback address or `open` is set (`[metrics] public`), else only with a valid token,
+/// whatever it covers; without one the 401 says `needs`.
+pub fn operator(request: &Request<'_>, open: bool, needs: &str) -> Result<(), AppError> {
+    if open || request.rocket().config().address.is_loopback() {
+        return Ok(());
+    }
+    match caller(request, access(request)?) {
+        Ok(caller) if caller.grant.is_some() => Ok(()),
+        Ok(_) => Err(AppError::Unauthorized(needs.to_owned())),
+        Err(error) => Err(error.clone()),
     }
 }
 

@@ -115,6 +115,6 @@ fn execute(options: Options, format: Format) -> Result<String, String> {
     let results = results?;
     Ok(match format {
         Format::Markdown => report::markdown(&options, &results),
-        Format::Json => serde_json::to_string_pretty(&results).map_err(|e| e.to_string())? + "\n",
+        Format::Json => report::json(&results)? + "\n",
     })
 }

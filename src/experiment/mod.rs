@@ -2,7 +2,8 @@
 //! browsers speak it exactly as its page does against a server (a child process of this
 //! binary on loopback, or `--url`) while a publisher follows an event pattern; the result is
 //! what each technique cost on the wire and on the server, and whether every event arrived
-//! exactly once. [`run`] is the library entry point; [`command`] is the thin CLI over it.
+//! exactly once. [`run`] is the library entry point; [`command`] is the thin CLI over it and
+//! [`web`] the HTTP API (`POST /api/experiments`) over it.
 
 pub mod command;
 pub mod http;
@@ -10,6 +11,7 @@ pub mod pattern;
 pub mod procfs;
 pub mod report;
 pub mod stats;
+pub mod web;
 
 mod clients;
 mod net;

@@ -1,4 +1,5 @@
-//! The experiment's results as a Markdown table (`--format markdown`).
+//! The experiment's results as a Markdown table (`--format markdown`) or one JSON array
+//! (`--format json`, and the `result` event of `GET /api/experiments/<id>`).
 
 use super::{Options, Server, TechniqueResult};
 
@@ -42,6 +43,12 @@ pub fn markdown(options: &Options, results: &[TechniqueResult]) -> String {
         );
     }
     out
+}
+
+/// The results as one JSON array with an object per technique: what `--format json` prints
+/// and what an experiment started from the web ends with.
+pub fn json(results: &[TechniqueResult]) -> Result<String, String> {
+    serde_json::to_string_pretty(results).map_err(|e| format!("the results as JSON: {e}"))
 }
 
 /// `1234567` as `1,234,567`.

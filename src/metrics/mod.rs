@@ -23,7 +23,6 @@ use rocket::request::Request;
 use rocket::{Route, State};
 use serde::Deserialize;
 
-use crate::access::Access;
 use crate::config;
 use crate::error::AppError;
 use crate::hub::Hub;
@@ -340,27 +339,12 @@ impl<'r> rocket::request::FromRequest<'r> for MetricsAccess {
     type Error = AppError;
 
     async fn from_request(request: &'r Request<'_>) -> rocket::request::Outcome<Self, AppError> {
-        let open = request.rocket().config().address.is_loopback()
-            || request
-                .rocket()
-                .state::<Metrics>()
-                .is_some_and(|m| m.public);
-        let allowed = if open {
-            Ok(())
-        } else {
-            match request
-                .rocket()
-                .state::<Access>()
-                .map(|a| a.caller(request))
-            {
-                Some(Ok(caller)) if caller.grant.is_some() => Ok(()),
-                Some(Err(error)) => Err(error),
-                _ => Err(AppError::Unauthorized(
-                    "/metrics needs a token on this address (or [metrics] public = true)".into(),
-                )),
-            }
-        };
-        match allowed {
+        let public = request
+            .rocket()
+            .state::<Metrics>()
+            .is_some_and(|m| m.public);
+        let needs = "/metrics needs a token on this address (or [metrics] public = true)";
+        match crate::access::guard::operator(request, public, needs) {
             Ok(()) => rocket::request::Outcome::Success(MetricsAccess),
             Err(error) => crate::access::guard::refuse(request, error),
         }

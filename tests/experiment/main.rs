@@ -1,6 +1,12 @@
 //! `reverse-ajax experiment` end to end: the real binary starts its own child server on
 //! loopback, runs every technique with 5 clients and prints JSON, which must hold the
-//! documented keys and the figures the article's claims rest on.
+//! documented keys and the figures the article's claims rest on. [`web`]: the same from
+//! `POST /api/experiments`.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod web;
 
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
@@ -12,6 +18,22 @@ use serde_json::Value;
 /// The run takes about 9 × 7.5 s; anything far beyond that is a hang.
 const LIMIT: Duration = Duration::from_secs(110);
 
+/// The keys of each technique's object in the JSON.
+const KEYS: [&str; 11] = [
+    "technique",
+    "requests",
+    "empty_answers",
+    "bytes_down",
+    "bytes_up",
+    "events",
+    "lost",
+    "duplicates",
+    "connections",
+    "latency_ms",
+    "server_cpu_ms",
+];
+
+/// Every technique, in the order of the results.
 const SLUGS: [&str; 9] = [
     "polling",
     "jsonp-polling",
@@ -82,19 +104,6 @@ fn every_technique_delivers_every_event_once_and_the_figures_tell_them_apart() {
             .find(|r| r["technique"] == slug)
             .unwrap_or_else(|| panic!("no result for {slug}"))
     };
-    let keys = [
-        "technique",
-        "requests",
-        "empty_answers",
-        "bytes_down",
-        "bytes_up",
-        "events",
-        "lost",
-        "duplicates",
-        "connections",
-        "latency_ms",
-        "server_cpu_ms",
-    ];
     assert_eq!(results.len(), SLUGS.len());
     for slug in SLUGS {
         let result = by_slug(slug);
@@ -105,7 +114,7 @@ fn every_technique_delivers_every_event_once_and_the_figures_tell_them_apart() {
             .map(String::as_str)
             .collect();
         found.sort_unstable();
-        let mut expected = keys.to_vec();
+        let mut expected = KEYS.to_vec();
         expected.sort_unstable();
         assert_eq!(found, expected, "{slug}");
         for p in ["p50", "p95", "p99"] {
