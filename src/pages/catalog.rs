@@ -1,26 +1,16 @@
 //! The list of techniques the site teaches, in the article's order, with the source files
 //! each page shows. The sources are compiled in from the real files, so a page can never show
 //! code that differs from the code that runs.
+//!
+//! A technique's row names its slug once. The slug gives the page's template
+//! (`templates/techniques/<slug>.html.tera`), its script (`static/js/techniques/<slug>.js`)
+//! and the first code panel, "Client", showing that script; all three are compiled in or
+//! checked here, so a missing file fails the build.
 
 use serde::Serialize;
 
-/// One file shown in a page's code panel.
-#[derive(Debug, Clone, Copy, Serialize)]
-pub struct Source {
-    pub label: &'static str,
-    pub path: &'static str,
-    pub text: &'static str,
-}
-
-macro_rules! source {
-    ($label:literal, $path:literal) => {
-        Source {
-            label: $label,
-            path: $path,
-            text: include_str!(concat!("../../", $path)),
-        }
-    };
-}
+pub use super::code::{Essence, Source};
+use super::code::{Panel, panels};
 
 /// A technique and its page.
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -31,144 +21,203 @@ pub struct Technique {
     pub summary: &'static str,
     /// False for techniques whose page is not written yet: listed, but not linked.
     pub built: bool,
+    /// The page's template name (`techniques/<slug>`); none before the page is built.
+    pub template: Option<&'static str>,
+    /// The page's script URL (`/static/js/techniques/<slug>.js`); none before it is built.
+    pub script: Option<&'static str>,
+    /// The files the page shows, its own script first. Pages get them highlighted from
+    /// [`Technique::panels`], so the index does not carry them.
+    #[serde(skip)]
     pub sources: &'static [Source],
 }
 
+impl Technique {
+    /// The page's code panels, highlighted once per process.
+    pub fn panels(&self) -> &'static [Panel] {
+        panels(self)
+    }
+}
+
+/// `Some(to)` when the essence names a second anchor, `None` otherwise.
+macro_rules! maybe {
+    () => {
+        None
+    };
+    ($to:literal) => {
+        Some($to)
+    };
+}
+
+/// One more file for a page's code panels: its label, its path from the crate root and its
+/// essence, `"from"` or `"from" ..= "to"` (see [`Essence`]).
+macro_rules! source {
+    ($label:literal, $path:literal, $from:literal $(..= $to:literal)?) => {
+        Source {
+            label: $label,
+            path: $path,
+            text: include_str!(concat!("../../", $path)),
+            essence: Essence {
+                from: $from,
+                to: maybe!($($to)?),
+            },
+        }
+    };
+}
+
+/// A built technique's row: everything that follows from the slug is derived here.
+macro_rules! technique {
+    (
+        slug: $slug:literal,
+        title: $title:literal,
+        family: $family:literal,
+        summary: $summary:literal,
+        client: $from:literal $(..= $to:literal)?,
+        more: [$($more:expr),* $(,)?] $(,)?
+    ) => {{
+        // Templates are read at run time; this only makes a missing one fail the build.
+        const _: &str = include_str!(concat!("../../templates/techniques/", $slug, ".html.tera"));
+        Technique {
+            slug: $slug,
+            title: $title,
+            family: $family,
+            summary: $summary,
+            built: true,
+            template: Some(concat!("techniques/", $slug)),
+            script: Some(concat!("/static/js/techniques/", $slug, ".js")),
+            sources: &[
+                Source {
+                    label: "Client",
+                    path: concat!("static/js/techniques/", $slug, ".js"),
+                    text: include_str!(concat!("../../static/js/techniques/", $slug, ".js")),
+                    essence: Essence {
+                        from: $from,
+                        to: maybe!($($to)?),
+                    },
+                },
+                $($more),*
+            ],
+        }
+    }};
+}
+
 pub const TECHNIQUES: &[Technique] = &[
-    Technique {
+    technique! {
         slug: "postal-code",
         title: "Listing 1: JSONP postal-code lookup",
         family: "Ajax and JSONP",
         summary: "Fill in a place name from a postal code with a cross-origin script request.",
-        built: true,
-        sources: &[
-            source!("Client", "static/js/techniques/postal-code.js"),
-            source!("Server", "src/postal/mod.rs"),
-        ],
+        client: "export function jsonp",
+        more: [source!("Server", "src/postal/mod.rs", "#[get(\"/api/postalcodes")],
     },
-    Technique {
+    technique! {
         slug: "polling",
         title: "HTTP polling",
         family: "Polling",
         summary: "Ask the server for news on a timer, and usually hear that there is none.",
-        built: true,
-        sources: &[
-            source!("Client", "static/js/techniques/polling.js"),
-            source!("Server", "src/transports/polling.rs"),
-            source!("Client cursor and fetch", "static/js/lib/cursor.js"),
+        client: "export function start",
+        more: [
+            source!("Server", "src/transports/polling.rs", "#[get("),
+            source!("Client cursor and fetch", "static/js/lib/cursor.js", "export async function fetchBatch"),
         ],
     },
-    Technique {
+    technique! {
         slug: "jsonp-polling",
         title: "JSONP polling",
         family: "Polling",
         summary: "Polling through script elements, which may load from any origin.",
-        built: true,
-        sources: &[
-            source!("Client", "static/js/techniques/jsonp-polling.js"),
-            source!("Server", "src/transports/jsonp_polling.rs"),
-            source!("JSONP framing", "src/wire/jsonp.rs"),
+        client: "callbacks[name] = (payload)" ..= "document.head.append(script)",
+        more: [
+            source!("Server", "src/transports/jsonp_polling.rs", "#[get("),
+            source!("JSONP framing", "src/wire/jsonp.rs", "pub fn escape_script"),
         ],
     },
-    Technique {
+    technique! {
         slug: "piggyback",
         title: "Piggyback polling",
         family: "Polling",
         summary: "No request just for events: they ride along on answers the page needs anyway.",
-        built: true,
-        sources: &[
-            source!("Client", "static/js/techniques/piggyback.js"),
-            source!("Server", "src/transports/piggyback.rs"),
-        ],
+        client: "const body = new URLSearchParams" ..= "log.events(answer.events)",
+        more: [source!("Server", "src/transports/piggyback.rs", "pub async fn register(")],
     },
-    Technique {
+    technique! {
         slug: "forever-iframe",
         title: "Forever iframe",
         family: "Comet streaming",
         summary: "A hidden iframe whose page never finishes loading, one script per event.",
-        built: true,
-        sources: &[
-            source!("Client", "static/js/techniques/forever-iframe.js"),
-            source!("Server", "src/transports/forever_iframe.rs"),
-            source!("Shared stream loop", "src/transports/stream.rs"),
-            source!("Client reconnection", "static/js/lib/stream.js"),
+        client: "const iframe = document.createElement" ..= "document.body.append(iframe)",
+        more: [
+            source!("Server", "src/transports/forever_iframe.rs", "fn start(&mut self" ..= "fn event(&mut self"),
+            source!("Shared stream loop", "src/transports/stream.rs", "let why = loop"),
+            source!("Client reconnection", "static/js/lib/stream.js", "ended(why) {" ..= "failed(message) {"),
         ],
     },
-    Technique {
+    technique! {
         slug: "multipart-streaming",
         title: "Multipart XHR streaming",
         family: "Comet streaming",
         summary: "One long response split into parts, one part per event.",
-        built: true,
-        sources: &[
-            source!("Client", "static/js/techniques/multipart-streaming.js"),
-            source!("Server", "src/transports/multipart_streaming.rs"),
-            source!("Shared stream loop", "src/transports/stream.rs"),
-            source!("Client reconnection", "static/js/lib/stream.js"),
+        client: "const headersEnd" ..= "onPart(value)",
+        more: [
+            source!("Server", "src/transports/multipart_streaming.rs", "impl Framing for Multipart"),
+            source!("Shared stream loop", "src/transports/stream.rs", "let why = loop"),
+            source!("Client reconnection", "static/js/lib/stream.js", "ended(why) {" ..= "failed(message) {"),
         ],
     },
-    Technique {
+    technique! {
         slug: "server-sent-events",
         title: "Server-Sent Events",
         family: "Comet streaming",
         summary: "HTTP streaming as a web standard, with ids and reconnection built in.",
-        built: true,
-        sources: &[
-            source!("Client", "static/js/techniques/server-sent-events.js"),
-            source!("Server", "src/transports/server_sent_events.rs"),
-            source!("Shared stream loop", "src/transports/stream.rs"),
+        client: "const url = cursor.since" ..= "source.addEventListener('message'",
+        more: [
+            source!("Server", "src/transports/server_sent_events.rs", "fn start(&mut self" ..= "fn event(&mut self"),
+            source!("Shared stream loop", "src/transports/stream.rs", "let why = loop"),
         ],
     },
-    Technique {
+    technique! {
         slug: "script-long-polling",
         title: "Script-tag long polling",
         family: "Comet long polling",
         summary: "A JSONP request that the server holds until it has something to say.",
-        built: true,
-        sources: &[
-            source!("Client", "static/js/techniques/script-long-polling.js"),
-            source!("Server", "src/transports/script_long_polling.rs"),
-            source!("Held request", "src/transports/held.rs"),
-            source!("Client loop", "static/js/lib/long-poll.js"),
+        client: "callbacks[name] = (payload)" ..= "document.head.append(script)",
+        more: [
+            source!("Server", "src/transports/script_long_polling.rs", "#[get("),
+            source!("Held request", "src/transports/held.rs", "> Waiting<R> {"),
+            source!("Client loop", "static/js/lib/long-poll.js", "async function next()"),
         ],
     },
-    Technique {
+    technique! {
         slug: "long-polling",
         title: "XHR long polling",
         family: "Comet long polling",
         summary: "An Ajax request held open until an event arrives, then asked again.",
-        built: true,
-        sources: &[
-            source!("Client", "static/js/techniques/long-polling.js"),
-            source!("Server", "src/transports/long_polling.rs"),
-            source!("Held request", "src/transports/held.rs"),
-            source!("Client loop", "static/js/lib/long-poll.js"),
-            source!("Client cursor and fetch", "static/js/lib/cursor.js"),
+        client: "export function start",
+        more: [
+            source!("Server", "src/transports/long_polling.rs", "#[get("),
+            source!("Held request", "src/transports/held.rs", "> Waiting<R> {"),
+            source!("Client loop", "static/js/lib/long-poll.js", "async function next()"),
+            source!("Client cursor and fetch", "static/js/lib/cursor.js", "export async function fetchBatch"),
         ],
     },
-    Technique {
+    technique! {
         slug: "websocket",
         title: "WebSocket",
         family: "WebSocket",
         summary: "One full-duplex connection: the server pushes, the browser talks back.",
-        built: true,
-        sources: &[
-            source!("Client", "static/js/techniques/websocket.js"),
-            source!("Server", "src/transports/websocket/mod.rs"),
-            source!("Connection loop", "src/transports/websocket/session.rs"),
-            source!("Client reconnection", "static/js/lib/stream.js"),
+        client: "const ws = new WebSocket" ..= "ws.addEventListener('message'",
+        more: [
+            source!("Server", "src/transports/websocket/mod.rs", "pub async fn websocket("),
+            source!("Connection loop", "src/transports/websocket/session.rs", "step = self.pump.next() =>"),
+            source!("Client reconnection", "static/js/lib/stream.js", "ended(why) {" ..= "failed(message) {"),
         ],
     },
-    Technique {
+    technique! {
         slug: "event-log",
         title: "Event log",
         family: "Tools",
         summary: "The demo channel's recent events, rendered by the server, then kept live.",
-        built: true,
-        sources: &[
-            source!("Client", "static/js/techniques/event-log.js"),
-            source!("Server", "src/pages/event_log.rs"),
-        ],
+        client: "export function start",
+        more: [source!("Server", "src/pages/event_log.rs", "#[get(")],
     },
     Technique {
         slug: "compare",
@@ -176,6 +225,8 @@ pub const TECHNIQUES: &[Technique] = &[
         family: "Tools",
         summary: "Every transport side by side, with what each one costs.",
         built: false,
+        template: None,
+        script: None,
         sources: &[],
     },
 ];
@@ -203,6 +254,17 @@ mod tests {
                 "{}: built pages show their code",
                 t.slug
             );
+            if t.built {
+                assert_eq!(t.template, Some(format!("techniques/{}", t.slug).as_str()));
+                let script = format!("static/js/techniques/{}.js", t.slug);
+                assert_eq!(t.script, Some(format!("/{script}").as_str()));
+                assert_eq!(
+                    (t.sources[0].label, t.sources[0].path),
+                    ("Client", script.as_str())
+                );
+            } else {
+                assert_eq!((t.template, t.script), (None, None));
+            }
         }
     }
 }

@@ -44,6 +44,6 @@ pub async fn event_log(hub: &State<Hub>) -> Result<Template, AppError> {
     let page = PageContext::new(technique.title, Some(technique.slug));
     Ok(Template::render(
         "techniques/event-log",
-        context! { page, technique, channel: DEMO, events: rows, next: batch.next.to_string() },
+        context! { page, technique, panels: technique.panels(), channel: DEMO, events: rows, next: batch.next.to_string() },
     ))
 }

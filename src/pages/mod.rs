@@ -1,6 +1,7 @@
 //! The human side of the site: the index at `/` and one page per technique at `/<slug>`.
 
 pub mod catalog;
+pub mod code;
 pub mod context;
 mod errors;
 mod event_log;
@@ -36,7 +37,7 @@ async fn technique(slug: &str, hub: &State<Hub>) -> Result<Option<Template>, App
     let name = format!("techniques/{}", technique.slug);
     Ok(Some(Template::render(
         name,
-        context! { page, technique, channel: DEMO, next },
+        context! { page, technique, panels: technique.panels(), channel: DEMO, next },
     )))
 }
 
@@ -52,6 +53,7 @@ pub fn demo_channel() -> Channel {
 pub fn stage() -> AdHoc {
     AdHoc::on_ignite("Pages", |rocket| async {
         rocket
+            .attach(code::stage())
             .mount("/", routes![index, technique, event_log::event_log])
             .register("/", errors::catchers())
     })

@@ -11,7 +11,7 @@ use std::time::Instant;
 use flate2::read::MultiGzDecoder;
 
 use super::code::{self, Country};
-use super::directory::{Row, Table};
+use super::table::{Row, Table};
 
 /// Calls `f` with every line of a file (gzip or plain), without its line ending. Bytes that
 /// are not UTF-8 become U+FFFD rather than costing the whole line.

@@ -9,6 +9,7 @@
 pub mod code;
 pub mod directory;
 pub mod dump;
+pub mod table;
 
 use std::path::PathBuf;
 
@@ -19,7 +20,8 @@ use rocket::{Route, State};
 use serde::{Deserialize, Serialize};
 
 use self::code::{Country, PostalCode};
-use self::directory::{Directory, Place};
+use self::directory::Directory;
+use self::table::Place;
 use crate::wire::NoStore;
 use crate::wire::jsonp::{self, Callback};
 

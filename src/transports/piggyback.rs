@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use rocket::form::{Form, FromForm};
+use rocket::form::{self, Contextual, Form, FromForm};
 use rocket::http::ContentType;
 use rocket::{Route, State};
 use serde::Serialize;
@@ -17,23 +17,30 @@ use crate::error::AppError;
 use crate::hub::{Batch, Event, Hub};
 use crate::wire::{NoStore, cursor};
 
-/// The registration form, as sent. Every field is optional here so that a missing one is
-/// reported next to its input instead of failing the whole request.
-#[derive(Debug, Default, FromForm)]
+/// The registration form. Each rule is a `#[field(validate = …)]` on its field, so Rocket
+/// checks them all and [`Contextual`] keeps every failure next to the field's name. A missing
+/// field counts as empty, so it too is reported next to its input instead of failing the whole
+/// request. `since` is not checked here: a malformed cursor is a 400, not a form error.
+#[derive(Debug, FromForm)]
 pub struct Registration<'r> {
-    name: Option<&'r str>,
-    email: Option<&'r str>,
-    seats: Option<&'r str>,
-    country: Option<&'r str>,
-    postal_code: Option<&'r str>,
-    since: Option<&'r str>,
+    #[field(default = "", validate = name_ok())]
+    pub name: &'r str,
+    #[field(default = "", validate = email_ok())]
+    pub email: &'r str,
+    #[field(default = "", validate = seats_ok())]
+    pub seats: &'r str,
+    #[field(default = "", validate = country_ok())]
+    pub country: &'r str,
+    #[field(default = "", validate = postal_code_ok(self.country))]
+    pub postal_code: &'r str,
+    pub since: Option<&'r str>,
 }
 
 /// The form half of the answer.
 #[derive(Debug, Serialize)]
 pub struct FormResult {
     pub valid: bool,
-    pub errors: BTreeMap<&'static str, String>,
+    pub errors: BTreeMap<String, String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
@@ -62,18 +69,20 @@ pub struct Registrations(AtomicU64);
 pub async fn register(
     _site: SameSite,
     mut reader: Reader,
-    form: Form<Registration<'_>>,
+    form: Form<Contextual<'_, Registration<'_>>>,
     hub: &State<Hub>,
     registrations: &State<Registrations>,
 ) -> Result<NoStore<(ContentType, String)>, AppError> {
-    let since = cursor(form.since)?;
-    let errors = validate(&form);
-    let message = errors.is_empty().then(|| {
+    // Read from the raw fields: the checked value is absent when any field is wrong.
+    let since = cursor(form.context.field_value("since"))?;
+    let errors = errors(&form.context);
+    let valid = form.value.is_some() && errors.is_empty();
+    let message = valid.then(|| {
         let number = registrations.0.fetch_add(1, Ordering::Relaxed) + 1;
         format!("Registration #{number} confirmed.")
     });
     let form = FormResult {
-        valid: errors.is_empty(),
+        valid,
         errors,
         message,
     };
@@ -83,48 +92,83 @@ pub async fn register(
     Ok(NoStore::new((ContentType::JSON, body)))
 }
 
-/// Checks every field and returns one message per field that is wrong.
-pub fn validate(form: &Registration<'_>) -> BTreeMap<&'static str, String> {
+/// The first complaint about each field, by field name.
+fn errors(context: &form::Context<'_>) -> BTreeMap<String, String> {
     let mut errors = BTreeMap::new();
-    let field = |v: Option<&str>| v.map(str::trim).unwrap_or_default().to_owned();
-    let name = field(form.name);
-    if name.is_empty() {
-        errors.insert("name", "Please give your name.".to_owned());
-    } else if name.chars().count() > 80 {
-        errors.insert("name", "A name is at most 80 characters.".to_owned());
-    }
-    if !email_ok(&field(form.email)) {
-        errors.insert(
-            "email",
-            "Please give an e-mail address such as ada@example.org.".to_owned(),
-        );
-    }
-    if !field(form.seats)
-        .parse::<u8>()
-        .is_ok_and(|n| (1..=10).contains(&n))
-    {
-        errors.insert("seats", "Choose between 1 and 10 seats.".to_owned());
-    }
-    let country = field(form.country).to_ascii_uppercase();
-    match postal_shapes(&country) {
-        None => {
-            errors.insert("country", "Choose a country from the list.".to_owned());
+    for error in context.errors() {
+        if let Some(name) = &error.name {
+            errors
+                .entry(name.to_string())
+                .or_insert_with(|| error.kind.to_string());
         }
-        Some(shapes) if !fits(&field(form.postal_code), shapes) => {
-            let example = example(shapes[0]);
-            errors.insert(
-                "postal_code",
-                format!("This does not look like a postal code here (e.g. {example})."),
-            );
-        }
-        Some(_) => {}
     }
     errors
 }
 
+/// A failed check with the message shown next to the field.
+fn wrong<'v>(message: impl Into<std::borrow::Cow<'v, str>>) -> form::Result<'v, ()> {
+    Err(form::Error::validation(message).into())
+}
+
+/// A name is given and at most 80 characters long.
+fn name_ok<'v>(name: &str) -> form::Result<'v, ()> {
+    let name = name.trim();
+    if name.is_empty() {
+        wrong("Please give your name.")
+    } else if name.chars().count() > 80 {
+        wrong("A name is at most 80 characters.")
+    } else {
+        Ok(())
+    }
+}
+
+/// An e-mail address that passes [`plausible_email`].
+fn email_ok<'v>(email: &str) -> form::Result<'v, ()> {
+    if plausible_email(email.trim()) {
+        Ok(())
+    } else {
+        wrong("Please give an e-mail address such as ada@example.org.")
+    }
+}
+
+/// Between 1 and 10 seats.
+fn seats_ok<'v>(seats: &str) -> form::Result<'v, ()> {
+    if seats
+        .trim()
+        .parse::<u8>()
+        .is_ok_and(|n| (1..=10).contains(&n))
+    {
+        Ok(())
+    } else {
+        wrong("Choose between 1 and 10 seats.")
+    }
+}
+
+/// One of the form's countries (see [`postal_shapes`]), in either case.
+fn country_ok<'v>(country: &str) -> form::Result<'v, ()> {
+    match postal_shapes(&country.trim().to_ascii_uppercase()) {
+        Some(_) => Ok(()),
+        None => wrong("Choose a country from the list."),
+    }
+}
+
+/// A postal code of one of the country's shapes. An unknown country is the country field's
+/// error alone, so the code is not judged against it.
+fn postal_code_ok<'v>(code: &str, country: &str) -> form::Result<'v, ()> {
+    match postal_shapes(&country.trim().to_ascii_uppercase()) {
+        Some(shapes) if !fits(code, shapes) => {
+            let example = example(shapes[0]);
+            wrong(format!(
+                "This does not look like a postal code here (e.g. {example})."
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// A deliberately simple e-mail check: one `@`, a non-empty local part, a dotted domain and
 /// no spaces. Only sending a message proves an address; this catches typing slips.
-fn email_ok(email: &str) -> bool {
+fn plausible_email(email: &str) -> bool {
     let Some((local, domain)) = email.split_once('@') else {
         return false;
     };
@@ -206,40 +250,64 @@ pub fn routes() -> Vec<Route> {
 mod tests {
     use super::*;
 
-    fn form<'a>(
-        name: &'a str,
-        email: &'a str,
-        seats: &'a str,
-        cc: &'a str,
-        pc: &'a str,
-    ) -> Registration<'a> {
-        Registration {
-            name: Some(name),
-            email: Some(email),
-            seats: Some(seats),
-            country: Some(cc),
-            postal_code: Some(pc),
-            since: None,
+    /// The fields Rocket's validation finds wrong in this form (already decoded), in name order.
+    fn wrong_fields(form: &str) -> Vec<String> {
+        match Form::<Registration<'_>>::parse(form) {
+            Ok(_) => Vec::new(),
+            Err(errors) => {
+                let mut names: Vec<String> = errors
+                    .iter()
+                    .filter_map(|e| e.name.as_ref().map(ToString::to_string))
+                    .collect();
+                names.sort();
+                names.dedup();
+                names
+            }
         }
     }
 
     #[test]
     fn a_complete_form_is_valid() {
-        assert!(validate(&form("Ada", "ada@example.org", "2", "gb", "sw1a 1aa")).is_empty());
-        assert!(validate(&form("Ada", "a@b.co", "10", "US", "10001-1234")).is_empty());
-        assert!(validate(&form("Ada", "a@b.co", "1", "CA", "K1A0B1")).is_empty());
+        let ok = "name=Ada&email=ada@example.org&seats=2&country=gb&postal_code=sw1a 1aa";
+        assert!(wrong_fields(ok).is_empty());
+        let ok = "name=Ada&email=a@b.co&seats=10&country=US&postal_code=10001-1234";
+        assert!(wrong_fields(ok).is_empty());
+        let ok = "name=Ada&email=a@b.co&seats=1&country=CA&postal_code=K1A0B1&since=x";
+        assert!(wrong_fields(ok).is_empty());
     }
 
     #[test]
     fn each_bad_field_is_named() {
-        let errors = validate(&form("", "nope", "11", "US", "ABCDE"));
-        let fields: Vec<_> = errors.keys().copied().collect();
-        assert_eq!(fields, ["email", "name", "postal_code", "seats"]);
-        assert!(
-            validate(&form(&"x".repeat(81), "a@b.co", "1", "FR", "75001")).contains_key("name")
+        let bad = "name=&email=nope&seats=11&country=US&postal_code=ABCDE";
+        assert_eq!(wrong_fields(bad), ["email", "name", "postal_code", "seats"]);
+        let long = format!(
+            "name={}&email=a@b.co&seats=1&country=FR&postal_code=75001",
+            "x".repeat(81)
         );
-        assert!(validate(&form("A", "a@b.co", "0", "XX", "1")).contains_key("country"));
-        assert!(validate(&<Registration<'_> as Default>::default()).len() >= 4);
+        assert_eq!(wrong_fields(&long), ["name"]);
+        let unknown = "name=A&email=a@b.co&seats=0&country=XX&postal_code=1";
+        assert_eq!(wrong_fields(unknown), ["country", "seats"]);
+        assert_eq!(
+            wrong_fields("").len(),
+            4,
+            "missing fields are named, the code is not judged"
+        );
+    }
+
+    #[test]
+    fn each_rule_says_what_is_wrong() {
+        let message = |r: form::Result<'_, ()>| {
+            r.err()
+                .and_then(|e| e.first().map(|e| e.kind.to_string()))
+                .unwrap_or_default()
+        };
+        assert_eq!(message(name_ok("  ")), "Please give your name.");
+        assert_eq!(message(seats_ok("ten")), "Choose between 1 and 10 seats.");
+        assert_eq!(
+            message(postal_code_ok("1", "ca")),
+            "This does not look like a postal code here (e.g. A1B 2C3)."
+        );
+        assert!(postal_code_ok("anything", "XX").is_ok());
     }
 
     #[test]

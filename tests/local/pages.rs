@@ -40,8 +40,54 @@ async fn html_page(path: &str) -> String {
     response.into_string().await.expect("a body")
 }
 
+/// The text of some HTML: everything outside tags. Highlighted code holds no raw `<` (the
+/// server escapes it), so this gives back the escaped source.
+fn text_of(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The HTML between the first `from` after `at` and the next `to`.
+fn between<'p>(page: &'p str, at: &str, from: &str, to: &str) -> &'p str {
+    let start = page.find(at).unwrap_or_else(|| panic!("the page has {at}"));
+    let start = start + page[start..].find(from).expect("the start") + from.len();
+    let end = start + page[start..].find(to).expect("the end");
+    &page[start..end]
+}
+
+/// The code panel of the file at `path` on `page`: (its essence, its whole file), as HTML.
+fn panel<'p>(page: &'p str, path: &str) -> (&'p str, &'p str) {
+    let id: String = path
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let at = format!("<figure class=\"code-panel\" id=\"code-{id}\">");
+    let essence = between(
+        page,
+        &at,
+        "<pre class=\"code-lines code-essence\"><code>",
+        "</code>",
+    );
+    let full = between(
+        page,
+        &at,
+        &format!("<code id=\"code-{id}-full\">"),
+        "</code>",
+    );
+    (essence, full)
+}
+
 /// Checks that `/<slug>` shows the technique's title, loads its script and shows the script's
-/// real source (its longest line, as escaped by the template).
+/// real source, whole and escaped, in its Client panel.
 async fn assert_technique_page(slug: &str) {
     let technique = TECHNIQUES
         .iter()
@@ -49,11 +95,6 @@ async fn assert_technique_page(slug: &str) {
         .expect("a catalogued slug");
     let script = format!("static/js/techniques/{slug}.js");
     let source = on_disk(&script);
-    let line = source
-        .lines()
-        .map(str::trim)
-        .max_by_key(|l| l.len())
-        .expect("a line of code");
 
     let page = html_page(&format!("/{slug}")).await;
 
@@ -65,9 +106,13 @@ async fn assert_technique_page(slug: &str) {
         page.contains(&format!("js/techniques/{slug}.js")),
         "{slug}: loads its script"
     );
-    assert!(
-        page.contains(&html_escaped(line)),
-        "{slug}: shows its client code: {line}"
+    let (_, full) = panel(&page, &script);
+    let shown = text_of(full);
+    let want: Vec<String> = source.lines().map(html_escaped).collect();
+    assert_eq!(
+        shown,
+        want.join("\n"),
+        "{slug}: shows its whole client code"
     );
 }
 
@@ -134,4 +179,57 @@ async fn client_scripts_are_served_as_they_are_on_disk() {
     assert_eq!(response.content_type(), Some(ContentType::JavaScript));
     let body = response.into_string().await.expect("a body");
     assert_eq!(body, on_disk("static/js/techniques/polling.js"));
+}
+
+#[rocket::async_test]
+async fn code_panels_are_highlighted_numbered_and_open_on_their_essence() {
+    let page = html_page("/polling").await;
+    let (essence, full) = panel(&page, "src/transports/polling.rs");
+    let source = on_disk("src/transports/polling.rs");
+
+    assert!(
+        full.contains("<span class=\"tok-keyword\">pub</span>"),
+        "{full}"
+    );
+    assert!(full.contains("<span class=\"tok-comment\">"), "{full}");
+    assert_eq!(
+        full.matches("<span class=\"line\" data-n=\"").count(),
+        source.lines().count(),
+        "one numbered line per source line"
+    );
+    let lines = essence.matches("<span class=\"line\" data-n=\"").count();
+    assert!(
+        (5..=25).contains(&lines),
+        "the essence is short: {lines} lines"
+    );
+    assert!(
+        text_of(essence).contains("#[get(&quot;&#x2F;api&#x2F;channels"),
+        "the essence is the route: {essence}"
+    );
+    assert!(
+        page.contains("<details class=\"code-full\">"),
+        "the whole file one click away"
+    );
+    assert!(
+        page.contains("<button type=\"button\" class=\"code-copy\" data-copy=\"code-src-transports-polling-rs-full\""),
+        "a Copy button for the whole file"
+    );
+}
+
+#[rocket::async_test]
+async fn a_script_end_tag_in_shown_code_stays_escaped() {
+    // The forever iframe's server writes `</script>` into its stream, so its source has it.
+    let page = html_page("/forever-iframe").await;
+    let (_, full) = panel(&page, "src/transports/forever_iframe.rs");
+
+    assert!(
+        text_of(full).contains("&lt;&#x2F;script&gt;"),
+        "shown as text"
+    );
+    assert!(!full.contains("</script>"));
+    assert_eq!(
+        page.matches("</script>").count(),
+        page.matches("<script").count(),
+        "every script end tag on the page closes one of the page's own scripts"
+    );
 }
