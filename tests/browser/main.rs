@@ -12,6 +12,7 @@ mod harness;
 mod event_log;
 mod forever_iframe;
 mod jsonp_polling;
+mod layout;
 mod long_polling;
 mod multipart_streaming;
 mod piggyback;
