@@ -11,6 +11,7 @@
 //! Every route checks through the request guards of [`guard`]; nothing here is per handler.
 
 pub mod client;
+pub mod cors;
 pub mod guard;
 pub mod origin;
 pub mod pattern;
@@ -223,6 +224,11 @@ impl Access {
     pub fn check_origin(&self, request: &Request<'_>) -> Result<(), AppError> {
         self.0.origins.check(request)
     }
+
+    /// Whether a page served from `origin` is this site's, when the server listens on `port`.
+    pub fn origin_allowed(&self, origin: &str, port: u16) -> bool {
+        self.0.origins.allows(origin, port)
+    }
 }
 
 /// What the launch log says about a server others can reach without a secret, if anything.
@@ -269,6 +275,7 @@ pub fn stage() -> AdHoc {
         let sweeper = access.clone();
         Ok(rocket
             .manage(access)
+            .attach(cors::SiblingReads)
             .attach(AdHoc::on_liftoff("Access sweeps", move |rocket| {
                 let shutdown = rocket.shutdown();
                 if let Some(warning) = exposure(rocket.config().address, sweeper.has_secret()) {

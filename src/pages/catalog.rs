@@ -219,15 +219,16 @@ pub const TECHNIQUES: &[Technique] = &[
         client: "export function start",
         more: [source!("Server", "src/pages/event_log.rs", "#[get(")],
     },
-    Technique {
+    technique! {
         slug: "compare",
         title: "All techniques at once",
         family: "Tools",
         summary: "Every transport side by side, with what each one costs.",
-        built: false,
-        template: None,
-        script: None,
-        sources: &[],
+        client: "/** A stand-in for `document`",
+        more: [
+            source!("Cross-origin reads", "src/access/cors.rs", "async fn on_response"),
+            source!("Experiments from the web", "src/experiment/web/mod.rs", "fn follow("),
+        ],
     },
 ];
 

@@ -18,6 +18,21 @@ pub const PAGE_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 
      base-uri 'none'; form-action 'self'; frame-ancestors 'self'; \
      report-uri /api/csp-reports";
 
+/// The page that runs every technique at once.
+const LAB_PATH: &str = "/compare";
+
+/// The policy of the lab (`/compare`): the page policy, plus scripts and connections from this
+/// server's other loopback names on the same port. The lab holds some of its streams there,
+/// because a browser gives each host name only six connections (see `access::cors`).
+pub fn lab_policy(port: u16) -> String {
+    let siblings = ["127.0.0.1", "localhost", "[::1]"]
+        .map(|host| format!("http://{host}:{port}"))
+        .join(" ");
+    PAGE_POLICY
+        .replacen("script-src 'self'", &format!("script-src 'self' {siblings}"), 1)
+        .replacen("connect-src 'self'", &format!("connect-src 'self' {siblings}"), 1)
+}
+
 /// A fresh nonce: 16 random bytes from a cryptographic generator, as 32 hex digits.
 pub fn nonce() -> String {
     let bytes: [u8; 16] = rand::random();
@@ -50,10 +65,15 @@ impl Fairing for PolicyFairing {
         }
     }
 
-    async fn on_response<'r>(&self, _: &'r Request<'_>, response: &mut Response<'r>) {
+    async fn on_response<'r>(&self, request: &'r Request<'_>, response: &mut Response<'r>) {
         let html = response.content_type().is_some_and(|t| t.is_html());
         if html && !response.headers().contains(HEADER) {
-            response.set_header(Header::new(HEADER, PAGE_POLICY));
+            let policy = if request.uri().path() == LAB_PATH {
+                lab_policy(request.rocket().config().port)
+            } else {
+                PAGE_POLICY.to_owned()
+            };
+            response.set_header(Header::new(HEADER, policy));
         }
     }
 }
@@ -72,7 +92,7 @@ mod tests {
 
     #[test]
     fn no_policy_allows_inline_code_or_other_hosts() {
-        for policy in [PAGE_POLICY.to_owned(), iframe_policy(&nonce())] {
+        for policy in [PAGE_POLICY.to_owned(), iframe_policy(&nonce()), lab_policy(8000)] {
             for loose in ["'unsafe-inline'", "'unsafe-eval'", "*", "data:", "ws:"] {
                 assert!(!policy.contains(loose), "{loose} in {policy}");
             }

@@ -119,9 +119,24 @@ export function eventsUrl() {
   return `/api/channels/${channel()}/events`;
 }
 
-/** `/push/<channel>/<kind>`, e.g. `pushUrl('sse')`. */
+// The kinds of held request the lab (/compare) may send to another name of this server, and
+// that name's origin ('' for this page's own). See holdElsewhere.
+const MOVABLE = new Set(['multipart', 'sse', 'script', 'long-poll']);
+let heldOrigin = '';
+
+/**
+ * Sends the held requests that may cross origins (multipart, SSE, both long polls) to
+ * `origin`, another name of this server with its own six connections. The forever iframe
+ * stays, since its scripts call into this page, and the WebSocket has a budget of its own.
+ */
+export function holdElsewhere(origin) {
+  heldOrigin = origin;
+}
+
+/** `/push/<channel>/<kind>`, e.g. `pushUrl('sse')`, on the origin held requests go to. */
 export function pushUrl(kind) {
-  return `/push/${channel()}/${kind}`;
+  const origin = MOVABLE.has(kind) ? heldOrigin : '';
+  return `${origin}/push/${channel()}/${kind}`;
 }
 
 /** Reloads the page on `name`, without a `?channel=` that would override the choice. */

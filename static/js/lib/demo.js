@@ -12,3 +12,11 @@ export function startDemo(doc = document) {
   wireSendButton(settings().technique || 'this page', log, doc);
   return log;
 }
+
+/**
+ * Starts `start` on the technique's own page, the one whose settings name `slug`. The lab
+ * (/compare) imports the same modules and starts each one itself, inside its block.
+ */
+export function autostart(slug, start) {
+  if (settings().technique === slug) start(startDemo());
+}

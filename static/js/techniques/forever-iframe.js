@@ -3,7 +3,7 @@
 // The server ends the document after a byte budget; we then load a fresh one from the
 // last id, so nothing is lost.
 
-import { startDemo } from '../lib/demo.js';
+import { autostart } from '../lib/demo.js';
 import { pushUrl } from '../lib/channel.js';
 import { createCursor } from '../lib/cursor.js';
 import { byteLength, requestLine } from '../lib/log.js';
@@ -36,7 +36,7 @@ function lastScript(iframe) {
   }
 }
 
-export function start(log) {
+export function start(log, doc = document) {
   const cursor = createCursor();
   let session = null; // the connection whose iframe is in the page now
   let endedWith = null; // the reason in that iframe's `end` frame, once it has come
@@ -118,8 +118,8 @@ export function start(log) {
 
   whenLoaded(() => {
     const stream = keepConnected({ open, log, cursor, watchdogMs: WATCHDOG_MS });
-    wireReconnectButton(stream.reconnect);
+    wireReconnectButton(stream.reconnect, doc);
   });
 }
 
-start(startDemo());
+autostart('forever-iframe', start);

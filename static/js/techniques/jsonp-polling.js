@@ -1,14 +1,14 @@
 // JSONP polling: each poll is a new <script> element. The server answers with a call to
 // a function we name in the URL; the function receives the data, then both are removed.
 
-import { startDemo } from '../lib/demo.js';
+import { autostart } from '../lib/demo.js';
 import { eventsUrl } from '../lib/channel.js';
 import { createCursor, countTransfer } from '../lib/cursor.js';
 import { jsonp, jsonpBody } from '../lib/jsonp.js';
 import { byteLength, requestLine } from '../lib/log.js';
 import { intervalReader, runPolling } from '../lib/poller.js';
 
-export function start(log) {
+export function start(log, doc = document) {
   const cursor = createCursor();
 
   async function poll() {
@@ -33,7 +33,7 @@ export function start(log) {
     log.events(answer.events);
   }
 
-  runPolling({ poll, delay: intervalReader(), log });
+  runPolling({ poll, delay: intervalReader(doc), log });
 }
 
-start(startDemo());
+autostart('jsonp-polling', start);

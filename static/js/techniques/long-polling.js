@@ -1,7 +1,7 @@
 // XHR long polling: ask the server for news with fetch; it holds the request until there
 // is some (or until its cap), and we ask again the moment the answer is in.
 
-import { startDemo } from '../lib/demo.js';
+import { autostart } from '../lib/demo.js';
 import { pushUrl } from '../lib/channel.js';
 import { createCursor, fetchBatch } from '../lib/cursor.js';
 import { runLongPolling } from '../lib/long-poll.js';
@@ -11,7 +11,7 @@ import { wireReconnectButton } from '../lib/stream.js';
 // a request still open after this long is given up and retried.
 const TIMEOUT_MS = 60000;
 
-export function start(log) {
+export function start(log, doc = document) {
   const cursor = createCursor();
 
   async function poll(signal) {
@@ -30,4 +30,4 @@ export function start(log) {
   });
 }
 
-start(startDemo());
+autostart('long-polling', start);

@@ -2,7 +2,7 @@
 // event. Browsers no longer hand the parts to scripts (XMLHttpRequest's `multipart` flag is
 // gone), so we read the body with fetch() as it arrives and cut it into parts ourselves.
 
-import { startDemo } from '../lib/demo.js';
+import { autostart } from '../lib/demo.js';
 import { pushUrl } from '../lib/channel.js';
 import { createCursor } from '../lib/cursor.js';
 import { byteLength, requestLine } from '../lib/log.js';
@@ -61,7 +61,7 @@ function createPartReader(boundary, onPart) {
   };
 }
 
-export function start(log) {
+export function start(log, doc = document) {
   const cursor = createCursor();
 
   function open(session) {
@@ -120,7 +120,7 @@ export function start(log) {
   }
 
   const stream = keepConnected({ open, log, cursor, watchdogMs: WATCHDOG_MS });
-  wireReconnectButton(stream.reconnect);
+  wireReconnectButton(stream.reconnect, doc);
 }
 
-start(startDemo());
+autostart('multipart-streaming', start);

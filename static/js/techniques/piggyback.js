@@ -1,7 +1,7 @@
 // Piggyback polling: no request ever goes out just for events. They come back on the
 // answer to the registration form, next to the form's own result.
 
-import { startDemo } from '../lib/demo.js';
+import { autostart } from '../lib/demo.js';
 import { channel } from '../lib/channel.js';
 import { createCursor, countTransfer } from '../lib/cursor.js';
 import { byteLength, requestLine } from '../lib/log.js';
@@ -24,9 +24,9 @@ function showFieldErrors(form, errors) {
   return first;
 }
 
-export function start(log) {
-  const form = document.getElementById('register');
-  const result = document.getElementById('form-result');
+export function start(log, doc = document) {
+  const form = doc.getElementById('register');
+  const result = doc.getElementById('form-result');
   const button = form.querySelector('button[type="submit"]');
   const cursor = createCursor();
 
@@ -77,4 +77,4 @@ export function start(log) {
   });
 }
 
-start(startDemo());
+autostart('piggyback', start);

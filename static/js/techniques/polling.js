@@ -1,11 +1,11 @@
 // HTTP polling: ask the server for news with fetch, wait, ask again.
 
-import { startDemo } from '../lib/demo.js';
+import { autostart } from '../lib/demo.js';
 import { eventsUrl } from '../lib/channel.js';
 import { createCursor, fetchBatch } from '../lib/cursor.js';
 import { intervalReader, runPolling } from '../lib/poller.js';
 
-export function start(log) {
+export function start(log, doc = document) {
   const cursor = createCursor();
 
   async function poll() {
@@ -15,7 +15,7 @@ export function start(log) {
     await fetchBatch(eventsUrl(), cursor, log);
   }
 
-  runPolling({ poll, delay: intervalReader(), log });
+  runPolling({ poll, delay: intervalReader(doc), log });
 }
 
-start(startDemo());
+autostart('polling', start);

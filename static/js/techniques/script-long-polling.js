@@ -2,7 +2,7 @@
 // there is news (or until its cap), then answers with a call to the function we named in
 // the URL. That function removes the element before the next one is added.
 
-import { startDemo } from '../lib/demo.js';
+import { autostart } from '../lib/demo.js';
 import { pushUrl } from '../lib/channel.js';
 import { createCursor, countTransfer } from '../lib/cursor.js';
 import { jsonp, jsonpBody } from '../lib/jsonp.js';
@@ -13,7 +13,7 @@ import { whenLoaded, wireReconnectButton } from '../lib/stream.js';
 // The server's cap is 25 s by default; a script with no answer 10 s after that is given up.
 const TIMEOUT_MS = 35000;
 
-export function start(log) {
+export function start(log, doc = document) {
   const cursor = createCursor();
 
   async function poll(signal) {
@@ -50,4 +50,4 @@ export function start(log) {
   });
 }
 
-start(startDemo());
+autostart('script-long-polling', start);

@@ -2,14 +2,14 @@
 // last `id:` it saw and, when the connection drops, reconnects by itself and sends that id
 // back in the Last-Event-ID header. We only open it and listen.
 
-import { startDemo } from '../lib/demo.js';
+import { autostart } from '../lib/demo.js';
 import { pushUrl } from '../lib/channel.js';
 import { createCursor } from '../lib/cursor.js';
 import { byteLength, requestLine } from '../lib/log.js';
 import { keepConnected, wireReconnectButton } from '../lib/stream.js';
 import { CHUNK_FRAMING, RESPONSE_HEADERS } from '../lib/wire.js';
 
-export function start(log) {
+export function start(log, doc = document) {
   const cursor = createCursor();
 
   /** One message as the server wrote it (EventSource hands over only its fields). */
@@ -85,7 +85,7 @@ export function start(log) {
   }
 
   const stream = keepConnected({ open, log, cursor });
-  wireReconnectButton(stream.reconnect);
+  wireReconnectButton(stream.reconnect, doc);
 }
 
-start(startDemo());
+autostart('server-sent-events', start);

@@ -5,7 +5,7 @@
 // Chat messages go up as `{"chat":"…","from":"<this tab's name>"}`; the server publishes the
 // text as it is, and every page on the channel shows it in the chat, apart from the ticker.
 
-import { startDemo } from '../lib/demo.js';
+import { autostart } from '../lib/demo.js';
 import { pushUrl } from '../lib/channel.js';
 import { createCursor } from '../lib/cursor.js';
 import { byteLength, chatOf, requestLine } from '../lib/log.js';
@@ -42,7 +42,7 @@ function socketUrl(cursor) {
   return url.href;
 }
 
-export function start(log) {
+export function start(log, doc = document) {
   const cursor = createCursor();
   const me = tabName();
   let socket = null; // the open socket, for the chat box
@@ -100,19 +100,19 @@ export function start(log) {
   }
 
   // The chat, apart from the log: who said what, this tab's own messages marked.
-  const chatList = document.getElementById('chat-log');
-  const nameLabel = document.getElementById('tab-name');
+  const chatList = doc.getElementById('chat-log');
+  const nameLabel = doc.getElementById('tab-name');
   if (nameLabel) nameLabel.textContent = me;
   log.onEvent = (event) => {
     const chat = chatOf(event);
     if (!chat || !chatList) return;
-    const item = document.createElement('li');
+    const item = doc.createElement('li');
     item.dataset.id = event.id;
     if (chat.from === me) item.className = 'mine';
-    const from = document.createElement('span');
+    const from = doc.createElement('span');
     from.className = 'from';
     from.textContent = `${chat.from}:`;
-    const text = document.createElement('span');
+    const text = doc.createElement('span');
     text.className = 'text';
     text.textContent = chat.text;
     item.append(from, text);
@@ -121,11 +121,11 @@ export function start(log) {
   };
 
   const stream = keepConnected({ open, log, cursor });
-  wireReconnectButton(stream.reconnect);
+  wireReconnectButton(stream.reconnect, doc);
 
   // The chat box: a message goes up the same socket and comes back as an event.
-  const form = document.getElementById('ws-chat');
-  const input = document.getElementById('ws-message');
+  const form = doc.getElementById('ws-chat');
+  const input = doc.getElementById('ws-message');
   form?.addEventListener('submit', (submit) => {
     submit.preventDefault();
     const text = input.value.trim();
@@ -142,4 +142,4 @@ export function start(log) {
   });
 }
 
-start(startDemo());
+autostart('websocket', start);
