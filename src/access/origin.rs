@@ -1,8 +1,9 @@
-//! Which web pages may act on this site: publish, submit the piggyback form or open a
-//! WebSocket. A browser names the page's origin in `Origin` on every such request, so a
-//! request whose `Origin` is not one of this site's (or that says `Sec-Fetch-Site:
-//! cross-site` without an `Origin`) comes from another site's page and is refused. Requests
-//! without either header do not come from a browser and go on to the token check.
+//! Which web pages may act on this site: publish, submit the piggyback form, open a
+//! WebSocket or start an experiment. A browser names the page's origin in `Origin` on every
+//! such request, so a request whose `Origin` is not one of this site's (or that says
+//! `Sec-Fetch-Site: cross-site` without an `Origin`) comes from another site's page and is
+//! refused. Requests without either header do not come from a browser and go on to the
+//! token check.
 //!
 //! The list is `[site] origins` plus `push.allowed_origins`; it is never built from the
 //! request's `Host`, which the client chooses (a DNS-rebinding page sends its own name as
@@ -71,8 +72,8 @@ impl Origins {
         match headers.get_one("Origin") {
             Some(origin) if self.allows(origin, request.rocket().config().port) => Ok(()),
             Some(_) => Err(AppError::Forbidden(
-                "pages from this origin may not publish, post forms or open WebSockets here \
-                 (the site's own origins are listed in [site] origins)"
+                "pages from this origin may not publish, post forms, open WebSockets or start \
+                 experiments here (the site's own origins are listed in [site] origins)"
                     .into(),
             )),
             None if headers.get_one("Sec-Fetch-Site") == Some("cross-site") => Err(

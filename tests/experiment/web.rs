@@ -36,7 +36,7 @@ async fn start<'c>(client: &'c Client, body: &str, headers: &[(&str, &str)]) -> 
     let mut request = client
         .post("/api/experiments")
         .header(ContentType::JSON)
-        .body(body.to_owned());
+        .body(body);
     for (name, value) in headers {
         request = request.header(Header::new((*name).to_owned(), (*value).to_owned()));
     }
