@@ -206,23 +206,26 @@ async fn on_a_wide_screen_the_menu_is_an_open_sidebar_beside_the_content() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_page_has_one_h1_before_any_other_heading() {
-    browser_test("every_page_has_one_h1_before_any_other_heading", async |t| {
-        for path in every_page() {
-            load(t, &path).await?;
-            let f = frame(&t.client, 1280).await?;
-            assert_eq!(
-                f.headings.first().map(String::as_str),
-                Some("H1"),
-                "{path}: the first heading is the h1: {f:#?}"
-            );
-            assert_eq!(
-                f.headings.iter().filter(|h| *h == "H1").count(),
-                1,
-                "{path}: exactly one h1: {f:#?}"
-            );
-        }
-        Ok(())
-    })
+    browser_test(
+        "every_page_has_one_h1_before_any_other_heading",
+        async |t| {
+            for path in every_page() {
+                load(t, &path).await?;
+                let f = frame(&t.client, 1280).await?;
+                assert_eq!(
+                    f.headings.first().map(String::as_str),
+                    Some("H1"),
+                    "{path}: the first heading is the h1: {f:#?}"
+                );
+                assert_eq!(
+                    f.headings.iter().filter(|h| *h == "H1").count(),
+                    1,
+                    "{path}: exactly one h1: {f:#?}"
+                );
+            }
+            Ok(())
+        },
+    )
     .await;
 }
 
@@ -256,12 +259,14 @@ async fn the_dark_scheme_gives_dark_pages_with_light_text_and_timelines() {
         async |t| {
             colour_scheme(&t.client, "light").await?;
             load(t, "/polling").await?;
-            let light: Colours = serde_json::from_value(t.client.execute(COLOURS_JS, vec![]).await?)?;
+            let light: Colours =
+                serde_json::from_value(t.client.execute(COLOURS_JS, vec![]).await?)?;
             assert!(luminance(light.body) > 0.8, "light page: {light:?}");
 
             colour_scheme(&t.client, "dark").await?;
             load(t, "/polling").await?;
-            let dark: Colours = serde_json::from_value(t.client.execute(COLOURS_JS, vec![]).await?)?;
+            let dark: Colours =
+                serde_json::from_value(t.client.execute(COLOURS_JS, vec![]).await?)?;
             assert!(luminance(dark.body) < 0.15, "dark page: {dark:?}");
             assert!(luminance(dark.text) > 0.7, "light text on it: {dark:?}");
             assert!(
