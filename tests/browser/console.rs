@@ -1,5 +1,5 @@
 //! Chromium's console, read through chromedriver, to fail a test on any Content Security
-//! Policy violation.
+//! Policy violation, and to check that no page logs an error.
 //!
 //! A violation during page load happens before any script the test could inject, and
 //! WebDriver's own scripts are exempt from the policy, so the page cannot report on itself.
@@ -41,16 +41,44 @@ impl WebDriverCompatibleCommand for BrowserLog {
     }
 }
 
-/// The console messages since the last call that report a Content Security Policy
-/// violation.
-pub async fn csp_violations(client: &Client) -> TestResult<Vec<String>> {
+/// One console entry: its level (`SEVERE` for errors, failed loads included) and text.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub level: String,
+    pub message: String,
+}
+
+/// Every console entry since the last read (reading empties chromedriver's copy).
+pub async fn entries(client: &Client) -> TestResult<Vec<Entry>> {
     let entries = client.issue_cmd(BrowserLog).await?;
-    let messages = entries
+    Ok(entries
         .as_array()
         .into_iter()
         .flatten()
-        .filter_map(|entry| entry["message"].as_str().map(str::to_owned));
-    Ok(messages
-        .filter(|m| m.contains("Content Security Policy"))
+        .map(|entry| Entry {
+            level: entry["level"].as_str().unwrap_or_default().to_owned(),
+            message: entry["message"].as_str().unwrap_or_default().to_owned(),
+        })
+        .collect())
+}
+
+/// Whether `entry` reports a Content Security Policy violation.
+pub fn is_csp_violation(entry: &Entry) -> bool {
+    entry.message.contains("Content Security Policy")
+}
+
+/// Whether `entry` is an error: a script error, a `console.error` or a failed load.
+pub fn is_error(entry: &Entry) -> bool {
+    entry.level == "SEVERE"
+}
+
+/// The console messages since the last call that report a Content Security Policy
+/// violation.
+pub async fn csp_violations(client: &Client) -> TestResult<Vec<String>> {
+    Ok(entries(client)
+        .await?
+        .into_iter()
+        .filter(is_csp_violation)
+        .map(|e| e.message)
         .collect())
 }

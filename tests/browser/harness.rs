@@ -41,17 +41,44 @@ const DRIVER_START: Duration = Duration::from_secs(10);
 /// The longest chromedriver and Chromium together may take to open a session.
 const BROWSER_START: Duration = Duration::from_secs(30);
 
+/// The visitor channel the tests' pages use: [`Ctx::open`] names it in the page URL, and
+/// [`App::publish`] publishes on it.
+pub const CHANNEL: &str = "demo-browsertest";
+
 /// Everything a test body works with: the running app and a browser pointed at nothing yet.
 pub struct Ctx {
     pub app: App,
     pub client: Client,
+    tools: Tools,
+    /// Browsers opened by [`Ctx::second_browser`], closed with the first.
+    extra: tokio::sync::Mutex<Vec<Browser>>,
 }
 
 impl Ctx {
-    /// Loads `path` (such as `/polling?interval=0.2`) from the app.
+    /// Loads `path` (such as `/polling?interval=0.2`) from the app, on the test channel
+    /// ([`CHANNEL`]) with the quiet pattern, unless `path` names a channel or a pattern itself.
     pub async fn open(&self, path: &str) -> TestResult {
-        self.client.goto(&self.app.url(path)).await?;
+        self.client
+            .goto(&self.app.url(&on_test_channel(path)))
+            .await?;
         Ok(())
+    }
+
+    /// Loads `path` as it is: the page picks its channel as a visitor's page would.
+    pub async fn open_as_visitor(&self, client: &Client, path: &str) -> TestResult {
+        client.goto(&self.app.url(path)).await?;
+        Ok(())
+    }
+
+    /// Starts one more browser with a profile of its own (another visitor, with its own
+    /// storage and cookies); it is closed when the test ends.
+    pub async fn second_browser(&self) -> TestResult<Client> {
+        let browser = tokio::time::timeout(BROWSER_START, Browser::start(&self.tools))
+            .await
+            .map_err(|_| format!("a second browser did not start within {BROWSER_START:?}"))??;
+        let client = browser.client.clone();
+        self.extra.lock().await.push(browser);
+        Ok(client)
     }
 
     /// Waits until the demo widgets satisfy `done`; see [`wait_for`].
@@ -109,6 +136,7 @@ async fn run_browser_test(
     body: impl AsyncFnOnce(&Ctx) -> TestResult,
 ) {
     let Some(tools) = tools(name) else { return };
+    let tools_for_ctx = tools.clone();
     let started = Instant::now();
     let app = launch.await;
     let browser = match tokio::time::timeout(BROWSER_START, Browser::start(&tools)).await {
@@ -125,6 +153,8 @@ async fn run_browser_test(
     let ctx = Ctx {
         app,
         client: browser.client.clone(),
+        tools: tools_for_ctx,
+        extra: tokio::sync::Mutex::new(Vec::new()),
     };
     let outcome =
         tokio::time::timeout(TEST_LIMIT, AssertUnwindSafe(body(&ctx)).catch_unwind()).await;
@@ -133,8 +163,13 @@ async fn run_browser_test(
     if let (Some(csp), false) = (&csp, matches!(outcome, Ok(Ok(Ok(()))))) {
         eprintln!("{name}: {csp}");
     }
-    let Ctx { app, client } = ctx;
+    let Ctx {
+        app, client, extra, ..
+    } = ctx;
     drop(client);
+    for other in extra.into_inner() {
+        other.close().await;
+    }
     browser.close().await;
     app.stop().await;
     match outcome {
@@ -146,6 +181,24 @@ async fn run_browser_test(
             None => eprintln!("{name}: passed in {:.1?}", started.elapsed()),
         },
     }
+}
+
+/// `path` with `channel=` [`CHANNEL`] and `pattern=quiet` added to its query, each unless the
+/// query already has one.
+pub fn on_test_channel(path: &str) -> String {
+    let mut url = path.to_owned();
+    for (key, value) in [("channel", CHANNEL), ("pattern", "quiet")] {
+        let query = url.split_once('?').map_or("", |(_, q)| q);
+        if query
+            .split('&')
+            .any(|pair| pair.split('=').next() == Some(key))
+        {
+            continue;
+        }
+        url.push(if url.contains('?') { '&' } else { '?' });
+        url.push_str(&format!("{key}={value}"));
+    }
+    url
 }
 
 /// What is wrong with the policy in this test's browser console, if anything: the
@@ -203,6 +256,15 @@ pub struct Demo {
     pub empty: Option<f64>,
     pub events: Option<f64>,
     pub bytes: Option<f64>,
+    pub frames: Option<f64>,
+    pub p50: Option<f64>,
+    pub p95: Option<f64>,
+    /// Request marks on the live timeline (`.live-timeline .mark-req`).
+    pub marks: usize,
+    /// Text of the "Raw answer" panel.
+    pub raw: Option<String>,
+    /// Text of `#pattern-status`.
+    pub pattern_status: Option<String>,
     /// `<script>` elements whose `src` contains `api/channels`.
     pub scripts: usize,
     /// Text of `#form-result`.
@@ -248,17 +310,31 @@ return {
   empty: num('#count-empty'),
   events: num('#count-events'),
   bytes: num('#count-bytes'),
+  frames: num('#count-frames'),
+  p50: num('#count-p50'),
+  p95: num('#count-p95'),
+  marks: all('.live-timeline .mark-req').length,
+  raw: document.getElementById('wire-raw')?.textContent ?? null,
+  pattern_status: document.getElementById('pattern-status')?.textContent.trim() ?? null,
   scripts: all('script[src*="api/channels"]').length,
   form_result: result ? result.textContent.trim() : null,
   field_errors: fieldErrors,
 };
 "#;
 
-/// The text of every `#log` entry of the current window, top to bottom.
+/// The text of every `#log` entry of the current window, top to bottom, without the latency
+/// (`+12 ms`) after an event.
 pub async fn log_texts(client: &Client) -> TestResult<Vec<String>> {
-    let js = "return Array.from(document.querySelectorAll('#log li.log-entry'), (li) => li.textContent.trim());";
+    let js = "return Array.from(document.querySelectorAll('#log li.log-entry'), (li) => \
+              Array.from(li.childNodes).filter((n) => !n.classList?.contains('latency')) \
+                .map((n) => n.textContent).join('').trim());";
     let value = client.execute(js, vec![]).await?;
     Ok(serde_json::from_value(value)?)
+}
+
+/// Reads the demo widgets of `client`'s current window once (for [`wait_for`]).
+pub async fn demo_of(client: &Client) -> TestResult<Demo> {
+    demo(client).await
 }
 
 async fn demo(client: &Client) -> TestResult<Demo> {
@@ -268,6 +344,8 @@ async fn demo(client: &Client) -> TestResult<Demo> {
 
 /// The app running on a free port of 127.0.0.1 with the ticker off.
 pub struct App {
+    /// The channel [`App::publish`] publishes on: [`CHANNEL`].
+    pub channel: String,
     pub port: u16,
     pub hub: Hub,
     shutdown: Shutdown,
@@ -316,6 +394,7 @@ impl App {
         });
         match tokio::time::timeout(WAIT, rx).await {
             Ok(Ok((port, Some(hub), shutdown))) => App {
+                channel: CHANNEL.to_owned(),
                 port,
                 hub,
                 shutdown,
@@ -335,9 +414,14 @@ impl App {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
-    /// Publishes string `data` on channel `demo` and returns the new event's id.
+    /// Publishes string `data` on the test channel and returns the new event's id.
     pub async fn publish(&self, data: &str) -> String {
-        let channel = Channel::parse("demo").expect("demo is a valid channel");
+        self.publish_on(&self.channel, data).await
+    }
+
+    /// Publishes string `data` on `channel` and returns the new event's id.
+    pub async fn publish_on(&self, channel: &str, data: &str) -> String {
+        let channel = Channel::parse(channel).expect("a valid channel name");
         let event = self
             .hub
             .publish(&channel, Payload::text(data))
@@ -346,9 +430,9 @@ impl App {
         event.id.to_string()
     }
 
-    /// The ids of the events on `demo` the hub still holds, oldest first.
-    pub async fn demo_ids(&self) -> Vec<String> {
-        let channel = Channel::parse("demo").expect("demo is a valid channel");
+    /// The ids of the events on the test channel the hub still holds, oldest first.
+    pub async fn channel_ids(&self) -> Vec<String> {
+        let channel = Channel::parse(&self.channel).expect("a valid channel name");
         let batch = self
             .hub
             .recent(&channel, 1000)
@@ -370,6 +454,7 @@ impl App {
 }
 
 /// Where Chromium and chromedriver live.
+#[derive(Clone)]
 pub struct Tools {
     chromium: PathBuf,
     chromedriver: PathBuf,
@@ -590,6 +675,10 @@ pub async fn polling_page_shows_published_events(t: &Ctx, path: &str) -> TestRes
     assert!(settled.bytes > Some(0.0), "#count-bytes: {settled:#?}");
     assert!(settled.empty >= Some(1.0), "#count-empty: {settled:#?}");
     assert!(
+        settled.p50.is_some() && settled.p95 >= settled.p50,
+        "latency percentiles, p95 at least p50: {settled:#?}"
+    );
+    assert!(
         settled.log_errors.is_empty(),
         "no error entries: {settled:#?}"
     );
@@ -601,7 +690,7 @@ pub const CONNECTED: &str = "[client] connected";
 /// What the long-polling pages log as they send each request.
 const LONG_POLL_SENT: &str = "[client] waiting for events...";
 
-/// Publishes `"{prefix} 1"` … `"{prefix} {count}"` on `demo` and returns their ids in order.
+/// Publishes `"{prefix} 1"` … `"{prefix} {count}"` on the test channel and returns their ids in order.
 pub async fn publish_many(app: &App, prefix: &str, count: usize) -> Vec<String> {
     let mut ids = Vec::with_capacity(count);
     for n in 1..=count {

@@ -9,6 +9,7 @@ mod common;
 mod console;
 mod harness;
 
+mod demo_widgets;
 mod event_log;
 mod forever_iframe;
 mod jsonp_polling;

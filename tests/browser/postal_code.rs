@@ -60,7 +60,7 @@ async fn typing_a_postal_code_fills_in_the_place_name_over_jsonp() {
             assert!(us.request.contains("/api/postalcodes?"), "{us:?}");
             assert!(us.request.contains("postalcode=10001") && us.request.contains("country=US"));
             assert!(
-                us.request.contains("callback=postalAnswer"),
+                us.request.contains("callback=ReverseAjax.postal.cb"),
                 "a JSONP request: {us:?}"
             );
             assert!(us.answer.contains("\"placeName\": \"New York\""), "{us:?}");

@@ -7,7 +7,7 @@ use crate::harness::{
 
 /// How many long-poll `<script>` elements are in the page.
 async fn held_scripts(t: &crate::harness::Ctx) -> TestResult<u64> {
-    let js = "return document.querySelectorAll('script[src*=\"push/demo/script\"]').length;";
+    let js = "return document.querySelectorAll('script[src*=\"/script?\"]').length;";
     let value = t.client.execute(js, vec![]).await?;
     Ok(value.as_u64().unwrap_or(u64::MAX))
 }

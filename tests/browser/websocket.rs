@@ -39,17 +39,40 @@ async fn chat(t: &Ctx, text: &str) -> TestResult {
     t.click("#ws-send").await
 }
 
-/// Waits until the current window's log shows `text` as an event.
-async fn wait_event_text(t: &Ctx, text: &str) -> TestResult {
-    let entry = format!("[event] {text}");
+/// The chat of the current window: `(from, text)` per message, oldest first.
+async fn chat_lines(client: &fantoccini::Client) -> TestResult<Vec<(String, String)>> {
+    let js = "return Array.from(document.querySelectorAll('#chat-log li'), (li) => \
+              [li.querySelector('.from')?.textContent ?? '', li.querySelector('.text')?.textContent ?? '']);";
+    Ok(serde_json::from_value(client.execute(js, vec![]).await?)?)
+}
+
+/// This window's tab name, as the chat box shows it.
+async fn tab_name(t: &Ctx) -> TestResult<String> {
+    let value = t
+        .client
+        .execute(
+            "return document.getElementById('tab-name').textContent;",
+            vec![],
+        )
+        .await?;
+    Ok(value.as_str().unwrap_or_default().to_owned())
+}
+
+/// Waits until the current window's chat shows `text` from `from`, and its log shows the
+/// same message as an event.
+async fn wait_event_text(t: &Ctx, from: &str, text: &str) -> TestResult {
+    let line = (format!("{from}:"), text.to_owned());
     wait_for(
         &t.client,
-        &format!("{entry:?} in #log"),
+        &format!("{line:?} in #chat-log"),
         WAIT,
-        log_texts,
-        |log| log.contains(&entry),
+        chat_lines,
+        |chat| chat.contains(&line),
     )
     .await?;
+    let entry = format!("[event] {from} says: {text}");
+    let log = log_texts(&t.client).await?;
+    assert!(log.contains(&entry), "{entry:?} in #log: {log:#?}");
     Ok(())
 }
 
@@ -61,23 +84,26 @@ async fn two_websocket_windows_see_each_others_chat_messages() {
             t.open("/websocket").await?;
             wait_connected(t).await?;
             let first = t.client.window().await?;
+            let first_name = tab_name(t).await?;
 
             let second = t.client.new_window(false).await?.handle;
             t.client.switch_to_window(second.clone()).await?;
             t.open("/websocket").await?;
             wait_connected(t).await?;
+            let second_name = tab_name(t).await?;
+            assert!(!second_name.is_empty() && second_name != "this tab");
 
             chat(t, "hello from the second window").await?;
-            wait_event_text(t, "hello from the second window").await?;
+            wait_event_text(t, &second_name, "hello from the second window").await?;
             t.client.switch_to_window(first.clone()).await?;
-            wait_event_text(t, "hello from the second window").await?;
+            wait_event_text(t, &second_name, "hello from the second window").await?;
 
             chat(t, "and back from the first").await?;
-            wait_event_text(t, "and back from the first").await?;
+            wait_event_text(t, &first_name, "and back from the first").await?;
             t.client.switch_to_window(second).await?;
-            wait_event_text(t, "and back from the first").await?;
+            wait_event_text(t, &first_name, "and back from the first").await?;
 
-            let ids = t.app.demo_ids().await;
+            let ids = t.app.channel_ids().await;
             assert_eq!(ids.len(), 2, "each chat message is one event: {ids:?}");
             let settled = t.demo().await?;
             assert_eq!(

@@ -1,10 +1,13 @@
 // The bookmark a client sends back to the server: the id of the last event it has.
-// It starts from the head the server wrote into the page (the log's `data-next`), or
-// empty (the server then answers with the current head), and follows `next`.
+// It starts from the head the server wrote into the page (the log's `data-next`) when the
+// page was rendered for this tab's channel, or empty (the server then answers with the
+// current head), and follows `next`.
 
-import { byteLength } from './log.js';
+import { settings } from './channel.js';
+import { byteLength, requestLine } from './log.js';
+import { transferSize } from './wire.js';
 
-export function createCursor(start = document.getElementById('log')?.dataset.next) {
+export function createCursor(start = settings().next) {
   let since = start || null;
   return {
     /** The current bookmark, or null before the first answer. */
@@ -33,17 +36,52 @@ export function createCursor(start = document.getElementById('log')?.dataset.nex
 }
 
 /**
- * Fetches one batch answer (`{events, next, reset}`) from `path` after the cursor: counts the
- * request and the bytes received, follows `next`, and hands the events to the log. Returns
- * the events that were new. `init` goes to fetch() (for example an abort `signal`).
+ * Counts the bytes of a completed request on the wire: the browser's measured transfer size
+ * (headers included) when it reports one, else the body's size. Updates the mark's tooltip.
  */
-export async function fetchBatch(path, cursor, log, init = {}) {
-  log.request();
-  const res = await fetch(cursor.url(path), { cache: 'no-store', ...init });
-  const text = await res.text();
-  log.bytes(byteLength(text));
-  if (!res.ok) throw new Error(`the server answered ${res.status}`);
+export async function countTransfer(url, bodyBytes, log, mark) {
+  const measured = await transferSize(url);
+  log.bytes(measured ?? bodyBytes);
+  mark?.describe(measured === null ? ' (body only: no measurement)' : ` (${measured} B with headers)`);
+  return measured;
+}
+
+/**
+ * Fetches one batch answer (`{events, next, reset}`) from `path` (absolute) after the
+ * cursor: counts the request and the bytes on the wire, draws both on the timeline, shows the
+ * raw answer, follows `next`, and hands the events to the log. Returns the events that were
+ * new. `init` goes to fetch() (for example an abort `signal`); `held` draws the wait of a
+ * long poll.
+ */
+export async function fetchBatch(path, cursor, log, init = {}, { held = false } = {}) {
+  const url = cursor.url(path);
+  const mark = log.request(requestLine(url), { held });
+  let res;
+  let text;
+  try {
+    res = await fetch(url, { cache: 'no-store', ...init });
+    text = await res.text();
+  } catch (err) {
+    if (init.signal?.aborted) mark.end('abandoned');
+    else mark.fail(err.message);
+    throw err;
+  }
+  const bodyBytes = byteLength(text);
+  log.raw(text, `${requestLine(url)} → ${res.status} ${res.statusText}, ${bodyBytes} B of body`);
+  if (!res.ok) {
+    mark.answer({ status: res.status, size: bodyBytes, kind: 'empty', text: 'error' });
+    countTransfer(url, bodyBytes, log, mark);
+    throw new Error(`the server answered ${res.status}`);
+  }
   const answer = JSON.parse(text);
+  const count = answer.events?.length ?? 0;
+  mark.answer({
+    status: res.status,
+    size: bodyBytes,
+    kind: count ? 'data' : 'empty',
+    text: count ? `${count} event${count === 1 ? '' : 's'}` : '',
+  });
+  countTransfer(url, bodyBytes, log, mark);
   cursor.update(answer, log);
   return log.events(answer.events);
 }

@@ -39,18 +39,31 @@ export function keepConnected({ open, log, cursor, watchdogMs = 0 }) {
     clearTimeout(retryTimer);
     current?.drop();
     log.client('connecting...');
-    log.request();
     lastSign = Date.now();
     lastProgress = null;
 
     let live = true;
     let accepted = false;
     let close = () => {};
-    const finish = () => {
+    let mark = null;
+    const finish = (why) => {
       live = false;
+      mark?.end(why);
       close();
     };
     const session = {
+      /**
+       * Counts the connection and draws it on the timeline: `line` is its request line,
+       * `options` as for the timeline (`held`, `pipe`). Returns the timeline mark.
+       */
+      begin(line, options = { held: true }) {
+        mark = log.request(line, options);
+        return mark;
+      },
+      /** The timeline mark of this connection (after `begin`). */
+      get mark() {
+        return mark;
+      },
       /** True until this connection is replaced or over. */
       get live() {
         return live;
@@ -68,7 +81,7 @@ export function keepConnected({ open, log, cursor, watchdogMs = 0 }) {
       },
       ended(why) {
         if (!live) return;
-        finish();
+        finish(why);
         // The server ended the stream on purpose: after a byte budget, or because this
         // client fell behind, come straight back; a server going down deserves a pause.
         const wait = why === 'shutdown' ? backoff.fail() : 0;
@@ -78,7 +91,8 @@ export function keepConnected({ open, log, cursor, watchdogMs = 0 }) {
       },
       failed(message) {
         if (!live) return;
-        finish();
+        if (mark && !accepted) mark.fail(message);
+        finish(message);
         const wait = backoff.fail();
         log.error(`${message}; reconnecting in ${(wait / 1000).toFixed(1)} s, ${resumeText()}`);
         schedule(wait);
@@ -91,6 +105,7 @@ export function keepConnected({ open, log, cursor, watchdogMs = 0 }) {
       session,
       progress,
       drop() {
+        if (live) mark?.end('dropped by the page');
         live = false;
         close();
       },

@@ -1,10 +1,13 @@
 // The event log: the server rendered the recent events and a bookmark (data-next);
-// this script polls from that bookmark every 2 s and puts new events on top.
+// this script polls from that bookmark every 2 s and puts new events on top. The list is
+// the page's only log: it shows each event once, with its time once.
 
-import { createLog, eventText } from '../lib/log.js';
+import { startDemo } from '../lib/demo.js';
+import { eventsUrl, settings } from '../lib/channel.js';
+import { latencySince } from '../lib/clock.js';
 import { createCursor, fetchBatch } from '../lib/cursor.js';
+import { eventText } from '../lib/log.js';
 import { runPolling } from '../lib/poller.js';
-import { wireSendButton } from '../lib/send.js';
 
 const MAX_ROWS = 200; // older rows fall off the bottom
 
@@ -20,27 +23,67 @@ function row(event) {
   text.className = 'text';
   text.textContent = eventText(event);
   item.append(time, ' ', text);
+  const latency = latencySince(event.at);
+  if (latency !== null) {
+    const span = document.createElement('span');
+    span.className = 'latency';
+    span.textContent = `+${latency} ms`;
+    item.append(' ', span);
+  }
   return item;
 }
 
 export function start(log) {
   const list = document.getElementById('event-log');
-  const cursor = createCursor(list.dataset.next);
+  // The rows on the page belong to the channel the server rendered; another channel starts
+  // from its head, with none of them.
+  const ownRows = list.dataset.channel === settings().channel;
+  if (!ownRows) {
+    list.replaceChildren();
+  }
+  const cursor = createCursor(ownRows ? list.dataset.next : null);
   // The rows already on the page count as seen, so an overlap never shows twice.
   for (const item of list.querySelectorAll('li[data-id]')) log.seen(item.dataset.id);
 
-  async function poll() {
-    log.client('checking for events...');
-    const events = await fetchBatch('api/channels/demo/events', cursor, log);
+  const pause = document.getElementById('rows-pause');
+  let paused = false;
+  let pending = [];
+
+  function add(rows) {
     // Events come oldest first; prepending each in turn leaves the newest on top.
-    for (const event of events) list.prepend(row(event));
+    for (const item of rows) list.prepend(item);
     while (list.children.length > MAX_ROWS) list.lastElementChild.remove();
     if (list.children.length) document.getElementById('event-log-empty')?.remove();
+  }
+
+  pause?.addEventListener('click', () => {
+    paused = !paused;
+    pause.setAttribute('aria-pressed', String(paused));
+    pause.textContent = paused ? 'Resume' : 'Pause';
+    log.timeline.pause(paused);
+    if (!paused) {
+      add(pending);
+      pending = [];
+    }
+  });
+  document.getElementById('rows-clear')?.addEventListener('click', () => {
+    list.replaceChildren();
+    pending = [];
+  });
+
+  async function poll() {
+    const events = await fetchBatch(eventsUrl(), cursor, log);
+    const rows = events.map(row);
+    if (paused) {
+      pending.push(...rows);
+      pause.textContent = `Resume (${pending.length} new)`;
+    } else {
+      add(rows);
+    }
     list.dataset.next = cursor.since ?? '';
   }
 
   runPolling({ poll, delay: () => 2000, log });
-  wireSendButton('event-log', log);
 }
 
-start(createLog());
+start(startDemo());

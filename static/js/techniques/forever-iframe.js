@@ -3,10 +3,12 @@
 // The server ends the document after a byte budget; we then load a fresh one from the
 // last id, so nothing is lost.
 
-import { createLog, byteLength } from '../lib/log.js';
+import { startDemo } from '../lib/demo.js';
+import { pushUrl } from '../lib/channel.js';
 import { createCursor } from '../lib/cursor.js';
+import { byteLength, requestLine } from '../lib/log.js';
 import { keepConnected, whenLoaded, wireReconnectButton } from '../lib/stream.js';
-import { wireSendButton } from '../lib/send.js';
+import { CHUNK_FRAMING, RESPONSE_HEADERS } from '../lib/wire.js';
 
 // An iframe reports no errors to its parent: a broken stream just goes quiet. The server
 // writes a heartbeat comment every 15 s, so 40 s without a frame or a new node means trouble.
@@ -16,16 +18,29 @@ const WATCHDOG_MS = 40000;
 const WRAPPER_BYTES = 82;
 // The document's head and the padding that comes before the first frame.
 const PREAMBLE_BYTES = 1123;
+// This answer carries its own Content-Security-Policy (with the nonce): longer headers.
+const IFRAME_HEADERS = RESPONSE_HEADERS + 180;
 
 /** True once the iframe holds our stream's document (not the initial blank one). */
 function streaming(doc) {
-  return Boolean(doc?.body && doc.URL.includes('push/demo/iframe'));
+  return Boolean(doc?.body && doc.URL.includes(pushUrl('iframe')));
+}
+
+/** The text of the last script element in the iframe's document: the chunk as it came. */
+function lastScript(iframe) {
+  try {
+    const scripts = iframe.contentDocument?.getElementsByTagName('script');
+    return scripts?.length ? scripts[scripts.length - 1].outerHTML : null;
+  } catch {
+    return null;
+  }
 }
 
 export function start(log) {
   const cursor = createCursor();
   let session = null; // the connection whose iframe is in the page now
   let endedWith = null; // the reason in that iframe's `end` frame, once it has come
+  let frameElement = null; // that iframe
 
   // The iframe's scripts call this. Frames are JSON objects with a `type`.
   window.foreverIframe = (frame) => {
@@ -33,8 +48,14 @@ export function start(log) {
     const current = session;
     current.opened();
     current.alive();
-    // The script's text is out of reach, so count the frame as the server wrote it.
-    log.bytes(byteLength(JSON.stringify(frame)) + WRAPPER_BYTES);
+    // Count the frame as the server wrote it (the script element around the JSON, and the
+    // chunk's framing); the document's own copy of the script shows in the raw panel.
+    const size = byteLength(JSON.stringify(frame)) + WRAPPER_BYTES + CHUNK_FRAMING;
+    log.bytes(size);
+    log.frame();
+    const chunk = frameElement ? lastScript(frameElement) : null;
+    log.raw(chunk ?? JSON.stringify(frame), 'the last script chunk in the iframe\'s document, as the parser kept it');
+    current.mark?.push({ text: frame.type, size, detail: `script chunk (${frame.type})` });
     if (frame.type === 'event') {
       if (log.event(frame.event)) cursor.update({ next: frame.event.id });
     } else if (frame.type === 'reset') {
@@ -62,9 +83,11 @@ export function start(log) {
       if (session === connection && endedWith) return;
       connection.failed('the stream document finished without an end frame');
     });
-    iframe.src = cursor.url('push/demo/iframe');
+    iframe.src = cursor.url(pushUrl('iframe'));
+    connection.begin(requestLine(iframe.src));
+    frameElement = iframe;
     document.body.append(iframe);
-    log.bytes(PREAMBLE_BYTES);
+    log.bytes(IFRAME_HEADERS + PREAMBLE_BYTES);
     // Same origin, so we can watch the document grow: a heartbeat adds a comment node.
     const progress = () => {
       try {
@@ -93,11 +116,10 @@ export function start(log) {
     };
   }
 
-  wireSendButton('forever-iframe', log);
   whenLoaded(() => {
     const stream = keepConnected({ open, log, cursor, watchdogMs: WATCHDOG_MS });
     wireReconnectButton(stream.reconnect);
   });
 }
 
-start(createLog());
+start(startDemo());

@@ -2,10 +2,12 @@
 // event. Browsers no longer hand the parts to scripts (XMLHttpRequest's `multipart` flag is
 // gone), so we read the body with fetch() as it arrives and cut it into parts ourselves.
 
-import { createLog } from '../lib/log.js';
+import { startDemo } from '../lib/demo.js';
+import { pushUrl } from '../lib/channel.js';
 import { createCursor } from '../lib/cursor.js';
+import { byteLength, requestLine } from '../lib/log.js';
 import { keepConnected, wireReconnectButton } from '../lib/stream.js';
-import { wireSendButton } from '../lib/send.js';
+import { CHUNK_FRAMING, RESPONSE_HEADERS } from '../lib/wire.js';
 
 // The server sends a heartbeat part after 15 s of quiet; 40 s of silence means trouble.
 const WATCHDOG_MS = 40000;
@@ -19,7 +21,8 @@ function boundaryOf(contentType) {
 /**
  * Cuts a multipart body into parts as text comes in. Each part is
  * `--BOUNDARY\r\n<headers>\r\n\r\n<JSON>\r\n`; the body ends with `--BOUNDARY--`.
- * `onPart` gets each part's parsed JSON; `push` returns false once the closing line is seen.
+ * `onPart` gets each part's parsed JSON and its text on the wire, boundary line and headers
+ * included; `push` returns false once the closing line is seen.
  */
 function createPartReader(boundary, onPart) {
   const delimiter = `--${boundary}`;
@@ -51,8 +54,9 @@ function createPartReader(boundary, onPart) {
           return true; // not complete yet
         }
       }
+      const wire = buffer.slice(start, end + 2);
       buffer = buffer.slice(end + 2);
-      onPart(value);
+      onPart(value, wire);
     }
   };
 }
@@ -63,9 +67,16 @@ export function start(log) {
   function open(session) {
     const abort = new AbortController();
     let ended = null; // the reason given by the server's last part
+    let boundary = '';
+    const url = cursor.url(pushUrl('multipart'));
+    session.begin(requestLine(url));
 
-    function onPart(part) {
+    function onPart(part, wire) {
       session.alive();
+      log.frame();
+      log.raw(wire, `the last part of the open multipart answer (boundary --${boundary}), ${byteLength(wire)} B`);
+      const label = part.type ?? 'event';
+      session.mark?.push({ text: label, size: byteLength(wire), detail: `multipart part (${label})` });
       if (part.type === 'heartbeat') return;
       if (part.type === 'reset') {
         cursor.update({ reset: true, next: part.next }, log);
@@ -78,13 +89,15 @@ export function start(log) {
     }
 
     (async () => {
-      const res = await fetch(cursor.url('push/demo/multipart'), {
+      const res = await fetch(url, {
         cache: 'no-store',
         signal: abort.signal,
       });
       if (!res.ok) throw new Error(`the server answered ${res.status}`);
-      const boundary = boundaryOf(res.headers.get('Content-Type'));
+      boundary = boundaryOf(res.headers.get('Content-Type'));
       if (!boundary) throw new Error('the answer names no multipart boundary');
+      // The headers are not counted by fetch: estimate them, then count the body as it comes.
+      log.bytes(RESPONSE_HEADERS);
       session.opened();
       const push = createPartReader(boundary, onPart);
       const reader = res.body.getReader();
@@ -92,7 +105,7 @@ export function start(log) {
       for (;;) {
         const { value, done } = await reader.read();
         if (done) break;
-        log.bytes(value.byteLength);
+        log.bytes(value.byteLength + CHUNK_FRAMING);
         session.alive();
         if (!push(decoder.decode(value, { stream: true }))) break;
       }
@@ -108,7 +121,6 @@ export function start(log) {
 
   const stream = keepConnected({ open, log, cursor, watchdogMs: WATCHDOG_MS });
   wireReconnectButton(stream.reconnect);
-  wireSendButton('multipart-streaming', log);
 }
 
-start(createLog());
+start(startDemo());

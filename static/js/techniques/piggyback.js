@@ -1,19 +1,27 @@
 // Piggyback polling: no request ever goes out just for events. They come back on the
 // answer to the registration form, next to the form's own result.
 
-import { createLog, byteLength } from '../lib/log.js';
-import { createCursor } from '../lib/cursor.js';
-import { wireSendButton } from '../lib/send.js';
+import { startDemo } from '../lib/demo.js';
+import { channel } from '../lib/channel.js';
+import { createCursor, countTransfer } from '../lib/cursor.js';
+import { byteLength, requestLine } from '../lib/log.js';
 
-/** Puts the server's message for each field next to its input, and clears the others. */
+/**
+ * Puts the server's message for each field next to its input, clears the others, and
+ * returns the first input (in the form's order) that has a message.
+ */
 function showFieldErrors(form, errors) {
+  let first = null;
   for (const span of form.querySelectorAll('.field-error')) {
     const field = span.dataset.field;
     const message = errors[field] || '';
     span.textContent = message;
     const input = form.elements.namedItem(field);
-    if (input) input.setAttribute('aria-invalid', message ? 'true' : 'false');
+    if (!input) continue;
+    input.setAttribute('aria-invalid', message ? 'true' : 'false');
+    if (message && !first) first = input;
   }
+  return first;
 }
 
 export function start(log) {
@@ -27,23 +35,34 @@ export function start(log) {
     const body = new URLSearchParams(new FormData(form));
     if (cursor.since) body.set('since', cursor.since);
     log.client('sending the form...');
-    log.request();
+    // The form's route has no channel in its path: it reads `?channel=`.
+    const url = `/piggyback?channel=${encodeURIComponent(channel())}`;
+    const mark = log.request(requestLine(url, 'POST'));
     button.disabled = true;
     try {
       // URLSearchParams is sent as application/x-www-form-urlencoded.
-      const res = await fetch('piggyback', { method: 'POST', body });
+      const res = await fetch(url, { method: 'POST', body });
       const text = await res.text();
-      log.bytes(byteLength(text));
+      const bodyBytes = byteLength(text);
+      log.raw(text, `${requestLine(url, 'POST')} → ${res.status} ${res.statusText}, ${bodyBytes} B of body`);
+      countTransfer(url, bodyBytes, log, mark);
       const answer = JSON.parse(text);
-      if (!res.ok) throw new Error(answer.error || `the server answered ${res.status}`);
+      if (!res.ok) {
+        mark.answer({ status: res.status, size: bodyBytes, text: 'error' });
+        throw new Error(answer.error || `the server answered ${res.status}`);
+      }
+      const count = answer.events?.length ?? 0;
+      mark.answer({ status: res.status, size: bodyBytes, kind: count ? 'data' : 'empty', text: count ? `${count} event${count === 1 ? '' : 's'}` : '' });
 
       // First half of the answer: the form.
       log.server(`form valid? ${answer.form.valid}`);
-      showFieldErrors(form, answer.form.errors || {});
+      const invalid = showFieldErrors(form, answer.form.errors || {});
       result.textContent = answer.form.valid
         ? answer.form.message || 'Registered.'
         : 'Please correct the marked fields.';
       result.className = answer.form.valid ? 'ok' : 'bad';
+      // After a refusal, take the reader to the first field to fix.
+      invalid?.focus();
 
       // Second half: whatever happened since the last answer.
       cursor.update(answer, log);
@@ -56,8 +75,6 @@ export function start(log) {
       button.disabled = false;
     }
   });
-
-  wireSendButton('piggyback', log);
 }
 
-start(createLog());
+start(startDemo());

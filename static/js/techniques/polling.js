@@ -1,22 +1,21 @@
 // HTTP polling: ask the server for news with fetch, wait, ask again.
 
-import { createLog } from '../lib/log.js';
+import { startDemo } from '../lib/demo.js';
+import { eventsUrl } from '../lib/channel.js';
 import { createCursor, fetchBatch } from '../lib/cursor.js';
 import { intervalReader, runPolling } from '../lib/poller.js';
-import { wireSendButton } from '../lib/send.js';
 
 export function start(log) {
   const cursor = createCursor();
 
   async function poll() {
     log.client('checking for events...');
-    // A relative URL: the page lives at /polling, so this is /api/channels/demo/events.
+    // An absolute URL, `/api/channels/<this tab's channel>/events`, whatever the page's URL.
     // The server answers at once, usually with no events.
-    await fetchBatch('api/channels/demo/events', cursor, log);
+    await fetchBatch(eventsUrl(), cursor, log);
   }
 
   runPolling({ poll, delay: intervalReader(), log });
-  wireSendButton('polling', log);
 }
 
-start(createLog());
+start(startDemo());

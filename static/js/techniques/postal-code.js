@@ -1,7 +1,13 @@
 // Listing 1: fill in the place name from a postal code with a JSONP request.
 //
 // No fetch and no XMLHttpRequest here: the request is a <script> element whose URL names a
-// function of ours in `callback=`. The server answers with a script that calls it.
+// function of ours in `callback=`. The server answers with a script that calls it. The loader
+// is the site's one JSONP loader (lib/jsonp.js), shared with the JSONP demos.
+
+import { jsonp, jsonpBody } from '../lib/jsonp.js';
+import { requestLine } from '../lib/log.js';
+import { createTimeline } from '../lib/timeline.js';
+import { byteLength, transferSize } from '../lib/wire.js';
 
 const DEBOUNCE_MS = 300;
 const TIMEOUT_MS = 10000;
@@ -27,32 +33,6 @@ function looksComplete(code, country) {
   return pattern ? pattern.test(tidy) : tidy.replace(/ /g, '').length >= 3;
 }
 
-let sequence = 0;
-
-// Loads `url` as a script and resolves with the value the script passes to our callback.
-// Each request gets its own global function name, emptied again when it is done.
-// `onSend` hears the full URL (callback included) as the request leaves.
-export function jsonp(url, onSend = () => {}) {
-  return new Promise((resolve, reject) => {
-    const name = `postalAnswer${++sequence}`;
-    const script = document.createElement('script');
-    const timer = setTimeout(() => finish(new Error('no answer within 10 s')), TIMEOUT_MS);
-    function finish(error, value) {
-      clearTimeout(timer);
-      // A late answer must still find a function, or the browser reports an error.
-      window[name] = () => {};
-      script.remove();
-      if (error) reject(error); else resolve({ name, value });
-    }
-    window[name] = (value) => finish(null, value);
-    // A script has no status code to read: a 400 or a network failure is just "error".
-    script.onerror = () => finish(new Error('the script could not be loaded (refused or unreachable)'));
-    script.src = `${url}&callback=${name}`;
-    onSend(script.src);
-    document.head.append(script);
-  });
-}
-
 export function start(doc = document) {
   const form = doc.getElementById('lookup');
   const code = doc.getElementById('postal-code');
@@ -64,6 +44,7 @@ export function start(doc = document) {
   const rawAnswer = doc.getElementById('raw-answer');
   let timer = null;
   let latest = 0;
+  const timeline = createTimeline(doc);
 
   function showChoices(places) {
     choices.replaceChildren(...places.map((p, i) => {
@@ -81,13 +62,23 @@ export function start(doc = document) {
     const mine = ++latest;
     const params = new URLSearchParams({ postalcode: code.value.trim(), maxRows: '10' });
     if (country.value) params.set('country', country.value);
-    // Relative to this page (/postal-code), so the request goes to /api/postalcodes.
-    const url = `api/postalcodes?${params}`;
+    // An absolute path: the same wherever the page itself is.
+    const url = `/api/postalcodes?${params}`;
     status.textContent = 'Asking the server…';
+    let mark = null;
     try {
-      const { name, value } = await jsonp(url, (sent) => { requestUrl.textContent = sent; });
+      const { callback, value, src } = await jsonp(url, {
+        namespace: 'postal',
+        onSend: (sent) => {
+          requestUrl.textContent = sent;
+          mark = timeline.request({ line: requestLine(sent) });
+        },
+      });
+      const body = jsonpBody(callback, value);
+      mark?.answer({ status: 200, size: byteLength(body), kind: 'data', text: 'answer' });
+      transferSize(src).then((size) => mark?.describe(size ? ` (${size} B with headers)` : ''));
       if (mine !== latest) return; // a newer lookup has started; this answer is stale
-      rawAnswer.textContent = `${name}(${JSON.stringify(value, null, 2)});`;
+      rawAnswer.textContent = `/**/${callback}(${JSON.stringify(value, null, 2)});`;
       const places = value.postalcodes || [];
       place.value = places.length ? places[0].placeName || '' : '';
       showChoices(places);
@@ -95,6 +86,7 @@ export function start(doc = document) {
         : places.length === 1 ? 'One place found.'
           : `${places.length} places share this code: the first is filled in, pick another below.`;
     } catch (error) {
+      mark?.fail(error.message);
       if (mine !== latest) return;
       rawAnswer.textContent = '(no answer to show: a script that fails to load cannot be read)';
       status.textContent = `Lookup failed: ${error.message}.`;

@@ -2,28 +2,52 @@
 // last `id:` it saw and, when the connection drops, reconnects by itself and sends that id
 // back in the Last-Event-ID header. We only open it and listen.
 
-import { createLog, byteLength } from '../lib/log.js';
+import { startDemo } from '../lib/demo.js';
+import { pushUrl } from '../lib/channel.js';
 import { createCursor } from '../lib/cursor.js';
+import { byteLength, requestLine } from '../lib/log.js';
 import { keepConnected, wireReconnectButton } from '../lib/stream.js';
-import { wireSendButton } from '../lib/send.js';
+import { CHUNK_FRAMING, RESPONSE_HEADERS } from '../lib/wire.js';
 
 export function start(log) {
   const cursor = createCursor();
 
+  /** One message as the server wrote it (EventSource hands over only its fields). */
+  function wireText(message, type) {
+    const lines = [];
+    if (type) lines.push(`event: ${type}`);
+    if (message.lastEventId) lines.push(`id: ${message.lastEventId}`);
+    for (const line of message.data.split('\n')) lines.push(`data: ${line}`);
+    return `${lines.join('\n')}\n\n`;
+  }
+
+  /** Counts a message's bytes (rebuilt text plus chunk framing) and shows it as raw. */
+  function received(session, message, type, label) {
+    const text = wireText(message, type);
+    const size = byteLength(text) + CHUNK_FRAMING;
+    log.bytes(size);
+    log.frame();
+    log.raw(text, `a message on the open stream, rebuilt from what EventSource handed over (${byteLength(text)} B)`);
+    session.mark?.push({ text: label, size, detail: `SSE message${type ? ` (${type})` : ''}` });
+  }
+
   function open(session) {
     // The first connection cannot set headers, so it names its bookmark in the URL; on the
     // browser's own reconnections the Last-Event-ID header wins over it.
-    const url = cursor.since
-      ? `push/demo/sse?last_event_id=${encodeURIComponent(cursor.since)}`
-      : 'push/demo/sse';
+    const base = pushUrl('sse');
+    const url = cursor.since ? `${base}?last_event_id=${encodeURIComponent(cursor.since)}` : base;
     const source = new EventSource(url);
     let opens = 0;
+    session.begin(requestLine(url));
 
     source.addEventListener('open', () => {
       opens += 1;
+      // The response headers, and the `retry:` line the server starts with.
+      log.bytes(RESPONSE_HEADERS + byteLength('retry: 3000\n\n'));
       if (opens > 1) {
         // The browser reconnected on its own: that is one more request.
-        log.request();
+        session.mark?.end('reconnected by the browser');
+        session.begin(`${requestLine(base)} (Last-Event-ID: ${cursor.since ?? 'none'})`);
         log.client(`reconnected by the browser (Last-Event-ID: ${cursor.since ?? 'none'})`);
       }
       session.opened();
@@ -32,17 +56,18 @@ export function start(log) {
     // Events without an `event:` line arrive as "message"; each carries one envelope.
     source.addEventListener('message', (message) => {
       session.alive();
-      log.bytes(byteLength(message.data) + byteLength(message.lastEventId) + 12);
+      received(session, message, '', 'event');
       const event = JSON.parse(message.data);
       if (log.event(event)) cursor.update({ next: event.id });
     });
 
     source.addEventListener('reset', (message) => {
-      log.bytes(byteLength(message.data) + 20);
+      received(session, message, 'reset', 'reset');
       cursor.update({ reset: true, next: JSON.parse(message.data).next }, log);
     });
 
-    source.addEventListener('shutdown', () => {
+    source.addEventListener('shutdown', (message) => {
+      received(session, message, 'shutdown', 'shutdown');
       log.server('shutting down; the browser will reconnect after the retry delay');
     });
 
@@ -61,7 +86,6 @@ export function start(log) {
 
   const stream = keepConnected({ open, log, cursor });
   wireReconnectButton(stream.reconnect);
-  wireSendButton('server-sent-events', log);
 }
 
-start(createLog());
+start(startDemo());

@@ -1,11 +1,16 @@
 // WebSocket: one connection that carries events both ways. The server sends each event as
 // a text frame holding its envelope; whatever we send is published to the channel, so
 // every page on it (another tab, say) receives it.
+//
+// Chat messages go up as `{"chat":"…","from":"<this tab's name>"}`; the server publishes the
+// text as it is, and every page on the channel shows it in the chat, apart from the ticker.
 
-import { createLog, byteLength } from '../lib/log.js';
+import { startDemo } from '../lib/demo.js';
+import { pushUrl } from '../lib/channel.js';
 import { createCursor } from '../lib/cursor.js';
+import { byteLength, chatOf, requestLine } from '../lib/log.js';
 import { keepConnected, wireReconnectButton } from '../lib/stream.js';
-import { wireSendButton } from '../lib/send.js';
+import { UPGRADE_HEADERS, wsFrameBytes } from '../lib/wire.js';
 
 // Why the server closed, by close code.
 const CLOSE_REASONS = {
@@ -13,32 +18,60 @@ const CLOSE_REASONS = {
   1013: 'lagged',
 };
 
-/** `ws://host/…/push/demo/ws?since=…`, or `wss:` when the page came over https. */
+const ANIMALS = ['Otter', 'Heron', 'Lynx', 'Badger', 'Wren', 'Marten', 'Ibis', 'Stoat', 'Puffin', 'Vole'];
+
+/** A name for this tab, kept in sessionStorage: each tab has its own, a reload keeps it. */
+function tabName() {
+  try {
+    let name = sessionStorage.getItem('ra-tab-name');
+    if (!name) {
+      const [a, b] = crypto.getRandomValues(new Uint8Array(2));
+      name = `${ANIMALS[a % ANIMALS.length]} ${10 + (b % 90)}`;
+      sessionStorage.setItem('ra-tab-name', name);
+    }
+    return name;
+  } catch {
+    return 'This tab';
+  }
+}
+
+/** `ws://host/push/<channel>/ws?since=…`, or `wss:` when the page came over https. */
 function socketUrl(cursor) {
-  const url = new URL(cursor.url('push/demo/ws'), location.href);
+  const url = new URL(cursor.url(pushUrl('ws')), location.href);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   return url.href;
 }
 
 export function start(log) {
   const cursor = createCursor();
+  const me = tabName();
   let socket = null; // the open socket, for the chat box
+  let session = null; // its connection
 
-  function open(session) {
-    const ws = new WebSocket(socketUrl(cursor));
+  function open(connection) {
+    const url = socketUrl(cursor);
+    const ws = new WebSocket(url);
     let opened = false;
+    connection.begin(`${requestLine(url)} (Upgrade: websocket)`, { pipe: true });
 
     ws.addEventListener('open', () => {
       opened = true;
       socket = ws;
-      session.opened();
+      session = connection;
+      log.bytes(UPGRADE_HEADERS);
+      connection.mark?.answer({ status: 101, size: UPGRADE_HEADERS, kind: 'upgrade', text: 'Switching Protocols' });
+      connection.opened();
     });
 
     ws.addEventListener('message', (message) => {
-      if (!session.live) return; // a socket we are closing
-      session.alive();
-      log.bytes(byteLength(message.data));
+      if (!connection.live) return; // a socket we are closing
+      connection.alive();
+      const size = wsFrameBytes(byteLength(message.data));
+      log.bytes(size);
+      log.frame();
+      log.raw(message.data, `the last text frame from the server (${byteLength(message.data)} B of payload)`);
       const frame = JSON.parse(message.data);
+      connection.mark?.push({ text: frame.type === 'reset' ? 'reset' : 'frame', size, detail: 'text frame' });
       if (frame.type === 'reset') {
         cursor.update({ reset: true, next: frame.next }, log);
       } else if (frame.id && log.event(frame)) {
@@ -51,12 +84,12 @@ export function start(log) {
       if (socket === ws) socket = null;
       const why = CLOSE_REASONS[close.code];
       if (why) {
-        session.ended(why);
+        connection.ended(why);
       } else if (!opened) {
-        session.failed('the connection was refused');
+        connection.failed('the connection was refused');
       } else {
         const reason = close.reason ? `: ${close.reason}` : '';
-        session.failed(`the connection closed (code ${close.code}${reason})`);
+        connection.failed(`the connection closed (code ${close.code}${reason})`);
       }
     });
 
@@ -66,9 +99,29 @@ export function start(log) {
     };
   }
 
+  // The chat, apart from the log: who said what, this tab's own messages marked.
+  const chatList = document.getElementById('chat-log');
+  const nameLabel = document.getElementById('tab-name');
+  if (nameLabel) nameLabel.textContent = me;
+  log.onEvent = (event) => {
+    const chat = chatOf(event);
+    if (!chat || !chatList) return;
+    const item = document.createElement('li');
+    item.dataset.id = event.id;
+    if (chat.from === me) item.className = 'mine';
+    const from = document.createElement('span');
+    from.className = 'from';
+    from.textContent = `${chat.from}:`;
+    const text = document.createElement('span');
+    text.className = 'text';
+    text.textContent = chat.text;
+    item.append(from, text);
+    chatList.append(item);
+    chatList.scrollTop = chatList.scrollHeight;
+  };
+
   const stream = keepConnected({ open, log, cursor });
   wireReconnectButton(stream.reconnect);
-  wireSendButton('websocket', log);
 
   // The chat box: a message goes up the same socket and comes back as an event.
   const form = document.getElementById('ws-chat');
@@ -81,10 +134,12 @@ export function start(log) {
       log.error('not connected; the message was not sent');
       return;
     }
-    socket.send(text);
+    const payload = JSON.stringify({ chat: text, from: me });
+    socket.send(payload);
+    session?.mark?.send({ text: 'chat', size: byteLength(payload) + 6, detail: `text frame up: ${payload}` });
     log.client(`sent “${text}” over the socket`);
     input.value = '';
   });
 }
 
-start(createLog());
+start(startDemo());
