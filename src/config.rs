@@ -1,6 +1,6 @@
 //! Typed configuration for our own keys in `Rocket.toml`.
 //!
-//! Each section (`hub`, `ticker`, `publish`) is read from Rocket's Figment when the app
+//! Each section (`hub`, `ticker`, `patterns`, `publish`) is read from Rocket's Figment when the app
 //! ignites, so every key can be overridden from the environment (`ROCKET_HUB={history=50}`)
 //! and a bad value stops the launch with Figment's own message.
 
@@ -68,7 +68,7 @@ impl HubConfig {
     }
 }
 
-/// `[default.ticker]`: the demo clock that publishes "At <time>" events.
+/// `[default.ticker]`: the demo clock that publishes "Tick <n>" events on `demo`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TickerConfig {
@@ -88,6 +88,55 @@ impl Default for TickerConfig {
             min_ms: 1000,
             max_ms: 3000,
         }
+    }
+}
+
+/// `[default.patterns]`: the event patterns visitors choose for their own channels.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PatternsConfig {
+    /// How many visitor channels may run a pattern at once; 0 turns patterns off.
+    pub max_running: usize,
+    /// How long a pattern goes on after the last listener of its channel left, in
+    /// milliseconds.
+    pub idle_ms: u64,
+    /// Shortest pause of the `ticker` pattern, in milliseconds.
+    pub ticker_min_ms: u64,
+    /// Longest pause of the `ticker` pattern, in milliseconds.
+    pub ticker_max_ms: u64,
+    /// The pause of the `every-10s` pattern, in milliseconds.
+    pub slow_ms: u64,
+}
+
+impl Default for PatternsConfig {
+    fn default() -> Self {
+        PatternsConfig {
+            max_running: 100,
+            idle_ms: 60_000,
+            ticker_min_ms: 1_000,
+            ticker_max_ms: 3_000,
+            slow_ms: 10_000,
+        }
+    }
+}
+
+impl PatternsConfig {
+    pub fn idle(&self) -> Duration {
+        Duration::from_millis(self.idle_ms)
+    }
+
+    /// Rejects zero pauses (they would spin) and a reversed ticker interval.
+    pub fn check(self) -> Result<Self, String> {
+        if self.idle_ms == 0 || self.slow_ms == 0 {
+            return Err("patterns.idle_ms and patterns.slow_ms must be > 0".into());
+        }
+        if self.ticker_min_ms == 0 || self.ticker_min_ms > self.ticker_max_ms {
+            return Err(
+                "patterns.ticker_min_ms must be > 0 and no larger than patterns.ticker_max_ms"
+                    .into(),
+            );
+        }
+        Ok(self)
     }
 }
 

@@ -9,6 +9,7 @@ extern crate rocket;
 
 pub mod access;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod error;
 pub mod experiment;
@@ -16,6 +17,7 @@ pub mod hub;
 pub mod listener;
 pub mod metrics;
 pub mod pages;
+pub mod patterns;
 pub mod postal;
 pub mod publish;
 pub mod security;
@@ -46,6 +48,8 @@ pub fn rocket_from(figment: Figment) -> Rocket<Build> {
         .attach(error::stage())
         .attach(hub::stage())
         .attach(ticker::stage())
+        .attach(patterns::stage())
+        .attach(clock::stage())
         .attach(publish::stage())
         .attach(transports::stage())
         .attach(pages::stage())

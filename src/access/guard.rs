@@ -12,11 +12,15 @@
 //! [`operator`] is the rule of the operator's endpoints (`/metrics`, starting an experiment):
 //! anyone on a server that listens on loopback, only a token holder elsewhere.
 //!
+//! [`Reader`] and [`Listener`] also tell the channel's [`Audience`], when one is managed, that
+//! someone listens: a read now, or a presence for as long as the connection is open.
+//!
 //! A refusal is kept in the request's local cache, where the catchers find its message and
 //! its `Retry-After` (see [`crate::error::Refused`]).
 
 use rocket::request::{FromRequest, Outcome, Request};
 
+use super::audience::Audience;
 use super::rate::Publisher;
 use super::slots::Slot;
 use super::token;
@@ -100,6 +104,19 @@ impl PublishRight {
 pub struct Writer {
     pub channel: Channel,
     pub publishes: Publishes,
+    publisher: Publisher,
+    access: Access,
+}
+
+impl Writer {
+    /// Counts `more` publishes beyond the one the guard counted, for a request that publishes
+    /// several events: 429 with `Retry-After` when they do not fit the caller's rate.
+    pub fn spend(&self, more: u32) -> Result<(), AppError> {
+        match std::num::NonZeroU32::new(more) {
+            Some(n) => self.access.count_publishes(&self.publisher, n),
+            None => Ok(()),
+        }
+    }
 }
 
 /// The request comes from a page of this site, or not from a browser.
@@ -188,6 +205,9 @@ impl<'r> FromRequest<'r> for Reader {
     async fn from_request(request: &'r Request<'_>) -> Outcome<Self, AppError> {
         guard(request, |access| {
             let (channel, _) = subscriber(request, access)?;
+            if let Some(audience) = request.rocket().state::<Audience>() {
+                audience.heard(&channel);
+            }
             Ok(Reader {
                 channel,
                 meter: Metrics::meter(request, false),
@@ -203,9 +223,13 @@ impl<'r> FromRequest<'r> for Listener {
     async fn from_request(request: &'r Request<'_>) -> Outcome<Self, AppError> {
         guard(request, |access| {
             let (channel, caller) = subscriber(request, access)?;
+            let mut slot = access.hold(caller)?;
+            if let Some(audience) = request.rocket().state::<Audience>() {
+                slot = slot.attend(audience.presence(&channel));
+            }
             Ok(Listener {
                 channel,
-                slot: access.hold(caller)?,
+                slot,
                 meter: Metrics::meter(request, true),
                 caller: caller.clone(),
                 access: access.clone(),
@@ -225,10 +249,13 @@ impl<'r> FromRequest<'r> for Writer {
             let channel = channel(request)?;
             let caller = caller(request, access).as_ref().map_err(Clone::clone)?;
             access.authorize(caller, Action::Publish, &channel)?;
-            access.count_publish(&caller.publisher())?;
+            let publisher = caller.publisher();
+            access.count_publish(&publisher)?;
             Ok(Writer {
                 channel,
                 publishes: Publishes::of(request),
+                publisher,
+                access: access.clone(),
             })
         });
         if checked.is_error() {

@@ -7,9 +7,11 @@
 //!   token; `private-…` channels always need one that covers them; everything else too.
 //! - **Limits** ([`rate`], [`slots`]): publishes per second and held connections per client.
 //! - **Origins** ([`origin`]).
+//! - **Audience** ([`audience`]): who listens on which channel, recorded by the guards.
 //!
 //! Every route checks through the request guards of [`guard`]; nothing here is per handler.
 
+pub mod audience;
 pub mod client;
 pub mod cors;
 pub mod guard;
@@ -194,7 +196,13 @@ impl Access {
 
     /// Counts one publish by `publisher`: 429 with `Retry-After` past the limit.
     pub fn count_publish(&self, publisher: &Publisher) -> Result<(), AppError> {
-        self.0.rates.check(publisher).map_err(|wait| {
+        self.count_publishes(publisher, NonZeroU32::MIN)
+    }
+
+    /// Counts `n` publishes by `publisher` at once (all or none): 429 with `Retry-After` past
+    /// the limit.
+    pub fn count_publishes(&self, publisher: &Publisher, n: NonZeroU32) -> Result<(), AppError> {
+        self.0.rates.check_n(publisher, n).map_err(|wait| {
             let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
             AppError::TooManyRequests(
                 "too many publishes from this client: wait and send again".into(),

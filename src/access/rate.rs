@@ -57,9 +57,15 @@ impl PublishRates {
 
     /// Counts one publish; `Err` carries how long to wait before the next one is allowed.
     pub fn check(&self, publisher: &Publisher) -> Result<(), Duration> {
+        self.check_n(publisher, NonZeroU32::MIN)
+    }
+
+    /// Counts `n` publishes at once, all or none; `Err` carries how long to wait. More than
+    /// a whole burst can never pass: it waits a second, like a full limiter.
+    pub fn check_n(&self, publisher: &Publisher, n: NonZeroU32) -> Result<(), Duration> {
         let outcome = match publisher {
-            Publisher::Anonymous(ip) => bounded(&self.anonymous, ip),
-            Publisher::Holder(key) => bounded(&self.holders, key),
+            Publisher::Anonymous(ip) => bounded(&self.anonymous, ip, n),
+            Publisher::Holder(key) => bounded(&self.holders, key, n),
         };
         match outcome {
             Some(Ok(())) => Ok(()),
@@ -79,8 +85,9 @@ impl PublishRates {
 
 type Outcome = Result<(), governor::NotUntil<<DefaultClock as Clock>::Instant>>;
 
-/// Checks `key`, sweeping first when the limiter is full; `None` when it is still full.
-fn bounded<K>(limiter: &DefaultKeyedRateLimiter<K>, key: &K) -> Option<Outcome>
+/// Checks `n` cells for `key`, sweeping first when the limiter is full; `None` when it is
+/// still full, or when `n` is more than a whole burst.
+fn bounded<K>(limiter: &DefaultKeyedRateLimiter<K>, key: &K, n: NonZeroU32) -> Option<Outcome>
 where
     K: std::hash::Hash + Eq + Clone,
 {
@@ -90,7 +97,7 @@ where
             return None;
         }
     }
-    Some(limiter.check_key(key))
+    limiter.check_key_n(key, n).ok()
 }
 
 #[cfg(test)]

@@ -1,10 +1,13 @@
 //! Held connections: streams, long polls and WebSockets each take a [`Slot`] for as long
 //! as they are open, at most `[clients] held_per_ip` per client address and `held_max` in
-//! all. The count changes only when a connection opens or closes, never per delivery.
+//! all. The count changes only when a connection opens or closes, never per delivery. A slot
+//! also carries the connection's [`Presence`] in its channel's audience, so both end together.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
+
+use super::audience::Presence;
 
 #[derive(Debug)]
 struct Counts {
@@ -30,11 +33,12 @@ pub enum Full {
     Server(u32),
 }
 
-/// One held connection; dropping it frees its place.
+/// One held connection; dropping it frees its place and ends its presence.
 #[derive(Debug)]
 pub struct Slot {
     shared: Arc<Shared>,
     ip: IpAddr,
+    presence: Option<Presence>,
 }
 
 impl HeldSlots {
@@ -65,6 +69,7 @@ impl HeldSlots {
         Ok(Slot {
             shared: Arc::clone(shared),
             ip,
+            presence: None,
         })
     }
 
@@ -75,6 +80,14 @@ impl HeldSlots {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .total
+    }
+}
+
+impl Slot {
+    /// Keeps `presence` for as long as this connection holds its place.
+    pub fn attend(mut self, presence: Presence) -> Slot {
+        self.presence = Some(presence);
+        self
     }
 }
 

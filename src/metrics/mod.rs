@@ -50,11 +50,12 @@ impl Default for MetricsConfig {
     }
 }
 
-/// The technique a route serves, by the route's (handler's) name.
-fn of_route(name: &str) -> Option<Technique> {
+/// The technique a request serves, by its route's (handler's) name; one route serves both
+/// pollings, JSONP when there is a `callback`.
+fn of_route(name: &str, request: &Request<'_>) -> Option<Technique> {
     Some(match name {
+        "poll" if request.query_value::<&str>("callback").is_some() => Technique::JsonpPolling,
         "poll" => Technique::Polling,
-        "poll_jsonp" => Technique::JsonpPolling,
         "register" => Technique::Piggyback,
         "iframe" => Technique::ForeverIframe,
         "multipart" => Technique::MultipartStreaming,
@@ -296,7 +297,7 @@ impl Metrics {
             .rocket()
             .state::<Metrics>()
             .zip(request.route().and_then(|r| r.name.as_deref()))
-            .and_then(|(metrics, name)| of_route(name).map(|t| metrics.transport(t)));
+            .and_then(|(metrics, name)| of_route(name, request).map(|t| metrics.transport(t)));
         if held {
             Meter::held(of)
         } else {

@@ -142,11 +142,18 @@ pub fn panels(technique: &Technique) -> &'static [Panel] {
 fn all() -> &'static [Vec<Panel>] {
     static PANELS: OnceLock<Vec<Vec<Panel>>> = OnceLock::new();
     PANELS.get_or_init(|| {
+        let started = std::time::Instant::now();
         let highlighter = Highlighter::new();
-        TECHNIQUES
+        let panels: Vec<Vec<Panel>> = TECHNIQUES
             .iter()
             .map(|t| t.sources.iter().map(|s| highlighter.panel(s)).collect())
-            .collect()
+            .collect();
+        rocket::info!(
+            "code panels: highlighted {} files in {:.0?}",
+            panels.iter().map(Vec::len).sum::<usize>(),
+            started.elapsed()
+        );
+        panels
     })
 }
 

@@ -1,14 +1,17 @@
 //! The event log page, mounted at `GET /event-log`.
 //!
-//! The server renders the demo channel's recent events into the page (newest first), and
-//! hands the page the cursor to keep polling from, so nothing falls between the two.
+//! The server renders the recent events of the visitor's channel into the page (newest
+//! first), and hands the page the cursor to keep polling from, so nothing falls between the
+//! two.
 
 use rocket::State;
+use rocket::http::uri::Origin;
 use rocket_dyn_templates::{Template, context};
 use serde::Serialize;
 
 use super::context::PageContext;
-use super::{DEMO, catalog, demo_channel};
+use super::visitor::Visitor;
+use super::{Page, canonical, catalog};
 use crate::error::AppError;
 use crate::hub::Hub;
 
@@ -22,12 +25,19 @@ struct Row {
     text: String,
 }
 
-/// Renders the page with the newest events first and their ids.
+/// Renders the page for the visitor's channel with the newest events first and their ids.
 #[get("/event-log")]
-pub async fn event_log(hub: &State<Hub>) -> Result<Template, AppError> {
+pub async fn event_log(
+    uri: &Origin<'_>,
+    visitor: Visitor,
+    hub: &State<Hub>,
+) -> Result<Page, AppError> {
     let technique =
         catalog::find("event-log").ok_or_else(|| AppError::NotFound("no page".into()))?;
-    let batch = hub.recent(&demo_channel(), SHOWN).await?;
+    if let Some(moved) = canonical(uri, technique.slug) {
+        return Ok(Page::Moved(moved));
+    }
+    let batch = hub.recent(&visitor.channel, SHOWN).await?;
     let rows: Vec<Row> = batch
         .events
         .iter()
@@ -42,8 +52,9 @@ pub async fn event_log(hub: &State<Hub>) -> Result<Template, AppError> {
         })
         .collect();
     let page = PageContext::new(technique.title, Some(technique.slug));
-    Ok(Template::render(
+    let (channel, next) = (visitor.channel.as_str(), batch.next.to_string());
+    Ok(Page::Shown(Template::render(
         "techniques/event-log",
-        context! { page, technique, panels: technique.panels(), channel: DEMO, events: rows, next: batch.next.to_string() },
-    ))
+        context! { page, technique, panels: technique.panels(), channel, events: rows, next },
+    )))
 }

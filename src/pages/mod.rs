@@ -5,9 +5,13 @@ pub mod code;
 pub mod context;
 mod errors;
 mod event_log;
+pub mod visitor;
 
 use rocket::State;
 use rocket::fairing::AdHoc;
+use rocket::fs::{NamedFile, relative};
+use rocket::http::uri::Origin;
+use rocket::response::Redirect;
 use rocket_dyn_templates::{Template, context};
 
 use crate::error::AppError;
@@ -15,6 +19,14 @@ use crate::hub::{Channel, Hub};
 
 use self::catalog::TECHNIQUES;
 use self::context::PageContext;
+use self::visitor::Visitor;
+
+/// A page, or a redirect to the page's own address.
+#[derive(Debug, Responder)]
+pub enum Page {
+    Shown(Template),
+    Moved(Redirect),
+}
 
 /// The index: every technique of the article, the ones not built yet marked as coming.
 #[get("/")]
@@ -23,25 +35,57 @@ fn index() -> Template {
     Template::render("index", context! { page, techniques: TECHNIQUES })
 }
 
-/// A technique's page: explanation, timeline, pros and cons, the live demo and its code.
-/// The page carries the demo channel's head as its first cursor, so the demo starts with
-/// every event published after the page was rendered. Unknown slugs and techniques not built
-/// yet are a 404.
+/// A 308 to `/<slug>` (the query kept) when the page was asked for at another spelling of
+/// its path, such as `/polling/`: Rocket's router ignores empty segments, so `/<slug>` also
+/// matches `/polling/` and `//polling`, but a page served there would resolve its relative
+/// links against the wrong directory. The target is built from the catalogued slug, never
+/// from the request, so it cannot point to another site.
+fn canonical(uri: &Origin<'_>, slug: &str) -> Option<Redirect> {
+    let path = format!("/{slug}");
+    if uri.path().as_str() == path {
+        return None;
+    }
+    Some(Redirect::permanent(match uri.query() {
+        Some(query) => format!("{path}?{query}"),
+        None => path,
+    }))
+}
+
+/// A technique's page: explanation, timeline, pros and cons, the live demo and its code,
+/// for the visitor's channel ([`Visitor`]). The page carries the channel's head as its first
+/// cursor, so the demo starts with every event published after the page was rendered.
+/// Unknown slugs and techniques not built yet are a 404.
 #[get("/<slug>")]
-async fn technique(slug: &str, hub: &State<Hub>) -> Result<Option<Template>, AppError> {
+async fn technique(
+    slug: &str,
+    uri: &Origin<'_>,
+    visitor: Visitor,
+    hub: &State<Hub>,
+) -> Result<Option<Page>, AppError> {
     let Some(technique) = catalog::find(slug) else {
         return Ok(None);
     };
-    let next = hub.read(&demo_channel(), None).await?.next.to_string();
+    if let Some(moved) = canonical(uri, technique.slug) {
+        return Ok(Some(Page::Moved(moved)));
+    }
+    let next = hub.read(&visitor.channel, None).await?.next.to_string();
     let page = PageContext::new(technique.title, Some(technique.slug));
     let name = format!("techniques/{}", technique.slug);
-    Ok(Some(Template::render(
+    let channel = visitor.channel.as_str();
+    Ok(Some(Page::Shown(Template::render(
         name,
-        context! { page, technique, panels: technique.panels(), channel: DEMO, next },
-    )))
+        context! { page, technique, panels: technique.panels(), channel, next },
+    ))))
 }
 
-/// The channel every demo reads.
+/// The site's icon, for browsers that ask for `/favicon.ico` before reading the page's
+/// `<link rel="icon">`: the SVG at `static/favicon.svg`.
+#[get("/favicon.ico")]
+async fn favicon() -> Option<NamedFile> {
+    NamedFile::open(relative!("static/favicon.svg")).await.ok()
+}
+
+/// Everyone's channel, fed by the ticker.
 pub const DEMO: &str = "demo";
 
 /// [`DEMO`] as a channel.
@@ -54,7 +98,10 @@ pub fn stage() -> AdHoc {
     AdHoc::on_ignite("Pages", |rocket| async {
         rocket
             .attach(code::stage())
-            .mount("/", routes![index, technique, event_log::event_log])
+            .mount(
+                "/",
+                routes![index, technique, favicon, event_log::event_log],
+            )
             .register("/", errors::catchers())
     })
 }

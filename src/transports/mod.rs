@@ -37,7 +37,6 @@ pub fn stage() -> AdHoc {
         Ok(rocket
             .manage(push)
             .mount("/", polling::routes())
-            .mount("/", jsonp_polling::routes())
             .mount("/", piggyback::routes())
             .mount("/", long_polling::routes())
             .mount("/", server_sent_events::routes())

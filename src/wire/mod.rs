@@ -1,9 +1,10 @@
 //! The wire helpers every feature shares: parsing a channel name and a cursor from a URL,
-//! the `no-store` wrapper of dynamic answers, and JSONP. They sit below every feature, so
+//! the visitor channel rule, the `no-store` wrapper of dynamic answers, and JSONP. They sit below every feature, so
 //! the publish API and the postal-code lookup need nothing from the transports.
 
 pub mod jsonp;
 pub mod technique;
+pub mod visitor;
 
 use rocket::http::Header;
 use rocket::response::Responder;

@@ -675,6 +675,10 @@ pub async fn polling_page_shows_published_events(t: &Ctx, path: &str) -> TestRes
     assert!(settled.bytes > Some(0.0), "#count-bytes: {settled:#?}");
     assert!(settled.empty >= Some(1.0), "#count-empty: {settled:#?}");
     assert!(
+        settled.p50.is_some() && settled.p95 >= settled.p50,
+        "latency percentiles, p95 at least p50: {settled:#?}"
+    );
+    assert!(
         settled.log_errors.is_empty(),
         "no error entries: {settled:#?}"
     );

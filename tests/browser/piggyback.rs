@@ -76,6 +76,14 @@ async fn piggyback_form_shows_errors_then_succeeds_and_carries_each_event_once()
                 Some(1.0),
                 "one request per submit: {invalid:#?}"
             );
+            let focused = t
+                .client
+                .execute("return document.activeElement?.name ?? null;", vec![])
+                .await?;
+            assert_eq!(
+                focused, "name",
+                "the first invalid field has the focus after a refused submit"
+            );
 
             // A valid form.
             fill_valid(t).await?;

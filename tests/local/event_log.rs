@@ -1,4 +1,5 @@
-//! `GET /event-log`: the demo channel's recent events, rendered by the server, newest first.
+//! `GET /event-log`: a channel's recent events (here `demo`'s), rendered by the server,
+//! newest first.
 
 use serde_json::json;
 
@@ -14,7 +15,7 @@ async fn the_event_log_lists_published_events_newest_first() {
     }
 
     // Act
-    let response = client.get("/event-log").dispatch().await;
+    let response = client.get("/event-log?channel=demo").dispatch().await;
 
     // Assert
     assert_eq!(response.status().code, 200);
@@ -37,7 +38,7 @@ async fn the_event_log_hands_the_page_the_cursor_after_its_rows() {
     let head = publish(&client, "demo", json!(2)).await;
 
     let page = client
-        .get("/event-log")
+        .get("/event-log?channel=demo")
         .dispatch()
         .await
         .into_string()
@@ -56,7 +57,7 @@ async fn the_event_log_escapes_event_text() {
     publish(&client, "demo", json!("<img src=x onerror=alert(1)>")).await;
 
     let page = client
-        .get("/event-log")
+        .get("/event-log?channel=demo")
         .dispatch()
         .await
         .into_string()

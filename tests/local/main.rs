@@ -5,6 +5,8 @@
 mod common;
 
 mod access;
+mod addresses;
+mod clock;
 mod errors;
 mod event_log;
 mod forever_iframe;
@@ -14,6 +16,7 @@ mod long_polling;
 mod metrics;
 mod multipart_streaming;
 mod pages;
+mod patterns;
 mod piggyback;
 mod polling;
 mod postal;
@@ -23,3 +26,4 @@ mod security;
 mod server_sent_events;
 mod shutdown;
 mod streaming;
+mod visitor;

@@ -139,7 +139,7 @@ export function pushUrl(kind) {
   return `${origin}/push/${channel()}/${kind}`;
 }
 
-/** Reloads the page on `name`, without a `?channel=` that would override the choice. */
+/** Reloads the page without the query parameter `param` (a `?channel=` would override the choice). */
 function reloadWithout(param) {
   const url = new URL(location.href);
   url.searchParams.delete(param);
