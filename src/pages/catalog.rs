@@ -106,7 +106,7 @@ pub const TECHNIQUES: &[Technique] = &[
         title: "Listing 1: JSONP postal-code lookup",
         family: "Ajax and JSONP",
         summary: "Fill in a place name from a postal code with a cross-origin script request.",
-        client: "export function jsonp",
+        client: "const { callback, value, src } = await jsonp(url" ..= "showChoices(places);",
         more: [source!("Server", "src/postal/mod.rs", "#[get(\"/api/postalcodes")],
     },
     technique! {
@@ -117,7 +117,7 @@ pub const TECHNIQUES: &[Technique] = &[
         client: "export function start",
         more: [
             source!("Server", "src/transports/polling.rs", "#[get("),
-            source!("Client cursor and fetch", "static/js/lib/cursor.js", "export async function fetchBatch"),
+            source!("Client cursor and fetch", "static/js/lib/cursor.js", "res = await fetch(url" ..= "return log.events(answer.events)"),
         ],
     },
     technique! {
@@ -125,9 +125,11 @@ pub const TECHNIQUES: &[Technique] = &[
         title: "JSONP polling",
         family: "Polling",
         summary: "Polling through script elements, which may load from any origin.",
-        client: "callbacks[name] = (payload)" ..= "document.head.append(script)",
+        client: "const { value: answer, callback, src } = await jsonp(" ..= "log.events(answer.events)",
         more: [
-            source!("Server", "src/transports/jsonp_polling.rs", "#[get("),
+            source!("Shared JSONP loader", "static/js/lib/jsonp.js", "callbacks[name] = (value)" ..= "document.head.append(script)"),
+            source!("Server", "src/transports/polling.rs", "#[get("),
+            source!("JSONP answer", "src/transports/jsonp_polling.rs", "/// The body"),
             source!("JSONP framing", "src/wire/jsonp.rs", "pub fn escape_script"),
         ],
     },
@@ -136,7 +138,7 @@ pub const TECHNIQUES: &[Technique] = &[
         title: "Piggyback polling",
         family: "Polling",
         summary: "No request just for events: they ride along on answers the page needs anyway.",
-        client: "const body = new URLSearchParams" ..= "log.events(answer.events)",
+        client: "// First half of the answer" ..= "log.events(answer.events)",
         more: [source!("Server", "src/transports/piggyback.rs", "pub async fn register(")],
     },
     technique! {
@@ -156,7 +158,7 @@ pub const TECHNIQUES: &[Technique] = &[
         title: "Multipart XHR streaming",
         family: "Comet streaming",
         summary: "One long response split into parts, one part per event.",
-        client: "const headersEnd" ..= "onPart(value)",
+        client: "function onPart(part, wire)",
         more: [
             source!("Server", "src/transports/multipart_streaming.rs", "impl Framing for Multipart"),
             source!("Shared stream loop", "src/transports/stream.rs", "let why = loop"),
@@ -179,8 +181,9 @@ pub const TECHNIQUES: &[Technique] = &[
         title: "Script-tag long polling",
         family: "Comet long polling",
         summary: "A JSONP request that the server holds until it has something to say.",
-        client: "callbacks[name] = (payload)" ..= "document.head.append(script)",
+        client: "const { value: answer, callback, src } = await jsonp(" ..= "log.events(answer.events)",
         more: [
+            source!("Shared JSONP loader", "static/js/lib/jsonp.js", "callbacks[name] = (value)" ..= "document.head.append(script)"),
             source!("Server", "src/transports/script_long_polling.rs", "#[get("),
             source!("Held request", "src/transports/held.rs", "> Waiting<R> {"),
             source!("Client loop", "static/js/lib/long-poll.js", "async function next()"),
@@ -196,7 +199,7 @@ pub const TECHNIQUES: &[Technique] = &[
             source!("Server", "src/transports/long_polling.rs", "#[get("),
             source!("Held request", "src/transports/held.rs", "> Waiting<R> {"),
             source!("Client loop", "static/js/lib/long-poll.js", "async function next()"),
-            source!("Client cursor and fetch", "static/js/lib/cursor.js", "export async function fetchBatch"),
+            source!("Client cursor and fetch", "static/js/lib/cursor.js", "res = await fetch(url" ..= "return log.events(answer.events)"),
         ],
     },
     technique! {
@@ -204,7 +207,7 @@ pub const TECHNIQUES: &[Technique] = &[
         title: "WebSocket",
         family: "WebSocket",
         summary: "One full-duplex connection: the server pushes, the browser talks back.",
-        client: "const ws = new WebSocket" ..= "ws.addEventListener('message'",
+        client: "ws.addEventListener('message'",
         more: [
             source!("Server", "src/transports/websocket/mod.rs", "pub async fn websocket("),
             source!("Connection loop", "src/transports/websocket/session.rs", "step = self.pump.next() =>"),
@@ -216,8 +219,8 @@ pub const TECHNIQUES: &[Technique] = &[
         title: "Event log",
         family: "Tools",
         summary: "The demo channel's recent events, rendered by the server, then kept live.",
-        client: "export function start",
-        more: [source!("Server", "src/pages/event_log.rs", "#[get(")],
+        client: "async function poll()",
+        more: [source!("Server", "src/pages/event_log.rs", "let rows: Vec<Row> = batch")],
     },
     technique! {
         slug: "compare",

@@ -23,9 +23,10 @@ const LAB_PATH: &str = "/compare";
 
 /// The policy of the lab (`/compare`): the page policy, plus scripts and connections from this
 /// server's other loopback names on the same port. The lab holds some of its streams there,
-/// because a browser gives each host name only six connections (see `access::cors`).
+/// because a browser gives each host name only six connections (see `access::cors`). CSP has
+/// no syntax for IPv6 literals, so a lab opened on `[::1]` holds its streams on `127.0.0.1`.
 pub fn lab_policy(port: u16) -> String {
-    let siblings = ["127.0.0.1", "localhost", "[::1]"]
+    let siblings = ["127.0.0.1", "localhost"]
         .map(|host| format!("http://{host}:{port}"))
         .join(" ");
     PAGE_POLICY

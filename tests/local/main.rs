@@ -7,6 +7,7 @@ mod common;
 mod access;
 mod addresses;
 mod clock;
+mod compare;
 mod errors;
 mod event_log;
 mod forever_iframe;

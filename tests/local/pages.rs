@@ -157,10 +157,10 @@ async fn every_built_technique_page_shows_its_title_and_its_client_code() {
 }
 
 #[rocket::async_test]
-async fn a_technique_not_built_yet_is_a_404_page() {
+async fn an_unknown_page_is_a_404_page() {
     let client = client().await;
 
-    let response = client.get("/compare").dispatch().await;
+    let response = client.get("/no-such-technique").dispatch().await;
 
     assert_eq!(response.status().code, 404);
     assert_eq!(response.content_type(), Some(ContentType::HTML));

@@ -30,7 +30,8 @@ function streaming(doc) {
 function lastScript(iframe) {
   try {
     const scripts = iframe.contentDocument?.getElementsByTagName('script');
-    return scripts?.length ? scripts[scripts.length - 1].outerHTML : null;
+    // Serialised for reading only: the text goes to the raw panel with textContent.
+    return scripts?.length ? new XMLSerializer().serializeToString(scripts[scripts.length - 1]) : null;
   } catch {
     return null;
   }
