@@ -286,7 +286,7 @@ fn panel(highlighter: Option<&Highlighter>, source: &Source) -> Panel {
         Some(h) => h.lines(source.path, source.text),
         None => (
             "Plain Text".to_owned(),
-            source.text.lines().map(|l| tera::escape_html(l)).collect(),
+            source.text.lines().map(tera::escape_html).collect(),
         ),
     };
     // The catalogue's tests check every essence; a broken one shows the whole file.
