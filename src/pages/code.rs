@@ -128,9 +128,14 @@ pub struct Panel {
     pub full_html: String,
 }
 
-/// The panels of a technique's page, highlighted on first use and kept for the process.
+/// The panels of a technique's page. Never waits: until the highlighting started at ignite
+/// is done (a moment in a release build, several seconds in a debug one), the panels come
+/// escaped but plain.
 pub fn panels(technique: &Technique) -> &'static [Panel] {
-    let all = all();
+    static PLAIN: OnceLock<Vec<Vec<Panel>>> = OnceLock::new();
+    let all = HIGHLIGHTED
+        .get()
+        .unwrap_or_else(|| PLAIN.get_or_init(|| build(None)));
     TECHNIQUES
         .iter()
         .position(|t| t.slug == technique.slug)
@@ -138,16 +143,14 @@ pub fn panels(technique: &Technique) -> &'static [Panel] {
         .map_or(&[], Vec::as_slice)
 }
 
-/// Every technique's panels, in catalogue order.
-fn all() -> &'static [Vec<Panel>] {
-    static PANELS: OnceLock<Vec<Vec<Panel>>> = OnceLock::new();
-    PANELS.get_or_init(|| {
+static HIGHLIGHTED: OnceLock<Vec<Vec<Panel>>> = OnceLock::new();
+
+/// Every technique's panels highlighted, in catalogue order: done once per process, waiting
+/// for it if it is under way.
+pub fn highlighted() -> &'static [Vec<Panel>] {
+    HIGHLIGHTED.get_or_init(|| {
         let started = std::time::Instant::now();
-        let highlighter = Highlighter::new();
-        let panels: Vec<Vec<Panel>> = TECHNIQUES
-            .iter()
-            .map(|t| t.sources.iter().map(|s| highlighter.panel(s)).collect())
-            .collect();
+        let panels = build(Some(&Highlighter::new()));
         rocket::info!(
             "code panels: highlighted {} files in {:.0?}",
             panels.iter().map(Vec::len).sum::<usize>(),
@@ -157,12 +160,20 @@ fn all() -> &'static [Vec<Panel>] {
     })
 }
 
-/// Highlights every panel at ignite, on a blocking thread, so no request waits for it (and
-/// later launches in the same process find them done).
+/// Every technique's panels, highlighted or (without a highlighter) plain.
+fn build(highlighter: Option<&Highlighter>) -> Vec<Vec<Panel>> {
+    TECHNIQUES
+        .iter()
+        .map(|t| t.sources.iter().map(|s| panel(highlighter, s)).collect())
+        .collect()
+}
+
+/// Starts highlighting every panel at ignite, on a thread of its own, so neither the launch
+/// nor any request waits for it.
 pub fn stage() -> AdHoc {
     AdHoc::on_ignite("Code panels", |rocket| async {
-        if let Err(e) = rocket::tokio::task::spawn_blocking(all).await {
-            rocket::error!("code panels: highlighting failed: {e}");
+        if HIGHLIGHTED.get().is_none() {
+            std::thread::spawn(highlighted);
         }
         rocket
     })
@@ -267,38 +278,45 @@ impl Highlighter {
         }
         (syntax.name.clone(), out)
     }
+}
 
-    fn panel(&self, source: &Source) -> Panel {
-        let (language, lines) = self.lines(source.path, source.text);
-        // The catalogue's tests check every essence; a broken one shows the whole file.
-        let essence = source.essence.lines(source.text).unwrap_or(0..lines.len());
-        let numbered = |range: Range<usize>| {
-            range
-                .map(|i| {
-                    format!(
-                        "<span class=\"line\" data-n=\"{}\">{}</span>",
-                        i + 1,
-                        lines[i]
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("\n")
-        };
-        Panel {
-            label: source.label,
-            path: source.path,
-            id: source
-                .path
-                .chars()
-                .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-                .collect(),
-            language,
-            lines: lines.len(),
-            essence_first: essence.start + 1,
-            essence_last: essence.end,
-            essence_html: numbered(essence),
-            full_html: numbered(0..lines.len()),
-        }
+/// One file's panel, highlighted by `highlighter` or, without one, escaped as plain text.
+fn panel(highlighter: Option<&Highlighter>, source: &Source) -> Panel {
+    let (language, lines) = match highlighter {
+        Some(h) => h.lines(source.path, source.text),
+        None => (
+            "Plain Text".to_owned(),
+            source.text.lines().map(tera::escape_html).collect(),
+        ),
+    };
+    // The catalogue's tests check every essence; a broken one shows the whole file.
+    let essence = source.essence.lines(source.text).unwrap_or(0..lines.len());
+    let numbered = |range: Range<usize>| {
+        range
+            .map(|i| {
+                format!(
+                    "<span class=\"line\" data-n=\"{}\">{}</span>",
+                    i + 1,
+                    lines[i]
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    Panel {
+        label: source.label,
+        path: source.path,
+        id: source
+            .path
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect(),
+        language,
+        lines: lines.len(),
+        essence_first: essence.start + 1,
+        essence_last: essence.end,
+        essence_html: numbered(essence),
+        full_html: numbered(0..lines.len()),
     }
 }
 
@@ -470,7 +488,7 @@ mod tests {
                 to: None,
             },
         };
-        let panel = Highlighter::new().panel(&source);
+        let panel = panel(Some(&Highlighter::new()), &source);
 
         assert_eq!(
             (panel.essence_first, panel.essence_last, panel.lines),

@@ -86,6 +86,13 @@ fn panel<'p>(page: &'p str, path: &str) -> (&'p str, &'p str) {
     (essence, full)
 }
 
+/// Waits for the highlighting that the app starts at ignite (pages before it show plain code).
+async fn highlighted() {
+    rocket::tokio::task::spawn_blocking(reverse_ajax::pages::code::highlighted)
+        .await
+        .expect("highlighting finishes");
+}
+
 /// Checks that `/<slug>` shows the technique's title, loads its script and shows the script's
 /// real source, whole and escaped, in its Client panel.
 async fn assert_technique_page(slug: &str) {
@@ -183,6 +190,7 @@ async fn client_scripts_are_served_as_they_are_on_disk() {
 
 #[rocket::async_test]
 async fn code_panels_are_highlighted_numbered_and_open_on_their_essence() {
+    highlighted().await;
     let page = html_page("/polling").await;
     let (essence, full) = panel(&page, "src/transports/polling.rs");
     let source = on_disk("src/transports/polling.rs");
@@ -218,6 +226,7 @@ async fn code_panels_are_highlighted_numbered_and_open_on_their_essence() {
 
 #[rocket::async_test]
 async fn a_script_end_tag_in_shown_code_stays_escaped() {
+    highlighted().await;
     // The forever iframe's server writes `</script>` into its stream, so its source has it.
     let page = html_page("/forever-iframe").await;
     let (_, full) = panel(&page, "src/transports/forever_iframe.rs");
