@@ -30,8 +30,16 @@ pub fn lab_policy(port: u16) -> String {
         .map(|host| format!("http://{host}:{port}"))
         .join(" ");
     PAGE_POLICY
-        .replacen("script-src 'self'", &format!("script-src 'self' {siblings}"), 1)
-        .replacen("connect-src 'self'", &format!("connect-src 'self' {siblings}"), 1)
+        .replacen(
+            "script-src 'self'",
+            &format!("script-src 'self' {siblings}"),
+            1,
+        )
+        .replacen(
+            "connect-src 'self'",
+            &format!("connect-src 'self' {siblings}"),
+            1,
+        )
 }
 
 /// A fresh nonce: 16 random bytes from a cryptographic generator, as 32 hex digits.
@@ -93,7 +101,11 @@ mod tests {
 
     #[test]
     fn no_policy_allows_inline_code_or_other_hosts() {
-        for policy in [PAGE_POLICY.to_owned(), iframe_policy(&nonce()), lab_policy(8000)] {
+        for policy in [
+            PAGE_POLICY.to_owned(),
+            iframe_policy(&nonce()),
+            lab_policy(8000),
+        ] {
             for loose in ["'unsafe-inline'", "'unsafe-eval'", "*", "data:", "ws:"] {
                 assert!(!policy.contains(loose), "{loose} in {policy}");
             }

@@ -28,7 +28,9 @@ return Array.from(document.querySelectorAll('.lab-block[data-technique]'), (b) =
 "#;
 
 async fn blocks(client: &fantoccini::Client) -> TestResult<Vec<Block>> {
-    Ok(serde_json::from_value(client.execute(BLOCKS_JS, vec![]).await?)?)
+    Ok(serde_json::from_value(
+        client.execute(BLOCKS_JS, vec![]).await?,
+    )?)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -47,7 +49,10 @@ async fn a_burst_reaches_all_nine_techniques_in_order_once_each_and_is_charted()
                 |b: &Vec<Block>| b.len() == 9 && b.iter().all(|b| b.requests >= 1.0),
             )
             .await?;
-            assert!(started.iter().all(|b| b.events == 0.0), "quiet: {started:#?}");
+            assert!(
+                started.iter().all(|b| b.events == 0.0),
+                "quiet: {started:#?}"
+            );
 
             t.click("[data-action=\"burst\"]").await?;
             let done = wait_for(
@@ -60,10 +65,22 @@ async fn a_burst_reaches_all_nine_techniques_in_order_once_each_and_is_charted()
             .await?;
 
             let published = t.app.channel_ids().await;
-            assert_eq!(published.len(), 10, "the burst published ten: {published:?}");
+            assert_eq!(
+                published.len(),
+                10,
+                "the burst published ten: {published:?}"
+            );
             for block in &done {
-                assert_eq!(block.events, 10.0, "{}: once each: {block:#?}", block.technique);
-                assert_eq!(block.ids, published, "{}: in order: {block:#?}", block.technique);
+                assert_eq!(
+                    block.events, 10.0,
+                    "{}: once each: {block:#?}",
+                    block.technique
+                );
+                assert_eq!(
+                    block.ids, published,
+                    "{}: in order: {block:#?}",
+                    block.technique
+                );
                 assert!(!block.starved, "{} starved: {block:#?}", block.technique);
             }
 

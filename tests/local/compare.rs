@@ -22,7 +22,10 @@ const BLOCKS: [&str; 9] = [
 async fn the_lab_has_a_block_with_every_metric_for_each_technique() {
     let client = client().await;
 
-    let response = client.get("/compare?channel=demo-comparetest").dispatch().await;
+    let response = client
+        .get("/compare?channel=demo-comparetest")
+        .dispatch()
+        .await;
 
     assert_eq!(response.status(), Status::Ok);
     let html = response.into_string().await.expect("a page");
@@ -38,7 +41,10 @@ async fn the_lab_has_a_block_with_every_metric_for_each_technique() {
                 "{slug} has no {metric}"
             );
         }
-        assert!(block.contains(&format!("href=\"/{slug}\"")), "{slug} links its page");
+        assert!(
+            block.contains(&format!("href=\"/{slug}\"")),
+            "{slug} links its page"
+        );
     }
     assert!(html.contains("data-action=\"burst\""));
     assert!(html.contains("data-channel=\"demo-comparetest\""));
@@ -50,9 +56,18 @@ async fn the_lab_has_a_block_with_every_metric_for_each_technique() {
 async fn the_index_links_the_lab() {
     let client = client().await;
 
-    let html = client.get("/").dispatch().await.into_string().await.unwrap();
+    let html = client
+        .get("/")
+        .dispatch()
+        .await
+        .into_string()
+        .await
+        .unwrap();
 
-    assert!(html.contains("href=\"/compare\""), "the index links /compare");
+    assert!(
+        html.contains("href=\"/compare\""),
+        "the index links /compare"
+    );
 }
 
 #[rocket::async_test]
@@ -62,9 +77,16 @@ async fn only_the_lab_may_load_from_the_servers_other_loopback_names() {
     let sibling = format!("http://localhost:{port}");
 
     let lab = client.get("/compare").dispatch().await;
-    let policy = lab.headers().get_one("Content-Security-Policy").unwrap().to_owned();
+    let policy = lab
+        .headers()
+        .get_one("Content-Security-Policy")
+        .unwrap()
+        .to_owned();
     let polling = client.get("/polling").dispatch().await;
-    let plain = polling.headers().get_one("Content-Security-Policy").unwrap();
+    let plain = polling
+        .headers()
+        .get_one("Content-Security-Policy")
+        .unwrap();
 
     for directive in ["script-src", "connect-src"] {
         let part = policy
@@ -73,7 +95,10 @@ async fn only_the_lab_may_load_from_the_servers_other_loopback_names() {
             .unwrap();
         assert!(part.contains(&sibling), "{directive} on /compare: {policy}");
     }
-    assert!(!plain.contains("localhost"), "other pages keep 'self' only: {plain}");
+    assert!(
+        !plain.contains("localhost"),
+        "other pages keep 'self' only: {plain}"
+    );
 }
 
 #[rocket::async_test]
@@ -132,6 +157,9 @@ async fn writes_and_pages_never_answer_other_origins() {
         .dispatch()
         .await;
 
-    assert_eq!(publish.headers().get_one("Access-Control-Allow-Origin"), None);
+    assert_eq!(
+        publish.headers().get_one("Access-Control-Allow-Origin"),
+        None
+    );
     assert_eq!(page.headers().get_one("Access-Control-Allow-Origin"), None);
 }

@@ -86,7 +86,8 @@ function countHeld(log, show) {
     };
     return {
       ...mark,
-      answer: (...a) => (close(), mark.answer(...a)),
+      // A WebSocket's answer is its 101: the connection stays open after it.
+      answer: (...a) => (options.pipe || close(), mark.answer(...a)),
       end: (...a) => (close(), mark.end(...a)),
       fail: (...a) => (close(), mark.fail(...a)),
     };
