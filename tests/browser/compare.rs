@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::harness::{TestResult, browser_test, wait_for};
+use crate::harness::{TestResult, browser_test, browser_test_with, wait_for};
 
 /// What the page shows for one technique block.
 #[derive(Debug, Deserialize)]
@@ -97,6 +97,51 @@ async fn a_burst_reaches_all_nine_techniques_in_order_once_each_and_is_charted()
             assert!(drawn["canvases"].as_u64() >= Some(3), "{drawn}");
             let overhead = drawn["overhead"].as_array().expect("cells");
             assert_eq!(overhead.len(), 9, "{drawn}");
+            Ok(())
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_on_the_server_charts_the_experiments_result_for_every_technique() {
+    browser_test_with(
+        "run_on_the_server_charts_the_experiments_result_for_every_technique",
+        |f| f.merge(("experiments.binary", env!("CARGO_BIN_EXE_reverse-ajax"))),
+        async |t| {
+            t.open("/compare").await?;
+            // A small run: 5 clients for 1 s per technique, so the test stays short.
+            t.client
+                .execute(
+                    "document.getElementById('x-clients').value = '5'; \
+                     document.getElementById('x-seconds').value = '1'; \
+                     document.getElementById('x-interval').value = '0.5';",
+                    vec![],
+                )
+                .await?;
+            t.click("[data-action=\"experiment\"]").await?;
+            let shown: serde_json::Value = wait_for(
+                &t.client,
+                "the experiment's table with nine rows",
+                Duration::from_secs(60),
+                async |c| {
+                    Ok(c.execute(
+                        "const t = document.getElementById('experiment-table'); \
+                         return { rows: t.hidden ? 0 : t.querySelectorAll('tbody tr').length, \
+                         status: document.getElementById('experiment-status').textContent, \
+                         canvas: !!document.querySelector('[data-chart=\"experiment\"] canvas') }",
+                        vec![],
+                    )
+                    .await?)
+                },
+                |v: &serde_json::Value| v["rows"].as_u64() == Some(9),
+            )
+            .await?;
+            assert_eq!(shown["canvas"], true, "the result is charted: {shown}");
+            assert!(
+                shown["status"].as_str().is_some_and(|s| s.contains("finished")),
+                "{shown}"
+            );
             Ok(())
         },
     )
