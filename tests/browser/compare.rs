@@ -139,7 +139,9 @@ async fn run_on_the_server_charts_the_experiments_result_for_every_technique() {
             .await?;
             assert_eq!(shown["canvas"], true, "the result is charted: {shown}");
             assert!(
-                shown["status"].as_str().is_some_and(|s| s.contains("finished")),
+                shown["status"]
+                    .as_str()
+                    .is_some_and(|s| s.contains("finished")),
                 "{shown}"
             );
             Ok(())
