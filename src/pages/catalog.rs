@@ -117,7 +117,7 @@ pub const TECHNIQUES: &[Technique] = &[
         client: "export function start",
         more: [
             source!("Server", "src/transports/polling.rs", "#[get("),
-            source!("Client cursor and fetch", "static/js/lib/cursor.js", "res = await fetch(url" ..= "return log.events(answer.events)"),
+            source!("Client cursor and fetch", "static/js/lib/cursor.js", "res = await fetch(url" ..= "return takeBatch("),
         ],
     },
     technique! {
@@ -125,7 +125,7 @@ pub const TECHNIQUES: &[Technique] = &[
         title: "JSONP polling",
         family: "Polling",
         summary: "Polling through script elements, which may load from any origin.",
-        client: "const { value: answer, callback, src } = await jsonp(" ..= "log.events(answer.events)",
+        client: "const { value: answer, callback, src } = await jsonp(" ..= "takeBatch(answer",
         more: [
             source!("Shared JSONP loader", "static/js/lib/jsonp.js", "callbacks[name] = (value)" ..= "document.head.append(script)"),
             source!("Server", "src/transports/polling.rs", "#[get("),
@@ -181,7 +181,7 @@ pub const TECHNIQUES: &[Technique] = &[
         title: "Script-tag long polling",
         family: "Comet long polling",
         summary: "A JSONP request that the server holds until it has something to say.",
-        client: "const { value: answer, callback, src } = await jsonp(" ..= "log.events(answer.events)",
+        client: "const { value: answer, callback, src } = await jsonp(" ..= "takeBatch(answer",
         more: [
             source!("Shared JSONP loader", "static/js/lib/jsonp.js", "callbacks[name] = (value)" ..= "document.head.append(script)"),
             source!("Server", "src/transports/script_long_polling.rs", "#[get("),
@@ -199,7 +199,7 @@ pub const TECHNIQUES: &[Technique] = &[
             source!("Server", "src/transports/long_polling.rs", "#[get("),
             source!("Held request", "src/transports/held.rs", "> Waiting<R> {"),
             source!("Client loop", "static/js/lib/long-poll.js", "async function next()"),
-            source!("Client cursor and fetch", "static/js/lib/cursor.js", "res = await fetch(url" ..= "return log.events(answer.events)"),
+            source!("Client cursor and fetch", "static/js/lib/cursor.js", "res = await fetch(url" ..= "return takeBatch("),
         ],
     },
     technique! {

@@ -18,26 +18,26 @@ pub fn logging_capability() -> (String, Value) {
     ("goog:loggingPrefs".to_owned(), json!({"browser": "ALL"}))
 }
 
-/// `POST /session/{id}/se/log {"type":"browser"}`: chromedriver's console entries since the
-/// last read.
+/// `POST /session/{id}/<path>` with a JSON `body`: one of chromedriver's own commands, such
+/// as `se/log` (the console) or `goog/cdp/execute` (a DevTools command).
 #[derive(Debug)]
-struct BrowserLog;
+pub struct SessionPost {
+    pub path: &'static str,
+    pub body: Value,
+}
 
-impl WebDriverCompatibleCommand for BrowserLog {
+impl WebDriverCompatibleCommand for SessionPost {
     fn endpoint(
         &self,
         base_url: &url::Url,
         session_id: Option<&str>,
     ) -> Result<url::Url, url::ParseError> {
         let session = session_id.unwrap_or_default();
-        base_url.join(&format!("session/{session}/se/log"))
+        base_url.join(&format!("session/{session}/{}", self.path))
     }
 
     fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
-        (
-            http::Method::POST,
-            Some(json!({"type": "browser"}).to_string()),
-        )
+        (http::Method::POST, Some(self.body.to_string()))
     }
 }
 
@@ -50,7 +50,12 @@ pub struct Entry {
 
 /// Every console entry since the last read (reading empties chromedriver's copy).
 pub async fn entries(client: &Client) -> TestResult<Vec<Entry>> {
-    let entries = client.issue_cmd(BrowserLog).await?;
+    let entries = client
+        .issue_cmd(SessionPost {
+            path: "se/log",
+            body: json!({"type": "browser"}),
+        })
+        .await?;
     Ok(entries
         .as_array()
         .into_iter()

@@ -64,6 +64,20 @@ impl Ctx {
         Ok(())
     }
 
+    /// Opens `path` as [`Ctx::open`] does and waits until the document has finished loading.
+    pub async fn load(&self, path: &str) -> TestResult {
+        self.open(path).await?;
+        wait_for(
+            &self.client,
+            &format!("{path} to finish loading"),
+            WAIT,
+            async |c| Ok(c.execute("return document.readyState", vec![]).await?),
+            |state| state == "complete",
+        )
+        .await?;
+        Ok(())
+    }
+
     /// Loads `path` as it is: the page picks its channel as a visitor's page would.
     pub async fn open_as_visitor(&self, client: &Client, path: &str) -> TestResult {
         client.goto(&self.app.url(path)).await?;

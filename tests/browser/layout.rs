@@ -7,34 +7,23 @@
 //! relays for its session; the overrides last across navigations.
 
 use fantoccini::Client;
-use fantoccini::wd::WebDriverCompatibleCommand;
 use reverse_ajax::pages::catalog::TECHNIQUES;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::harness::{Ctx, TestResult, WAIT, browser_test, wait_for};
+use crate::console::SessionPost;
+use crate::harness::{Ctx, TestResult, browser_test};
 
-/// `POST /session/{id}/goog/cdp/execute`: one DevTools command, run by chromedriver.
-#[derive(Debug)]
-struct Cdp {
-    cmd: &'static str,
-    params: Value,
-}
-
-impl WebDriverCompatibleCommand for Cdp {
-    fn endpoint(
-        &self,
-        base_url: &url::Url,
-        session_id: Option<&str>,
-    ) -> Result<url::Url, url::ParseError> {
-        let session = session_id.unwrap_or_default();
-        base_url.join(&format!("session/{session}/goog/cdp/execute"))
-    }
-
-    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
-        let body = json!({"cmd": self.cmd, "params": self.params});
-        (http::Method::POST, Some(body.to_string()))
-    }
+/// Runs one DevTools command through chromedriver (`goog/cdp/execute`).
+async fn cdp(client: &Client, cmd: &str, params: Value) -> TestResult {
+    let body = json!({"cmd": cmd, "params": params});
+    client
+        .issue_cmd(SessionPost {
+            path: "goog/cdp/execute",
+            body,
+        })
+        .await?;
+    Ok(())
 }
 
 /// Makes the browser's viewport `width` × `height` CSS pixels, as a phone when `phone`.
@@ -42,25 +31,13 @@ async fn screen(client: &Client, width: u32, height: u32, phone: bool) -> TestRe
     let params = json!({
         "width": width, "height": height, "deviceScaleFactor": 1, "mobile": phone,
     });
-    client
-        .issue_cmd(Cdp {
-            cmd: "Emulation.setDeviceMetricsOverride",
-            params,
-        })
-        .await?;
-    Ok(())
+    cdp(client, "Emulation.setDeviceMetricsOverride", params).await
 }
 
 /// Makes `prefers-color-scheme` answer `scheme` ("light" or "dark").
 async fn colour_scheme(client: &Client, scheme: &str) -> TestResult {
     let params = json!({"features": [{"name": "prefers-color-scheme", "value": scheme}]});
-    client
-        .issue_cmd(Cdp {
-            cmd: "Emulation.setEmulatedMedia",
-            params,
-        })
-        .await?;
-    Ok(())
+    cdp(client, "Emulation.setEmulatedMedia", params).await
 }
 
 /// The index, an error page and every built technique page.
@@ -73,20 +50,6 @@ fn every_page() -> Vec<String> {
         .into_iter()
         .chain(pages)
         .collect()
-}
-
-/// Opens `path` and waits until the document has finished loading.
-async fn load(t: &Ctx, path: &str) -> TestResult {
-    t.open(path).await?;
-    wait_for(
-        &t.client,
-        &format!("{path} to finish loading"),
-        WAIT,
-        async |c| Ok(c.execute("return document.readyState", vec![]).await?),
-        |state| state == "complete",
-    )
-    .await?;
-    Ok(())
 }
 
 /// The frame of the current page, as measured by [`FRAME_JS`].
@@ -155,7 +118,7 @@ async fn at_390_px_every_page_has_the_menu_above_its_heading_and_fits_the_screen
         async |t| {
             screen(&t.client, 390, 844, true).await?;
             for path in every_page() {
-                load(t, &path).await?;
+                t.load(&path).await?;
                 let f = frame(&t.client, 390).await?;
                 assert_eq!(f.inner_width, 390.0, "{path}: the viewport: {f:#?}");
                 assert!(
@@ -193,7 +156,7 @@ async fn on_a_wide_screen_the_menu_is_an_open_sidebar_beside_the_content() {
         "on_a_wide_screen_the_menu_is_an_open_sidebar_beside_the_content",
         async |t| {
             screen(&t.client, 1280, 900, false).await?;
-            load(t, "/long-polling").await?;
+            t.load("/long-polling").await?;
             let f = frame(&t.client, 1280).await?;
             assert!(f.menu_links_shown, "the sidebar shows its links: {f:#?}");
             assert!(f.scroll_width <= 1280.0, "nothing sticks out: {f:#?}");
@@ -210,7 +173,7 @@ async fn every_page_has_one_h1_before_any_other_heading() {
         "every_page_has_one_h1_before_any_other_heading",
         async |t| {
             for path in every_page() {
-                load(t, &path).await?;
+                t.load(&path).await?;
                 let f = frame(&t.client, 1280).await?;
                 assert_eq!(
                     f.headings.first().map(String::as_str),
@@ -258,13 +221,13 @@ async fn the_dark_scheme_gives_dark_pages_with_light_text_and_timelines() {
         "the_dark_scheme_gives_dark_pages_with_light_text_and_timelines",
         async |t| {
             colour_scheme(&t.client, "light").await?;
-            load(t, "/polling").await?;
+            t.load("/polling").await?;
             let light: Colours =
                 serde_json::from_value(t.client.execute(COLOURS_JS, vec![]).await?)?;
             assert!(luminance(light.body) > 0.8, "light page: {light:?}");
 
             colour_scheme(&t.client, "dark").await?;
-            load(t, "/polling").await?;
+            t.load("/polling").await?;
             let dark: Colours =
                 serde_json::from_value(t.client.execute(COLOURS_JS, vec![]).await?)?;
             assert!(luminance(dark.body) < 0.15, "dark page: {dark:?}");
@@ -293,7 +256,7 @@ async fn technique_pages_link_to_the_previous_and_next_built_page() {
                          document.querySelector('a[rel=next]')] \
                          .map((a) => a && new URL(a.href).pathname);";
             for (i, slug) in built.iter().enumerate() {
-                load(t, &format!("/{slug}")).await?;
+                t.load(&format!("/{slug}")).await?;
                 let found: [Option<String>; 2] =
                     serde_json::from_value(t.client.execute(links, vec![]).await?)?;
                 let prev = i.checked_sub(1).map(|p| format!("/{}", built[p]));

@@ -45,15 +45,7 @@ async fn every_page_loads_without_a_csp_violation_or_a_console_error() {
                 .into_iter()
                 .chain(pages)
             {
-                t.open(&path).await?;
-                wait_for(
-                    &t.client,
-                    &format!("{path} to finish loading"),
-                    WAIT,
-                    async |c| Ok(c.execute("return document.readyState", vec![]).await?),
-                    |state| state == "complete",
-                )
-                .await?;
+                t.load(&path).await?;
                 if path == "/nope" {
                     // The 404 itself is logged as a failed load; that one is expected.
                     console::entries(&t.client).await?;

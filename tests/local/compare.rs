@@ -1,22 +1,10 @@
 //! `/compare`, the lab: the page's hooks, its Content-Security-Policy, and the cross-origin
 //! reads it relies on to spread its held requests over the server's loopback names.
 
+use reverse_ajax::wire::Technique;
 use rocket::http::{Header, Status};
 
 use crate::common::client;
-
-/// The nine techniques the lab runs, each as a block with the same hooks.
-const BLOCKS: [&str; 9] = [
-    "polling",
-    "jsonp-polling",
-    "piggyback",
-    "forever-iframe",
-    "multipart-streaming",
-    "server-sent-events",
-    "script-long-polling",
-    "long-polling",
-    "websocket",
-];
 
 #[rocket::async_test]
 async fn the_lab_has_a_block_with_every_metric_for_each_technique() {
@@ -29,7 +17,7 @@ async fn the_lab_has_a_block_with_every_metric_for_each_technique() {
 
     assert_eq!(response.status(), Status::Ok);
     let html = response.into_string().await.expect("a page");
-    for slug in BLOCKS {
+    for slug in Technique::ALL.map(Technique::slug) {
         let start = html
             .find(&format!("data-technique=\"{slug}\" data-kind"))
             .unwrap_or_else(|| panic!("no block for {slug}"));

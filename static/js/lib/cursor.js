@@ -4,7 +4,7 @@
 // current head), and follows `next`.
 
 import { settings } from './channel.js';
-import { byteLength, requestLine } from './log.js';
+import { byteLength, plural, requestLine } from './log.js';
 import { transferSize } from './wire.js';
 
 export function createCursor(start = settings().next) {
@@ -73,14 +73,18 @@ export async function fetchBatch(path, cursor, log, init = {}, { held = false } 
     countTransfer(url, bodyBytes, log, mark);
     throw new Error(`the server answered ${res.status}`);
   }
-  const answer = JSON.parse(text);
+  return takeBatch(JSON.parse(text), { url, bodyBytes, status: res.status }, cursor, log, mark);
+}
+
+/**
+ * What every batch answer (`{events, next, reset}`) goes through once it is in, whichever way
+ * it came: its timeline mark gets the answer, its bytes are counted (`url` names the request,
+ * for its transfer size), the cursor follows `next` and the log shows the events. Returns the
+ * events that were new.
+ */
+export function takeBatch(answer, { url, bodyBytes, status = 200 }, cursor, log, mark) {
   const count = answer.events?.length ?? 0;
-  mark.answer({
-    status: res.status,
-    size: bodyBytes,
-    kind: count ? 'data' : 'empty',
-    text: count ? `${count} event${count === 1 ? '' : 's'}` : '',
-  });
+  mark.answer({ status, size: bodyBytes, kind: count ? 'data' : 'empty', text: count ? plural(count, 'event') : '' });
   countTransfer(url, bodyBytes, log, mark);
   cursor.update(answer, log);
   return log.events(answer.events);

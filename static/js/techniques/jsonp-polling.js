@@ -3,7 +3,7 @@
 
 import { autostart } from '../lib/demo.js';
 import { eventsUrl } from '../lib/channel.js';
-import { createCursor, countTransfer } from '../lib/cursor.js';
+import { createCursor, takeBatch } from '../lib/cursor.js';
 import { jsonp, jsonpBody } from '../lib/jsonp.js';
 import { byteLength, requestLine } from '../lib/log.js';
 import { intervalReader, runPolling } from '../lib/poller.js';
@@ -25,12 +25,8 @@ export function start(log, doc = document) {
     });
     // A script's text is out of the page's reach: rebuild it from what the callback received.
     const body = jsonpBody(callback, answer);
-    const count = answer.events.length;
-    mark.answer({ status: 200, size: byteLength(body), kind: count ? 'data' : 'empty', text: count ? `${count} event${count === 1 ? '' : 's'}` : '' });
     log.raw(body, `${requestLine(src)} → 200, rebuilt from the value the callback received`);
-    countTransfer(src, byteLength(body), log, mark);
-    cursor.update(answer, log);
-    log.events(answer.events);
+    takeBatch(answer, { url: src, bodyBytes: byteLength(body) }, cursor, log, mark);
   }
 
   runPolling({ poll, delay: intervalReader(doc), log });

@@ -4,7 +4,7 @@
 
 import { autostart } from '../lib/demo.js';
 import { pushUrl } from '../lib/channel.js';
-import { createCursor, countTransfer } from '../lib/cursor.js';
+import { createCursor, takeBatch } from '../lib/cursor.js';
 import { jsonp, jsonpBody } from '../lib/jsonp.js';
 import { runLongPolling } from '../lib/long-poll.js';
 import { byteLength, requestLine } from '../lib/log.js';
@@ -33,12 +33,8 @@ export function start(log, doc = document) {
       throw err;
     });
     const body = jsonpBody(callback, answer);
-    const count = answer.events.length;
-    mark.answer({ status: 200, size: byteLength(body), kind: count ? 'data' : 'empty', text: count ? `${count} event${count === 1 ? '' : 's'}` : '' });
     log.raw(body, `${requestLine(src)} → 200, rebuilt from the value the callback received`);
-    countTransfer(src, byteLength(body), log, mark);
-    cursor.update(answer, log);
-    log.events(answer.events);
+    takeBatch(answer, { url: src, bodyBytes: byteLength(body) }, cursor, log, mark);
   }
 
   whenLoaded(() => {
