@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::console::SessionPost;
-use crate::harness::{Ctx, TestResult, browser_test};
+use crate::harness::{TestResult, browser_test};
 
 /// Runs one DevTools command through chromedriver (`goog/cdp/execute`).
 async fn cdp(client: &Client, cmd: &str, params: Value) -> TestResult {
