@@ -279,3 +279,21 @@ async fn the_live_timeline_draws_one_mark_per_request() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trailing_slash_redirects_and_the_demo_works_there() {
+    browser_test(
+        "a_trailing_slash_redirects_and_the_demo_works_there",
+        async |t| {
+            polling_page_shows_published_events(t, "/polling/").await?;
+            let url = t.client.current_url().await?;
+            assert_eq!(url.path(), "/polling", "redirected to the page: {url}");
+            assert!(
+                url.query().is_some_and(|q| q.contains("interval=0.2")),
+                "the query survives the redirect: {url}"
+            );
+            Ok(())
+        },
+    )
+    .await;
+}
