@@ -18,6 +18,8 @@
 //! A refusal is kept in the request's local cache, where the catchers find its message and
 //! its `Retry-After` (see [`crate::error::Refused`]).
 
+use std::time::SystemTime;
+
 use rocket::request::{FromRequest, Outcome, Request};
 
 use super::audience::Audience;
@@ -52,10 +54,28 @@ pub struct Listener {
     publishes: Publishes,
 }
 
+/// What a held connection holds while it is open: its place under `[clients]` limits, its
+/// meter, and the moment its token stops counting (when it was admitted with one), at which
+/// the connection ends.
+#[derive(Debug)]
+pub struct Place {
+    pub slot: Slot,
+    pub meter: Meter,
+    pub expiry: Option<SystemTime>,
+}
+
 impl Listener {
-    /// The connection's place and meter, for the pump that serves it.
-    pub fn place(self) -> (Slot, Meter) {
-        (self.slot, self.meter)
+    /// The connection's place, meter and expiry, for the pump that serves it.
+    pub fn place(self) -> Place {
+        Place {
+            slot: self.slot,
+            meter: self.meter,
+            expiry: self
+                .caller
+                .grant
+                .as_ref()
+                .map(|g| token::deadline(g.expires)),
+        }
     }
 
     /// The connection's right to publish on its channel (the WebSocket publishes what the
@@ -87,7 +107,7 @@ impl PublishRight {
     /// Counts one message; `Err` carries why it may not be published (a close reason).
     pub fn admit(&self) -> Result<(), &'static str> {
         let refusal = if self.expires.is_some_and(token::expired) {
-            "the token has expired: reconnect with a fresh one"
+            token::EXPIRED
         } else if self.access.count_publish(&self.publisher).is_err() {
             "too many messages: wait a moment, then reconnect"
         } else {

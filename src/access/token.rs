@@ -45,9 +45,18 @@ pub struct Grant {
 /// Seconds past `exp` a token still counts, for clocks that disagree a little.
 pub const LEEWAY: u64 = 30;
 
+/// Why a connection admitted with a token ends or refuses a message once it has expired.
+pub const EXPIRED: &str = "the token has expired: reconnect with a fresh one";
+
+/// The moment a token that expires at `exp` (seconds since 1970) stops counting: the first
+/// whole second past `exp` plus the leeway, when verification starts refusing it too.
+pub fn deadline(exp: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(exp.saturating_add(LEEWAY).saturating_add(1))
+}
+
 /// Whether a token that expires at `exp` (seconds since 1970) has expired by now.
 pub fn expired(exp: u64) -> bool {
-    expiry(Duration::ZERO) > exp.saturating_add(LEEWAY)
+    SystemTime::now() >= deadline(exp)
 }
 
 /// The keys made from the secret.

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use super::TransportMetrics;
-use crate::hub::Event;
+use crate::hub::{Event, ResetReason};
 
 /// Why a held connection ended, as `reverse_ajax_disconnects_total` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,15 +16,17 @@ pub enum Disconnect {
     Shutdown,
     WriteTimeout,
     Client,
+    TokenExpired,
 }
 
 impl Disconnect {
-    pub const ALL: [Disconnect; 5] = [
+    pub const ALL: [Disconnect; 6] = [
         Disconnect::Lagged,
         Disconnect::Budget,
         Disconnect::Shutdown,
         Disconnect::WriteTimeout,
         Disconnect::Client,
+        Disconnect::TokenExpired,
     ];
 
     pub fn reason(self) -> &'static str {
@@ -34,6 +36,7 @@ impl Disconnect {
             Disconnect::Shutdown => "shutdown",
             Disconnect::WriteTimeout => "write_timeout",
             Disconnect::Client => "client",
+            Disconnect::TokenExpired => "token_expired",
         }
     }
 }
@@ -88,15 +91,16 @@ impl Meter {
         }
     }
 
-    /// A brief answer: one request carrying `events` (none: an empty answer) in `bytes`.
-    pub fn answer(&mut self, events: &[Arc<Event>], reset: bool, bytes: usize) {
+    /// A brief answer: one request carrying `events` (none: an empty answer) in `bytes`,
+    /// after a reset when `reset` gives its reason.
+    pub fn answer(&mut self, events: &[Arc<Event>], reset: Option<ResetReason>, bytes: usize) {
         if let Some(m) = &self.of {
             m.requests.inc();
             if events.is_empty() {
                 m.empty.inc();
             }
         }
-        if reset {
+        if reset.is_some() {
             self.reset();
         }
         self.delivered(events);

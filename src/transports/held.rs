@@ -1,7 +1,8 @@
 //! A held answer, shared by XHR and script-tag long polling.
 //!
 //! The request waits until at least one event follows the client's cursor and is then
-//! answered with everything pending, or with an empty batch at the server's cap.
+//! answered with everything pending, or with an empty batch at the server's cap (or earlier,
+//! when the token it was admitted with stops counting).
 //!
 //! Rocket runs a handler to its end even when the client has gone; hyper notices a client
 //! that left, but Rocket's handler only learns of it when its answer cannot be sent. So the
@@ -21,7 +22,7 @@ use rocket::request::Request;
 use rocket::response::stream::ReaderStream;
 use rocket::response::{self, Responder, Response};
 
-use super::pump::{Pump, Step};
+use super::pump::{End, Pump, Step};
 use super::stream::stream_headers;
 use crate::access::Listener;
 use crate::config::PushConfig;
@@ -59,28 +60,34 @@ impl<R: Fn(&Batch) -> String + Send + 'static> Held<R> {
             .with_cap(config.long_poll_max());
         if pump.reset().is_some() {
             // A reset is answered at once, with the events the history still holds after it.
-            let events = match pump.next().now_or_never() {
-                Some(Step::Events(events)) => events.to_vec(),
-                _ => Vec::new(),
+            let ready = match pump.next().now_or_never() {
+                Some(Step::Events(events)) => (events.to_vec(), None),
+                Some(Step::End(end)) => (Vec::new(), Some(end)),
+                Some(Step::Beat) | None => (Vec::new(), None),
             };
-            let body = answer(&mut pump, events, &render);
+            let body = answer(&mut pump, ready, &render);
             return Ok(Held::Ready(content_type, body));
         }
-        let events = match pump.next().await {
-            Step::Events(events) => events.to_vec(),
-            Step::End(_) => Vec::new(),
+        let ready = match pump.next().await {
+            Step::Events(events) => (events.to_vec(), None),
+            Step::End(end) => (Vec::new(), Some(end)),
             Step::Beat => {
                 let waiting = Box::new(Waiting { pump, render });
                 return Ok(Held::Waiting(content_type, waiting));
             }
         };
-        let body = answer(&mut pump, events, &render);
+        let body = answer(&mut pump, ready, &render);
         Ok(Held::Ready(content_type, body))
     }
 }
 
-/// The body that ends the wait: `events` and the cursor after them, rendered and counted.
-fn answer<R: Fn(&Batch) -> String>(pump: &mut Pump, events: Vec<Arc<Event>>, render: &R) -> String {
+/// The body that ends the wait: `events` and the cursor after them, rendered and counted;
+/// `end` is why the wait ended, when it was not for events.
+fn answer<R: Fn(&Batch) -> String>(
+    pump: &mut Pump,
+    (events, end): (Vec<Arc<Event>>, Option<End>),
+    render: &R,
+) -> String {
     let batch = Batch {
         events,
         next: pump.cursor(),
@@ -88,7 +95,12 @@ fn answer<R: Fn(&Batch) -> String>(pump: &mut Pump, events: Vec<Arc<Event>>, ren
     };
     let body = render(&batch);
     pump.sent(body.len());
-    pump.answered();
+    match end {
+        // The token ended the wait, not the poll's own rule: counted as such, though the
+        // request is answered (with what it has; the next one needs a fresh token).
+        Some(End::TokenExpired) => pump.ending(End::TokenExpired),
+        _ => pump.answered(),
+    }
     body
 }
 
@@ -97,17 +109,17 @@ impl<R: Fn(&Batch) -> String + Send + 'static> Waiting<R> {
     fn chunks(self) -> impl Stream<Item = std::io::Cursor<Vec<u8>>> + Send {
         let Waiting { mut pump, render } = self;
         rocket::async_stream::stream! {
-            let events = loop {
+            let ready = loop {
                 match pump.next().await {
                     Step::Beat => {
                         pump.sent(1);
                         yield std::io::Cursor::new(b" ".to_vec());
                     }
-                    Step::Events(events) => break events.to_vec(),
-                    Step::End(_) => break Vec::new(),
+                    Step::Events(events) => break (events.to_vec(), None),
+                    Step::End(end) => break (Vec::new(), Some(end)),
                 }
             };
-            yield std::io::Cursor::new(answer(&mut pump, events, &render).into_bytes());
+            yield std::io::Cursor::new(answer(&mut pump, ready, &render).into_bytes());
         }
     }
 }

@@ -8,10 +8,11 @@
 
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use tokio::time::{Instant, Interval, MissedTickBehavior, Sleep, interval_at};
 
+use crate::access::guard::Place;
 use crate::access::slots::Slot;
 use crate::hub::{Event, EventId, ResetReason, Subscription, SubscriptionEnd};
 use crate::metrics::{Disconnect, Meter};
@@ -36,6 +37,8 @@ pub enum End {
     Client,
     /// A held poll reached the server's cap with nothing to say.
     Cap,
+    /// The token the connection was admitted with stopped counting (`exp` plus the leeway).
+    TokenExpired,
 }
 
 impl End {
@@ -47,6 +50,7 @@ impl End {
             End::Budget => Disconnect::Budget,
             End::WriteTimeout => Disconnect::WriteTimeout,
             End::Client => Disconnect::Client,
+            End::TokenExpired => Disconnect::TokenExpired,
             End::Cap => return None,
         })
     }
@@ -60,6 +64,7 @@ impl End {
             End::WriteTimeout => "write_timeout",
             End::Client => "client",
             End::Cap => "cap",
+            End::TokenExpired => "token_expired",
         }
     }
 }
@@ -72,6 +77,12 @@ pub enum Step<'a> {
     Beat,
     /// The connection should end.
     End(End),
+}
+
+/// A moment at which the connection ends, and how.
+struct Deadline {
+    at: Pin<Box<Sleep>>,
+    end: End,
 }
 
 /// A subscription with its timer and deadline.
@@ -87,7 +98,8 @@ pub struct Pump {
     /// The timer's period.
     every: Duration,
     busy: bool,
-    cap: Option<Pin<Box<Sleep>>>,
+    /// The earliest of the long-poll cap and the token's expiry.
+    deadline: Option<Deadline>,
     /// The connection's place under `[clients]` limits, freed when the pump goes.
     _slot: Slot,
     /// The connection's counts, closed when the pump goes.
@@ -96,9 +108,14 @@ pub struct Pump {
 
 impl Pump {
     /// A pump whose timer fires once `beat` has passed without events (between one and two
-    /// `beat`s after the last of them), holding the connection's `slot` and counting on its
-    /// `meter` while it lives.
-    pub fn new(subscription: Subscription, beat: Duration, (slot, meter): (Slot, Meter)) -> Pump {
+    /// `beat`s after the last of them), holding the connection's slot and counting on its
+    /// meter while it lives, and ending with [`End::TokenExpired`] at its expiry.
+    pub fn new(subscription: Subscription, beat: Duration, place: Place) -> Pump {
+        let Place {
+            slot,
+            meter,
+            expiry,
+        } = place;
         if subscription.reset().is_some() {
             meter.reset();
         }
@@ -111,15 +128,25 @@ impl Pump {
             beat,
             every,
             busy: false,
-            cap: None,
+            deadline: None,
             _slot: slot,
             meter,
         }
+        .ending_at(expiry.map(until), End::TokenExpired)
     }
 
-    /// Ends the pump with [`End::Cap`] once `cap` has passed.
-    pub fn with_cap(mut self, cap: Duration) -> Pump {
-        self.cap = Some(Box::pin(tokio::time::sleep(cap)));
+    /// Ends the pump with [`End::Cap`] once `cap` has passed (unless it ends earlier).
+    pub fn with_cap(self, cap: Duration) -> Pump {
+        self.ending_at(Some(Instant::now() + cap), End::Cap)
+    }
+
+    /// Ends the pump with `end` at `at`, unless it is set to end earlier.
+    fn ending_at(mut self, at: Option<Instant>, end: End) -> Pump {
+        let Some(at) = at else { return self };
+        if self.deadline.as_ref().is_none_or(|d| at < d.at.deadline()) {
+            let at = Box::pin(tokio::time::sleep_until(at));
+            self.deadline = Some(Deadline { at, end });
+        }
         self
     }
 
@@ -166,10 +193,13 @@ impl Pump {
     /// least one event).
     pub async fn next_within(&mut self, max_bytes: usize) -> Step<'_> {
         loop {
-            let cap = self.cap.as_mut();
-            let cap = async move {
-                match cap {
-                    Some(cap) => cap.await,
+            let deadline = self.deadline.as_mut();
+            let deadline = async move {
+                match deadline {
+                    Some(deadline) => {
+                        deadline.at.as_mut().await;
+                        deadline.end
+                    }
                     None => std::future::pending().await,
                 }
             };
@@ -181,7 +211,7 @@ impl Pump {
                     Err(SubscriptionEnd::Closed) => Err(End::Shutdown),
                 },
                 _ = self.beat.tick() => Ok(false),
-                () = cap => Err(End::Cap),
+                end = deadline => Err(end),
             };
             match happened {
                 Ok(true) => {
@@ -199,4 +229,9 @@ impl Pump {
             }
         }
     }
+}
+
+/// The monotonic instant of the wall-clock moment `at` (now, when it has passed).
+fn until(at: SystemTime) -> Instant {
+    Instant::now() + at.duration_since(SystemTime::now()).unwrap_or_default()
 }

@@ -66,9 +66,15 @@ impl Framing for Sse {
         out.extend_from_slice(b": heartbeat\n\n");
     }
 
-    fn end(&mut self, why: End, _cursor: &EventId, out: &mut Vec<u8>) {
+    fn end(&mut self, why: End, cursor: &EventId, out: &mut Vec<u8>) {
         let text = match why {
             End::Shutdown => format!("retry: {}\nevent: shutdown\ndata: {{}}\n\n", self.retry_ms),
+            // The browser would reconnect by itself with the same (expired) token: the data
+            // says why and where a client with a fresh token resumes.
+            End::TokenExpired => format!(
+                "event: end\ndata: {{\"reason\":\"{}\",\"next\":\"{cursor}\"}}\n\n",
+                why.reason()
+            ),
             _ => ": resume from your last id\n\n".to_owned(),
         };
         out.extend_from_slice(text.as_bytes());

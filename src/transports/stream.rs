@@ -12,10 +12,9 @@ use rocket::response::stream::ReaderStream;
 use rocket::response::{self, Responder, Response};
 
 use super::pump::{BATCH_BYTES, End, Pump, Step};
-use crate::access::slots::Slot;
+use crate::access::guard::Place;
 use crate::config::PushConfig;
 use crate::hub::{Event, EventId, ResetReason, Subscription};
-use crate::metrics::Meter;
 
 /// What every held stream and WebSocket says first, at once: the server's clock and how
 /// often the client can expect a sign of life when nothing else is sent. A client that sees
@@ -117,13 +116,9 @@ pub struct Push<F> {
 
 impl<F: Framing> Push<F> {
     /// Streams `subscription` through `framing`, with heartbeats from `config`, holding the
-    /// connection's place (its slot and meter) until the stream ends.
-    pub fn new(
-        framing: F,
-        subscription: Subscription,
-        config: &PushConfig,
-        place: (Slot, Meter),
-    ) -> Self {
+    /// connection's place (its slot and meter) until the stream ends, and ending it when the
+    /// connection's token expires.
+    pub fn new(framing: F, subscription: Subscription, config: &PushConfig, place: Place) -> Self {
         let pump = Pump::new(subscription, config.heartbeat(), place);
         Push { framing, pump }
     }

@@ -7,6 +7,7 @@ mod common;
 mod launcher;
 mod server;
 mod slow_readers;
+mod token_expiry;
 mod websocket;
 mod websocket_limits;
 mod websocket_protocol;

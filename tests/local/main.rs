@@ -28,4 +28,5 @@ mod security;
 mod server_sent_events;
 mod shutdown;
 mod streaming;
+mod token_expiry;
 mod visitor;

@@ -26,7 +26,7 @@ const FAMILIES: &[&str] = &[
     "reverse_ajax_history_bytes",
 ];
 
-async fn scrape(client: &Client) -> Scrape {
+pub async fn scrape(client: &Client) -> Scrape {
     let response = client.get("/metrics").dispatch().await;
     assert_eq!(response.status(), Status::Ok);
     let text = response.into_string().await.expect("a body");
@@ -34,7 +34,7 @@ async fn scrape(client: &Client) -> Scrape {
 }
 
 /// The value of `metric` with exactly `labels`.
-fn value(scrape: &Scrape, metric: &str, labels: &[(&str, &str)]) -> f64 {
+pub fn value(scrape: &Scrape, metric: &str, labels: &[(&str, &str)]) -> f64 {
     let sample = scrape
         .samples
         .iter()

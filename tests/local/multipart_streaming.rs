@@ -1,7 +1,7 @@
 //! `GET /push/<ch>/multipart?since=`: `multipart/x-mixed-replace` parts, a boundary that is
 //! random per response and never inside a part, resume and reset.
 
-use rocket::local::asynchronous::Client;
+use rocket::local::asynchronous::{Client, LocalResponse};
 use serde_json::{Value, json};
 
 use crate::common::{client, publish};
@@ -20,23 +20,30 @@ pub async fn open<'c>(client: &'c Client, query: &str) -> Parts<'c> {
     let uri = format!("/push/demo/multipart{query}");
     let response = client.get(uri).dispatch().await;
     assert_eq!(response.status().code, 200);
-    let content_type = response.content_type().expect("a content type");
-    assert_eq!(
-        (content_type.top().as_str(), content_type.sub().as_str()),
-        ("multipart", "x-mixed-replace")
-    );
-    let boundary = content_type
-        .params()
-        .find_map(|(k, v)| (k == "boundary").then(|| v.to_owned()))
-        .expect("a boundary parameter");
-    assert_stream_headers(&response);
-    let mut parts = Parts {
-        stream: Stream::new(response),
-        boundary,
-    };
+    let mut parts = Parts::of(response);
     let hello = parts.part().await.expect("a hello part");
     assert_hello(&hello, HEARTBEAT_MS);
     parts
+}
+
+impl<'c> Parts<'c> {
+    /// The parts of a multipart answer, checking its type and headers; nothing read yet.
+    pub fn of(response: LocalResponse<'c>) -> Parts<'c> {
+        let content_type = response.content_type().expect("a content type");
+        assert_eq!(
+            (content_type.top().as_str(), content_type.sub().as_str()),
+            ("multipart", "x-mixed-replace")
+        );
+        let boundary = content_type
+            .params()
+            .find_map(|(k, v)| (k == "boundary").then(|| v.to_owned()))
+            .expect("a boundary parameter");
+        assert_stream_headers(&response);
+        Parts {
+            stream: Stream::new(response),
+            boundary,
+        }
+    }
 }
 
 impl Parts<'_> {

@@ -22,6 +22,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 
 use crate::access::guard::PublishRight;
+use crate::access::token;
 use crate::hub::{Channel, Hub, Payload};
 use crate::metrics::PublishOutcome;
 use crate::transports::pump::{End, Pump, Step};
@@ -224,6 +225,7 @@ fn closing(end: End) -> Ending {
             "too slow to read; reconnect with your last id",
         ),
         End::Shutdown => Ending::Close(CloseCode::Away, "server shutting down"),
+        End::TokenExpired => Ending::Close(CloseCode::Policy, token::EXPIRED),
         // Byte budgets and caps belong to streams and held polls, not to a WebSocket.
         End::Budget | End::Cap => Ending::Close(CloseCode::Normal, "reconnect with your last id"),
     }
