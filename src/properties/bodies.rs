@@ -180,7 +180,7 @@ fn frames_everywhere(payload: &Payload, meant: Option<&Value>) -> Result<(), Tes
 }
 
 proptest! {
-    #![proptest_config(config(3000))]
+    #![proptest_config(config(2000))]
 
     #[test]
     fn a_publish_body_is_refused_in_one_line_or_loads_and_frames_everywhere(body in body()) {

@@ -35,7 +35,7 @@ fn message(error: &AppError) -> String {
 const SECRET: &str = "a secret of at least thirty-two bytes, for tests";
 
 proptest! {
-    #![proptest_config(config(4000))]
+    #![proptest_config(config(3000))]
 
     #[test]
     fn channel_names_are_refused_or_keep_the_rule(
