@@ -6,9 +6,10 @@
 //!
 //! What publish accepts is one rule, [`Payload::from_json`]: the body is one JSON value that
 //! every reader can load, inside every answer that wraps it. Arrays and objects nest at most
-//! [`Payload::MAX_DEPTH`] deep, every number fits a finite double, and every string is valid Unicode
-//! (no lone surrogate escape such as `"\ud800"`): what `serde_json::Value`, the pages'
-//! parser and a common client's, loads.
+//! [`Payload::MAX_DEPTH`] deep, every number fits a finite double, and every string is valid
+//! Unicode (no lone surrogate escape such as `"\ud800"`), which is what `serde_json::Value`
+//! (the pages' parser, and many clients') loads.
+//!
 //! Data that breaks the rule and is stored all the same (by an older version, or written to
 //! Redis by hand) is still text a page can show: [`Payload::stored`] takes it, and readers
 //! treat [`crate::hub::Event::data`] as fallible.
@@ -78,20 +79,20 @@ impl From<Value> for Payload {
     }
 }
 
-/// The one-line message for a body that is JSON but breaks the publish rule. serde_json
-/// names the problem in its message ("recursion limit exceeded at line 1 column 129"); the
-/// refusal says which part of the rule that is.
+/// The one-line message for a body that is JSON but that `Value` does not load. serde_json
+/// names the problem in its message ("number out of range at line 1 column 6"); the refusal
+/// says which part of the rule that is.
 fn refusal(error: &serde_json::Error) -> String {
     let detail = error.to_string();
     let rule = if detail.starts_with("number out of range") {
-        "every number must fit a finite double (at most about 1.8e308)".to_owned()
+        "every number must fit a finite double (at most about 1.8e308)"
     } else if detail.contains("surrogate")
         || detail.contains("hex escape")
         || detail.contains("unicode code point")
     {
-        "strings must be valid Unicode, with no lone surrogate escape such as \\ud800".to_owned()
+        "strings must be valid Unicode, with no lone surrogate escape such as \\ud800"
     } else {
-        "the value must load as JSON in every reader".to_owned()
+        "the value must load as JSON in every reader"
     };
     format!("{BROKEN}: {rule} ({detail})")
 }
