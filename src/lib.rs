@@ -19,6 +19,8 @@ pub mod metrics;
 pub mod pages;
 pub mod patterns;
 pub mod postal;
+#[cfg(test)]
+mod properties;
 pub mod publish;
 pub mod security;
 pub mod ticker;

@@ -41,7 +41,7 @@ impl<'r> FromRequest<'r> for KeyHeader<'r> {
 
 /// Stores the body as an event and answers `201 {"id":"<epoch>-<seq>"}`, or, for a key used
 /// before, `200 {"id":<the first event's id>,"duplicate":true}`. A bad channel name, malformed
-/// JSON or a malformed key is a 400, a body over `publish.max_body` a 413, any other content
+/// JSON, JSON that breaks the publish rule (see `hub::payload`) or a malformed key is a 400, a body over `publish.max_body` a 413, any other content
 /// type a 415. 503 means the event was not stored; 504 that it may have been (retry with the
 /// same key).
 #[post("/api/channels/<ch>/events", data = "<body>")]
@@ -120,8 +120,7 @@ async fn read_body(
         )));
     }
     if is_json {
-        Payload::from_json(&bytes)
-            .map_err(|e| AppError::bad_request(format!("the body is not valid JSON: {e}")))
+        Payload::from_json(&bytes).map_err(AppError::bad_request)
     } else {
         std::str::from_utf8(&bytes)
             .map(Payload::text)

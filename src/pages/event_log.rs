@@ -46,7 +46,7 @@ pub async fn event_log(
             id: e.id.to_string(),
             at: e.at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             text: match e.data() {
-                serde_json::Value::String(s) => s,
+                Some(serde_json::Value::String(s)) => s,
                 _ => e.data_json().to_owned(),
             },
         })

@@ -34,7 +34,7 @@ pub struct Iframe {
 }
 
 impl Iframe {
-    fn new(budget: usize, nonce: &str) -> Iframe {
+    pub fn new(budget: usize, nonce: &str) -> Iframe {
         let call = format!("<script nonce=\"{nonce}\">parent.foreverIframe(");
         Iframe { budget, call }
     }

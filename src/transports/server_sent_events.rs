@@ -33,6 +33,13 @@ pub struct Sse {
     retry_ms: u64,
 }
 
+impl Sse {
+    /// The framing, with the reconnection delay it advises (`retry:`).
+    pub fn new(retry_ms: u64) -> Sse {
+        Sse { retry_ms }
+    }
+}
+
 impl Framing for Sse {
     fn content_type(&self) -> ContentType {
         ContentType::EventStream
@@ -95,10 +102,12 @@ pub async fn sse(
 ) -> Result<Push<Sse>, AppError> {
     let since = cursor(header.0.or(last_event_id))?;
     let subscription = hub.subscribe(&channel(ch)?, since.as_ref()).await?;
-    let framing = Sse {
-        retry_ms: config.retry_ms,
-    };
-    Ok(Push::new(framing, subscription, config, listener.place()))
+    Ok(Push::new(
+        Sse::new(config.retry_ms),
+        subscription,
+        config,
+        listener.place(),
+    ))
 }
 
 pub fn routes() -> Vec<Route> {

@@ -3,11 +3,14 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+#[path = "../redis/support.rs"]
+mod redis_support;
 
 mod launcher;
 mod server;
 mod slow_readers;
 mod token_expiry;
+mod stored_data;
 mod websocket;
 mod websocket_limits;
 mod websocket_protocol;

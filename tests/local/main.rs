@@ -3,6 +3,8 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+#[path = "../redis/support.rs"]
+mod redis_support;
 
 mod access;
 mod addresses;
@@ -27,6 +29,7 @@ mod script_long_polling;
 mod security;
 mod server_sent_events;
 mod shutdown;
+mod stored_data;
 mod streaming;
 mod token_expiry;
 mod visitor;

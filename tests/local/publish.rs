@@ -211,6 +211,36 @@ async fn publish_refuses_malformed_json() {
 }
 
 #[rocket::async_test]
+async fn publish_refuses_json_a_reader_cannot_load_and_names_the_rule() {
+    // Arrange: the three bodies that once made the event log answer 500 for everyone.
+    let client = client().await;
+    let deep = format!("{}{}", "[".repeat(129), "]".repeat(129));
+    let cases = [
+        ("1e999", "every number must fit a finite double"),
+        (r#""\ud800""#, "no lone surrogate escape"),
+        (deep.as_str(), "arrays and objects nest at most 100 deep"),
+    ];
+
+    for (body, rule) in cases {
+        // Act
+        let response = client
+            .post("/api/channels/demo/events")
+            .header(ContentType::JSON)
+            .body(body)
+            .dispatch()
+            .await;
+
+        // Assert
+        let text = json_error(response, 400).await;
+        assert!(text.contains(rule), "{body}: {text}");
+        assert!(!text.contains('\n'), "one line: {text}");
+    }
+    assert!(stored(&client, "demo").await.is_empty(), "nothing stored");
+    let page = client.get("/event-log?channel=demo").dispatch().await;
+    assert_eq!(page.status().code, 200);
+}
+
+#[rocket::async_test]
 async fn publish_refuses_xml_as_unsupported() {
     let client = client().await;
 

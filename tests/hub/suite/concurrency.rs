@@ -62,8 +62,8 @@ pub async fn concurrent_publishers_get_unique_dense_ids(make: impl AsyncFn(HubCo
         let order: Vec<_> = batch
             .events
             .iter()
-            .filter(|e| e.data()["task"] == task)
-            .map(|e| e.data()["i"].as_u64().expect("i"))
+            .filter(|e| e.data().expect("data")["task"] == task)
+            .map(|e| e.data().expect("data")["i"].as_u64().expect("i"))
             .collect();
         assert_eq!(
             order,

@@ -28,7 +28,11 @@ pub async fn events_come_back_in_publish_order(make: impl AsyncFn(HubConfig) -> 
     let batch = hub.read(&channel, Some(&start)).await.expect("read");
 
     // Assert
-    let data: Vec<_> = batch.events.iter().map(|e| e.data()).collect();
+    let data: Vec<_> = batch
+        .events
+        .iter()
+        .map(|e| e.data().expect("data"))
+        .collect();
     assert_eq!(data, sent);
     assert!(batch.events.iter().all(|e| e.channel == channel));
 }
