@@ -142,6 +142,47 @@ async fn a_websocket_that_never_reads_is_cut_within_the_write_timeout() {
     app.stop().await;
 }
 
+/// `reverse_ajax_disconnects_total` of `transport` for `reason`, from /metrics.
+async fn disconnects(app: &App, transport: &str, reason: &str) -> u64 {
+    let (_, body) = app.get("/metrics").await;
+    let labels = format!("{{transport=\"{transport}\",reason=\"{reason}\"}}");
+    body.lines()
+        .find_map(|l| {
+            l.strip_prefix("reverse_ajax_disconnects_total")?
+                .strip_prefix(&labels)
+        })
+        .and_then(|v| v.trim().parse().ok())
+        .expect("a disconnect count")
+}
+
+#[tokio::test]
+async fn a_websocket_cut_for_not_reading_counts_as_a_write_timeout() {
+    // Arrange
+    let app = launch_with(|f| f.merge(("push.write_timeout_ms", WRITE_TIMEOUT_MS))).await;
+    let stalled = tight_connection(app.port).await;
+    let client = stalled.local_addr().expect("a local address").port();
+    let socket = within(PATIENCE, client_async(app.ws("/push/slow/ws"), stalled))
+        .await
+        .expect("a WebSocket");
+
+    // Act
+    flood(&app, "slow").await;
+    cut_off(&app, client).await;
+    // The count moves when the session ends, after its close frame and lingering close.
+    within(Duration::from_secs(10), async {
+        while disconnects(&app, "websocket", "write_timeout").await == 0 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await;
+
+    // Assert
+    assert_eq!(disconnects(&app, "websocket", "write_timeout").await, 1);
+    assert_eq!(disconnects(&app, "websocket", "client").await, 0);
+    drop(socket);
+    app.stop().await;
+}
+
 /// How long after Rocket's last timer (one second after the grace period when a connection is
 /// still stalled) the process may take to end and be reaped on a busy machine.
 const EXIT_SLACK: Duration = Duration::from_millis(300);
