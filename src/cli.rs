@@ -22,7 +22,12 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the site (the default). Configuration: Rocket.toml and ROCKET_* variables.
-    Serve,
+    Serve {
+        /// Exit when standard input closes: the process that started this one (and holds the
+        /// other end of the pipe) is gone. `reverse-ajax experiment` starts its server so.
+        #[arg(long)]
+        with_parent: bool,
+    },
     /// Print a token signed with [auth] secret (from Rocket.toml or ROCKET_AUTH).
     Token {
         /// A channel or prefix (`team-*`) the holder may publish on; repeat for more.
@@ -40,6 +45,19 @@ pub enum Command {
     },
     /// Measure every technique under the same load: requests, bytes, latency, server CPU.
     Experiment(crate::experiment::command::ExperimentArgs),
+}
+
+/// Ends this process once standard input reaches its end or fails: with `serve
+/// --with-parent`, the other end of that pipe belongs to the parent, and the kernel closes it
+/// when the parent ends in any way (SIGKILL and the OOM killer included).
+pub fn exit_with_parent() {
+    std::thread::spawn(|| {
+        // Whatever ended the read (the end of the pipe or an error), the parent cannot be
+        // reached any more.
+        let _read = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
+        eprintln!("reverse-ajax: standard input closed (the parent process is gone); exiting");
+        std::process::exit(1);
+    });
 }
 
 /// Makes the token `command` asks for, with the secret of the configuration in force.

@@ -7,7 +7,30 @@
 use std::time::Duration;
 
 use rocket::figment::Figment;
+use rocket::figment::Profile;
+use rocket::figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
+
+/// Rocket's configuration (`Rocket.toml`, then `ROCKET_*` variables) over Rocket's defaults,
+/// with one default of ours: no `shutdown.mercy`. Rocket's 3 s of mercy only serve clients
+/// that stopped reading (every other connection has its last frame within the grace period),
+/// and a shutdown is promised within the grace period plus a second.
+pub fn figment() -> Figment {
+    let defaults = rocket::Config {
+        shutdown: rocket::config::Shutdown {
+            mercy: 0,
+            ..rocket::config::Shutdown::default()
+        },
+        ..rocket::Config::default()
+    };
+    Figment::from(defaults)
+        .merge(Toml::file(Env::var_or("ROCKET_CONFIG", "Rocket.toml")).nested())
+        .merge(Env::prefixed("ROCKET_").ignore(&["PROFILE"]).global())
+        .select(Profile::from_env_or(
+            "ROCKET_PROFILE",
+            rocket::Config::DEFAULT_PROFILE,
+        ))
+}
 
 /// Which storage and fan-out engine the event hub uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

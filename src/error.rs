@@ -3,7 +3,7 @@
 
 use rocket::Catcher;
 use rocket::fairing::AdHoc;
-use rocket::http::Status;
+use rocket::http::{Method, Status};
 use rocket::request::Request;
 use rocket::response::{self, Responder};
 use rocket::serde::json::Json;
@@ -155,9 +155,90 @@ pub fn refusal(status: Status, request: &Request<'_>) -> AppError {
     }
 }
 
+/// Whether `pattern`, a route's path such as `/api/channels/<ch>/events`, matches `path`.
+fn path_matches(pattern: &str, path: &str) -> bool {
+    let mut wanted = pattern.split('/').filter(|s| !s.is_empty());
+    let mut given = path.split('/').filter(|s| !s.is_empty());
+    loop {
+        match (wanted.next(), given.next()) {
+            (None, None) => return true,
+            (Some(w), _) if w.starts_with('<') && w.ends_with("..>") => return true,
+            (Some(w), Some(_)) if w.starts_with('<') && w.ends_with('>') => {}
+            (Some(w), Some(g)) if w == g => {}
+            _ => return false,
+        }
+    }
+}
+
+/// The `Allow` of an address asked with a method none of its routes take: the methods they
+/// do take, GET first. `None` when no route has this path (a plain 404) or one takes the
+/// method (its own refusal stands).
+pub fn allowed(request: &Request<'_>) -> Option<String> {
+    const ORDER: [Method; 6] = [
+        Method::Get,
+        Method::Post,
+        Method::Put,
+        Method::Delete,
+        Method::Patch,
+        Method::Options,
+    ];
+    let path = request.uri().path();
+    let taken: Vec<Method> = request
+        .rocket()
+        .routes()
+        .filter(|route| path_matches(route.uri.path(), path.as_str()))
+        .map(|route| route.method)
+        .collect();
+    let asked = match request.method() {
+        Method::Head => Method::Get,
+        other => other,
+    };
+    if taken.is_empty() || taken.contains(&asked) {
+        return None;
+    }
+    let names: Vec<&str> = ORDER
+        .iter()
+        .filter(|m| taken.contains(m))
+        .map(|m| m.as_str())
+        .collect();
+    Some(names.join(", "))
+}
+
+/// An error answer, with the `Allow` header of a 405.
+pub struct Caught<R> {
+    pub answer: R,
+    pub allow: Option<String>,
+}
+
+impl<'r, R: Responder<'r, 'static>> Responder<'r, 'static> for Caught<R> {
+    fn respond_to(self, request: &'r Request<'_>) -> response::Result<'static> {
+        let mut response = self.answer.respond_to(request)?;
+        if let Some(methods) = self.allow {
+            response.set_raw_header("Allow", methods);
+        }
+        Ok(response)
+    }
+}
+
+/// The status to answer for `status` and the `Allow` that goes with it: a 404 at an address
+/// whose routes take other methods is a 405.
+pub fn method_check(status: Status, request: &Request<'_>) -> (Status, Option<String>) {
+    match status {
+        Status::NotFound => match allowed(request) {
+            Some(allow) => (Status::MethodNotAllowed, Some(allow)),
+            None => (status, None),
+        },
+        _ => (status, None),
+    }
+}
+
 #[catch(default)]
-fn json_error(status: Status, request: &Request<'_>) -> AppError {
-    refusal(status, request)
+fn json_error(status: Status, request: &Request<'_>) -> Caught<AppError> {
+    let (status, allow) = method_check(status, request);
+    Caught {
+        answer: refusal(status, request),
+        allow,
+    }
 }
 
 /// Answers every error under `/api` and `/push` in JSON.
@@ -171,4 +252,21 @@ pub fn stage() -> AdHoc {
 
 fn catchers() -> Vec<Catcher> {
     catchers![json_error]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::path_matches;
+
+    #[test]
+    fn a_route_path_matches_its_dynamic_segments_and_nothing_else() {
+        let events = "/api/channels/<ch>/events";
+        assert!(path_matches(events, "/api/channels/demo/events"));
+        assert!(!path_matches(events, "/api/channels/demo/events/more"));
+        assert!(!path_matches(events, "/api/channels/demo"));
+        assert!(!path_matches(events, "/api/channels/demo/pattern"));
+        assert!(path_matches("/static/<path..>", "/static/js/a.js"));
+        assert!(path_matches("/", "/"));
+        assert!(!path_matches("/", "/polling"));
+    }
 }

@@ -34,7 +34,7 @@ use rocket_dyn_templates::Template;
 
 /// The application with the configuration from `Rocket.toml` and the environment.
 pub fn rocket() -> Rocket<Build> {
-    rocket_from(rocket::Config::figment())
+    rocket_from(config::figment())
 }
 
 /// The application with the given configuration; tests use this to set their own keys.

@@ -11,6 +11,15 @@
 //!   listening socket is inherited by every accepted connection: when data sent to a client
 //!   stays unacknowledged (a zero window counts) for that long, the kernel ends the
 //!   connection, hyper's next write fails and the socket and its buffers are released.
+//! - **A send buffer.** Linux grows each connection's send buffer as it sees fit, up to
+//!   `net.ipv4.tcp_wmem`'s maximum (4 MiB by default). A thousand held connections whose
+//!   clients stopped reading then pin gigabytes of kernel memory until the write timeout cuts
+//!   them. `SO_SNDBUF` on the listening socket, inherited like the timeout, fixes each
+//!   connection's send buffer so that its kernel memory stays under `[listener] send_buffer`
+//!   bytes: the buffer (data and the kernel's bookkeeping, as `getsockopt` reports it) is
+//!   half of that, since a socket may take one write beyond its buffer and on loopback the
+//!   client's receive queue is charged to the same host. The kernel doubles what it is asked
+//!   for, so this asks for a quarter.
 //!
 //! Rocket keeps the listener to itself, so this module finds it among the process's open
 //! descriptors (the socket listening on the configured port), takes a duplicate of it with
@@ -34,11 +43,32 @@ use crate::config::{self, PushConfig};
 pub struct ListenerConfig {
     /// How many connections may wait to be accepted (the kernel caps it at somaxconn).
     pub backlog: u32,
+    /// The kernel memory in bytes one connection's unsent data may take (its send buffer is
+    /// half of it); 0 leaves the send buffer to the kernel's autotuning.
+    pub send_buffer: u32,
 }
 
 impl Default for ListenerConfig {
     fn default() -> Self {
-        ListenerConfig { backlog: 4096 }
+        ListenerConfig {
+            backlog: 4096,
+            send_buffer: 128 * 1024,
+        }
+    }
+}
+
+impl ListenerConfig {
+    /// Rejects a backlog of 0 and a send buffer the kernel would not honour.
+    pub fn check(self) -> Result<Self, String> {
+        if self.backlog == 0 {
+            return Err("listener.backlog must be > 0".into());
+        }
+        if self.send_buffer != 0 && self.send_buffer < 16384 {
+            return Err(
+                "listener.send_buffer must be 0 (the kernel's autotuning) or at least 16384".into(),
+            );
+        }
+        Ok(self)
     }
 }
 
@@ -46,10 +76,7 @@ impl Default for ListenerConfig {
 pub fn stage() -> AdHoc {
     AdHoc::try_on_ignite("Listener", |rocket| async {
         let config = config::section::<ListenerConfig>(rocket.figment(), "listener");
-        let config = match config.and_then(|c| match c.backlog {
-            0 => Err("listener.backlog must be > 0".to_owned()),
-            _ => Ok(c),
-        }) {
+        let config = match config.and_then(ListenerConfig::check) {
             Ok(config) => config,
             Err(message) => {
                 rocket::error!("{message}");
@@ -62,13 +89,13 @@ pub fn stage() -> AdHoc {
                 let timeout = rocket
                     .state::<PushConfig>()
                     .map(|push| push.write_timeout_ms);
-                let backlog = config.backlog;
                 Box::pin(async move {
-                    let tuned = tune(address, backlog, timeout);
+                    let tuned = tune(address, &config, timeout);
                     if let Err(error) = tuned {
                         rocket::warn!(
                             "cannot tune the listening socket ({error}): the listen backlog stays \
-                         at 128 and clients that stop reading are not cut off"
+                         at 128, send buffers grow as the kernel likes and clients that stop \
+                         reading are not cut off"
                         );
                     }
                 })
@@ -77,16 +104,24 @@ pub fn stage() -> AdHoc {
     })
 }
 
-/// Applies the backlog and the write timeout (milliseconds) to the socket listening on
-/// `address`.
-fn tune(address: SocketAddr, backlog: u32, write_timeout: Option<u64>) -> io::Result<()> {
+/// Applies the backlog, the send buffer and the write timeout (milliseconds) to the socket
+/// listening on `address`.
+fn tune(
+    address: SocketAddr,
+    config: &ListenerConfig,
+    write_timeout: Option<u64>,
+) -> io::Result<()> {
     let socket = find_listener(address)?
         .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no socket listens there"))?;
     if let Some(ms) = write_timeout {
         sockopt::set_tcp_user_timeout(&socket, u32::try_from(ms).unwrap_or(u32::MAX))?;
     }
+    if config.send_buffer > 0 {
+        // A send buffer of half the budget; the kernel doubles the size it is asked for.
+        sockopt::set_socket_send_buffer_size(&socket, config.send_buffer as usize / 4)?;
+    }
     // Listening again on a listening socket only changes its backlog.
-    rustix::net::listen(&socket, i32::try_from(backlog).unwrap_or(i32::MAX))?;
+    rustix::net::listen(&socket, i32::try_from(config.backlog).unwrap_or(i32::MAX))?;
     Ok(())
 }
 

@@ -8,7 +8,13 @@ use reverse_ajax::cli::{Cli, Command};
 
 fn main() -> ExitCode {
     match Cli::parse().command {
-        None | Some(Command::Serve) => serve(),
+        None => serve(),
+        Some(Command::Serve { with_parent }) => {
+            if with_parent {
+                reverse_ajax::cli::exit_with_parent();
+            }
+            serve()
+        }
         Some(Command::Token {
             publish,
             subscribe,

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rustix::process::{Pid, Signal, kill_process};
-use tokio::process::{Child, Command};
+use tokio::process::{Child, ChildStdin, Command};
 
 use super::net::{Link, Meter, request};
 use super::procfs;
@@ -26,6 +26,9 @@ pub struct Target {
     pub host: String,
     pub token: Option<String>,
     child: Option<Child>,
+    /// The write end of the child's standard input: when this process ends, however it ends,
+    /// the kernel closes it and the child (`serve --with-parent`) exits.
+    _lifeline: Option<ChildStdin>,
 }
 
 /// The environment that opens every channel to anonymous publishers and lifts the
@@ -44,25 +47,27 @@ impl Target {
     /// experiment publishes on channels of its own and holds every client from one address.
     pub async fn spawn(binary: &Path) -> Result<Target, String> {
         let port = free_port()?;
-        let child = Command::new(binary)
-            .arg("serve")
+        let mut child = Command::new(binary)
+            .args(["serve", "--with-parent"])
             .env("ROCKET_ADDRESS", "127.0.0.1")
             .env("ROCKET_PORT", port.to_string())
             .env("ROCKET_LOG_LEVEL", "off")
             .env("ROCKET_TICKER", "{enabled=false}")
             .envs(OPEN_ACCESS)
-            .stdin(Stdio::null())
+            .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true)
             .spawn()
             .map_err(|e| format!("could not start {}: {e}", binary.display()))?;
+        let lifeline = child.stdin.take();
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let target = Target {
             addr,
             host: addr.to_string(),
             token: None,
             child: Some(child),
+            _lifeline: lifeline,
         };
         target.wait_ready().await?;
         Ok(target)
@@ -89,6 +94,7 @@ impl Target {
             host,
             token,
             child: None,
+            _lifeline: None,
         };
         target.wait_ready().await?;
         Ok(target)

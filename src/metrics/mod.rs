@@ -1,11 +1,13 @@
-//! Prometheus metrics at `GET /metrics`, per transport (the technique's slug), in the
-//! OpenMetrics text format of `prometheus-client`.
+//! Prometheus metrics at `GET /metrics`, per transport (the technique's slug): in the
+//! OpenMetrics text format of `prometheus-client` to a scraper whose `Accept` asks for it,
+//! else in the classic text format (0.0.4) that every Prometheus tool reads.
 //!
 //! Every counter a delivery touches is made at launch and handed out through [`Meter`]s, so
 //! counting is a relaxed atomic add, never a lock or a label lookup. `[metrics] enabled =
 //! false` turns counting off entirely. On an address other than loopback `/metrics` needs a
 //! valid token unless `[metrics] public = true`.
 
+mod classic;
 mod latency;
 pub mod meter;
 mod tally;
@@ -305,7 +307,7 @@ impl Metrics {
         }
     }
 
-    /// The text of `/metrics`, with the hub's gauges read now.
+    /// The OpenMetrics text of `/metrics`, with the hub's gauges read now.
     pub fn render(&self, hub: &Hub) -> String {
         let footprint = hub.footprint();
         self.channels
@@ -319,17 +321,49 @@ impl Metrics {
     }
 }
 
-/// Serves the metrics; on an address other than loopback only to a valid token, unless
+/// True when the request's `Accept` lists OpenMetrics (with a quality above 0), as
+/// Prometheus does when it may use it.
+fn wants_openmetrics(request: &Request<'_>) -> bool {
+    request.accept().is_some_and(|accept| {
+        accept.iter().any(|media| {
+            media.top() == "application"
+                && media.sub() == "openmetrics-text"
+                && media.weight().is_none_or(|q| q > 0.0)
+        })
+    })
+}
+
+/// The format the scraper asks for.
+pub struct Format(bool);
+
+#[rocket::async_trait]
+impl<'r> rocket::request::FromRequest<'r> for Format {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(request: &'r Request<'_>) -> rocket::request::Outcome<Self, Self::Error> {
+        rocket::request::Outcome::Success(Format(wants_openmetrics(request)))
+    }
+}
+
+/// Serves the metrics, as OpenMetrics when the scraper asks for it and in the classic text
+/// format otherwise; on an address other than loopback only to a valid token, unless
 /// `[metrics] public` is set.
 #[get("/metrics")]
 fn metrics(
     _access: MetricsAccess,
+    format: Format,
     metrics: &State<Metrics>,
     hub: &State<Hub>,
 ) -> (ContentType, String) {
-    let content_type = ContentType::new("application", "openmetrics-text")
-        .with_params([("version", "1.0.0"), ("charset", "utf-8")]);
-    (content_type, metrics.render(hub))
+    let text = metrics.render(hub);
+    if format.0 {
+        let content_type = ContentType::new("application", "openmetrics-text")
+            .with_params([("version", "1.0.0"), ("charset", "utf-8")]);
+        return (content_type, text);
+    }
+    let content_type =
+        ContentType::new("text", "plain").with_params([("version", "0.0.4"), ("charset", "utf-8")]);
+    (content_type, classic::from_openmetrics(&text))
 }
 
 /// May read `/metrics`.

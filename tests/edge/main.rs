@@ -14,6 +14,7 @@ mod common;
 mod launcher;
 
 mod harness;
+mod header_bytes;
 mod header_flood;
 mod nginx;
 mod procfs;

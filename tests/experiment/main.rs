@@ -6,6 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod orphan;
 mod web;
 
 use std::process::{Command, Stdio};

@@ -6,6 +6,7 @@ mod common;
 #[path = "../redis/support.rs"]
 mod redis_support;
 
+mod kernel_memory;
 mod launcher;
 mod server;
 mod slow_readers;

@@ -73,8 +73,11 @@ impl Server {
             .and_then(|id| Pid::from_raw(id as i32))
             .expect("a pid");
         kill_process(pid, Signal::TERM).expect("SIGTERM sent");
-        within(limit, self.child.wait())
+        let sent = std::time::Instant::now();
+        let status = within(limit, self.child.wait())
             .await
-            .expect("an exit status")
+            .expect("an exit status");
+        eprintln!("exited {:?} after SIGTERM", sent.elapsed());
+        status
     }
 }

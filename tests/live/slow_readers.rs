@@ -7,7 +7,7 @@ use std::time::Duration;
 use rocket::tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use rocket::tokio::net::{TcpSocket, TcpStream};
 use serde_json::json;
-use tokio_tungstenite::client_async;
+use tokio_tungstenite::{WebSocketStream, client_async};
 
 use crate::common::within;
 use crate::launcher::{App, launch_with};
@@ -60,7 +60,7 @@ async fn stalled_get(port: u16, path: &str) -> TcpStream {
 }
 
 /// Opens a WebSocket on `path` and then never reads from it.
-async fn stalled_websocket(port: u16, path: &str) -> impl Sized {
+async fn stalled_websocket(port: u16, path: &str) -> WebSocketStream<TcpStream> {
     let tcp = tight_connection(port).await;
     let url = format!("ws://127.0.0.1:{port}{path}");
     within(PATIENCE, client_async(url, tcp))
@@ -142,11 +142,54 @@ async fn a_websocket_that_never_reads_is_cut_within_the_write_timeout() {
     app.stop().await;
 }
 
+/// `reverse_ajax_disconnects_total` of `transport` for `reason`, from /metrics.
+async fn disconnects(app: &App, transport: &str, reason: &str) -> u64 {
+    let (_, body) = app.get("/metrics").await;
+    let labels = format!("{{transport=\"{transport}\",reason=\"{reason}\"}}");
+    body.lines()
+        .find_map(|l| {
+            l.strip_prefix("reverse_ajax_disconnects_total")?
+                .strip_prefix(&labels)
+        })
+        .and_then(|v| v.trim().parse().ok())
+        .expect("a disconnect count")
+}
+
 #[tokio::test]
-async fn sigterm_with_stalled_readers_exits_within_grace_and_one_second() {
-    // Arrange: the real binary, with a one-second grace period, and one reader that stopped
-    // reading on every streaming transport.
-    let server = Server::start(&[("ROCKET_SHUTDOWN", "{grace=1,mercy=3}")]).await;
+async fn a_websocket_cut_for_not_reading_counts_as_a_write_timeout() {
+    // Arrange
+    let app = launch_with(|f| f.merge(("push.write_timeout_ms", WRITE_TIMEOUT_MS))).await;
+    let stalled = tight_connection(app.port).await;
+    let client = stalled.local_addr().expect("a local address").port();
+    let socket = within(PATIENCE, client_async(app.ws("/push/slow/ws"), stalled))
+        .await
+        .expect("a WebSocket");
+
+    // Act
+    flood(&app, "slow").await;
+    cut_off(&app, client).await;
+    // The count moves when the session ends, after its close frame and lingering close.
+    within(Duration::from_secs(10), async {
+        while disconnects(&app, "websocket", "write_timeout").await == 0 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await;
+
+    // Assert
+    assert_eq!(disconnects(&app, "websocket", "write_timeout").await, 1);
+    assert_eq!(disconnects(&app, "websocket", "client").await, 0);
+    drop(socket);
+    app.stop().await;
+}
+
+/// How long after Rocket's last timer (one second after the grace period when a connection is
+/// still stalled) the process may take to end and be reaped on a busy machine.
+const EXIT_SLACK: Duration = Duration::from_millis(300);
+
+/// One reader that stopped reading on every streaming transport of `server`, each with about
+/// 2 MiB of events waiting for it.
+async fn stall_every_transport(server: &Server) -> (Vec<TcpStream>, WebSocketStream<TcpStream>) {
     let mut stalled = Vec::new();
     for path in [
         "/push/slow/sse",
@@ -161,13 +204,43 @@ async fn sigterm_with_stalled_readers_exits_within_grace_and_one_second() {
             .publish("slow", &json!({ "pad": "x".repeat(15_000) }))
             .await;
     }
+    (stalled, socket)
+}
+
+#[tokio::test]
+async fn sigterm_with_stalled_readers_exits_within_grace_and_one_second() {
+    // Arrange: the real binary, with a one-second grace period.
+    let server = Server::start(&[("ROCKET_SHUTDOWN", "{grace=1}")]).await;
+    let stalled = stall_every_transport(&server).await;
 
     // Act
-    let exited = server.terminate(Duration::from_secs(1 + 1)).await;
+    let exited = server
+        .terminate(Duration::from_secs(1 + 1) + EXIT_SLACK)
+        .await;
 
     // Assert
     assert!(exited.success(), "the server exits cleanly: {exited:?}");
-    drop((stalled, socket));
+    drop(stalled);
+}
+
+#[tokio::test]
+async fn sigterm_with_stalled_readers_and_the_shipped_configuration_exits_within_grace_and_one_second()
+ {
+    // Arrange: the real binary with Rocket.toml and the code's defaults as shipped.
+    let grace: u64 = reverse_ajax::config::figment()
+        .extract_inner("shutdown.grace")
+        .expect("a shipped grace period");
+    let server = Server::start(&[]).await;
+    let stalled = stall_every_transport(&server).await;
+
+    // Act
+    let exited = server
+        .terminate(Duration::from_secs(grace + 1) + EXIT_SLACK)
+        .await;
+
+    // Assert
+    assert!(exited.success(), "the server exits cleanly: {exited:?}");
+    drop(stalled);
 }
 
 /// Sends a long poll on `ch` over a fresh connection and reads the status line of the

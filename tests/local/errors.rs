@@ -50,7 +50,7 @@ async fn every_refused_api_request_answers_a_json_error_and_never_500() {
             400,
         ),
         refused(Method::Get, "/api/nope", "", 404),
-        refused(Method::Delete, "/api/channels/demo/events", "", 404),
+        refused(Method::Delete, "/api/channels/demo/events", "", 405),
         refused(Method::Get, "/push/demo/nope", "", 404),
         refused(Method::Post, "/piggyback", "{}", 415),
     ];
@@ -66,6 +66,35 @@ async fn every_refused_api_request_answers_a_json_error_and_never_500() {
         // Assert
         assert_ne!(response.status().code, 500, "{} {}", case.method, case.uri);
         json_error(response, case.status).await;
+    }
+}
+
+#[rocket::async_test]
+async fn a_wrong_method_on_an_api_address_is_a_json_405_that_says_what_is_allowed() {
+    let client = client().await;
+    let cases = [
+        (Method::Put, "/api/channels/demo/events", "GET, POST"),
+        (Method::Delete, "/api/channels/demo/events", "GET, POST"),
+        (
+            Method::Delete,
+            "/api/channels/demo-abcdef/pattern",
+            "GET, PUT",
+        ),
+        (Method::Get, "/api/channels/demo/burst", "POST"),
+        (Method::Get, "/api/experiments", "POST"),
+        (Method::Put, "/api/experiments/some-id", "GET"),
+        (Method::Post, "/api/clock", "GET"),
+        (Method::Post, "/push/demo/sse", "GET"),
+        (Method::Delete, "/push/demo/ws", "GET"),
+    ];
+
+    for (method, path, allow) in cases {
+        let response = client.req(method, path).dispatch().await;
+
+        let header = response.headers().get_one("Allow").map(str::to_owned);
+        let message = json_error(response, 405).await;
+        assert_eq!(header.as_deref(), Some(allow), "{method} {path}");
+        assert!(message.contains("method"), "{method} {path}: {message}");
     }
 }
 

@@ -59,8 +59,10 @@ async fn the_text_parses_and_shows_every_family_for_every_transport() {
     let client = client().await;
     let scrape = scrape(&client).await;
     for family in FAMILIES {
+        // The classic format names a counter's family by its samples, `…_total`.
+        let counter = format!("{family}_total");
         assert!(
-            scrape.docs.contains_key(*family),
+            scrape.docs.contains_key(*family) || scrape.docs.contains_key(&counter),
             "{family} has no HELP line"
         );
     }
@@ -184,4 +186,87 @@ async fn metrics_can_be_turned_off_and_need_a_token_off_loopback() {
     };
     let open = client_with(public).await;
     assert_eq!(open.get("/metrics").dispatch().await.status(), Status::Ok);
+}
+
+/// `/metrics` as a scraper that sends `accept` gets it: the content type and the text.
+async fn metrics_text(client: &Client, accept: &'static str) -> (String, String) {
+    let response = client
+        .get("/metrics")
+        .header(Header::new("Accept", accept))
+        .dispatch()
+        .await;
+    assert_eq!(response.status(), Status::Ok);
+    let kind = response.content_type().expect("a content type").to_string();
+    (kind, response.into_string().await.expect("a body"))
+}
+
+#[rocket::async_test]
+async fn openmetrics_is_answered_only_to_a_scraper_that_asks_for_it() {
+    let client = client().await;
+    // What Prometheus sends when it may use either.
+    let prometheus = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;\
+                      version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+    let (kind, text) = metrics_text(&client, prometheus).await;
+    assert!(kind.starts_with("application/openmetrics-text"), "{kind}");
+    assert!(text.ends_with("# EOF\n"), "{text}");
+
+    for accept in [
+        "text/plain;version=0.0.4",
+        "*/*",
+        "text/plain;q=1,application/openmetrics-text;q=0",
+    ] {
+        let (kind, text) = metrics_text(&client, accept).await;
+        assert!(
+            kind.starts_with("text/plain; version=0.0.4"),
+            "{accept}: {kind}"
+        );
+        assert!(!text.contains("# EOF"), "{accept}: {text}");
+        assert!(
+            text.contains("# HELP reverse_ajax_requests_total "),
+            "{accept}: {text}"
+        );
+    }
+}
+
+#[rocket::async_test]
+async fn promtool_finds_nothing_wrong_with_the_classic_text() {
+    let Some(promtool) = promtool() else {
+        return;
+    };
+    let client = client().await;
+    publish(&client, "linted", json!(1)).await;
+    let (_, text) = metrics_text(&client, "text/plain;version=0.0.4").await;
+
+    let mut check = std::process::Command::new(promtool)
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("promtool runs");
+    let mut input = check.stdin.take().expect("its stdin");
+    std::io::Write::write_all(&mut input, text.as_bytes()).expect("the text sent");
+    drop(input);
+    let output = check.wait_with_output().expect("promtool's verdict");
+
+    let said = String::from_utf8_lossy(&output.stdout) + String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "promtool check metrics: {said}\n{text}"
+    );
+}
+
+/// Debian's promtool (package `prometheus`), or `None` with a notice when it is missing and
+/// `CI` is not set; with `CI` set a missing promtool fails the test.
+fn promtool() -> Option<&'static str> {
+    const PATH: &str = "/usr/bin/promtool";
+    if std::path::Path::new(PATH).exists() {
+        return Some(PATH);
+    }
+    assert!(
+        std::env::var_os("CI").is_none_or(|ci| ci.is_empty()),
+        "CI is set but promtool is missing (apt-get install prometheus)"
+    );
+    eprintln!("promtool is not installed (apt-get install prometheus): the lint is skipped");
+    None
 }

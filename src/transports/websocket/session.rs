@@ -94,8 +94,8 @@ impl Session {
         });
         let ending = match sent.await {
             Ok(Ok(())) => self.run(&mut socket, &mut watchdog).await,
-            Ok(Err(_)) => Ending::Gone,
-            Err(end) => closing(end),
+            Ok(Err(error)) => self.broken(&error),
+            Err(end) => self.cut(end),
         };
         finish(socket, ending).await;
     }
@@ -153,15 +153,35 @@ impl Session {
                     }
                     // Pings are answered by the library.
                     Some(Ok(_)) => Ok(Ok(())),
-                    Some(Err(error)) => return refusing(&error),
+                    Some(Err(error)) => return match refusing(&error) {
+                        Ending::Gone => self.broken(&error),
+                        refused => refused,
+                    },
                 },
             };
             match written {
                 Ok(Ok(())) => {}
-                Ok(Err(_)) => return Ending::Gone,
-                Err(end) => return closing(end),
+                Ok(Err(error)) => return self.broken(&error),
+                Err(end) => return self.cut(end),
             }
         }
+    }
+
+    /// The connection ends for `end`, found here rather than by the pump (a write that took
+    /// too long).
+    fn cut(&mut self, end: End) -> Ending {
+        self.pump.ending(end);
+        closing(end)
+    }
+
+    /// The connection broke with `error`. A write or read that failed with `ETIMEDOUT` is
+    /// the kernel's user timeout (`push.write_timeout_ms`, set by `crate::listener`) ending
+    /// a connection whose client stopped reading: a write timeout, not the client leaving.
+    fn broken(&mut self, error: &WsError) -> Ending {
+        if matches!(error, WsError::Io(e) if e.kind() == std::io::ErrorKind::TimedOut) {
+            self.pump.ending(End::WriteTimeout);
+        }
+        Ending::Gone
     }
 
     /// What a client's data message asks for.
