@@ -164,7 +164,7 @@ fn frames_everywhere(payload: &Payload, meant: Option<&Value>) -> Result<(), Tes
     let batch = Batch {
         events: vec![Arc::clone(&event)],
         next: event.id.clone(),
-        reset: false,
+        reset: None,
     };
     let callback = Callback::parse("cb").map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
     let script = jsonp::batch_body(&callback, &batch);
