@@ -6,6 +6,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod client_library;
 mod compare;
 mod console;
 mod harness;
@@ -24,3 +25,11 @@ mod script_long_polling;
 mod server_sent_events;
 mod smoke;
 mod websocket;
+
+// Debian's nginx in front of the app, as the edge suite runs it (for the client library's tests).
+#[path = "../edge/nginx.rs"]
+#[allow(dead_code, reason = "the browser tests use only part of the edge suite's nginx")]
+mod nginx;
+#[path = "../edge/procfs.rs"]
+#[allow(dead_code, reason = "nginx.rs needs it; the browser tests read nothing else from /proc")]
+mod procfs;
