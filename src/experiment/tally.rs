@@ -137,7 +137,7 @@ mod tests {
         assert!(matches!(Frame::parse(iframe), Ok(Frame::Event(e)) if e.id == "a-1"));
         let bare = br#"{"id":"a-2","channel":"c","data":"x","at":"t"}"#;
         assert!(matches!(Frame::parse(bare), Ok(Frame::Event(e)) if e.stamp().is_none()));
-        let reset = br#"{"type":"reset","next":"b-0"}"#;
+        let reset = br#"{"type":"reset","next":"b-0","reason":"unknown_epoch"}"#;
         assert!(matches!(Frame::parse(reset), Ok(Frame::Reset(n)) if n == "b-0"));
         let end = br#"{"type":"end","reason":"budget","next":"a-9"}"#;
         assert!(matches!(Frame::parse(end), Ok(Frame::End { reason, .. }) if reason == "budget"));
@@ -145,6 +145,8 @@ mod tests {
             Frame::parse(br#"{"type":"heartbeat"}"#),
             Ok(Frame::Other)
         ));
+        let hello = br#"{"type":"hello","time":1,"heartbeat_ms":15000}"#;
+        assert!(matches!(Frame::parse(hello), Ok(Frame::Other)));
         assert!(Frame::parse(b"nope").is_err());
     }
 

@@ -2,11 +2,41 @@
 
 use super::EventId;
 
+/// Why a cursor could not be honoured, as `reset` frames and answers name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResetReason {
+    /// The cursor names a history other than the channel's current one (the server
+    /// restarted, or Redis lost or rolled back the history).
+    UnknownEpoch,
+    /// The event after the cursor is no longer kept (too old, or pushed out by newer ones).
+    Evicted,
+    /// The cursor is beyond the channel's head.
+    Ahead,
+}
+
+impl ResetReason {
+    /// The word that names this reason on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResetReason::UnknownEpoch => "unknown_epoch",
+            ResetReason::Evicted => "evicted",
+            ResetReason::Ahead => "ahead",
+        }
+    }
+}
+
+impl std::fmt::Display for ResetReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Where a reader starts on a channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Start {
-    /// The cursor cannot be honoured: no events, continue from the head, say `reset`.
-    Reset,
+    /// The cursor cannot be honoured, for this reason: no events, continue from the head,
+    /// say `reset`.
+    Reset(ResetReason),
     /// Nothing to replay: no cursor ("from now"), or the cursor is the head.
     Head,
     /// Replay the events after this sequence number, up to the head.
@@ -23,20 +53,33 @@ pub fn start(since: Option<&EventId>, epoch: &str, head: u64, oldest: u64) -> St
     let Some(since) = since else {
         return Start::Head;
     };
-    if &*since.epoch != epoch || since.seq > head {
-        Start::Reset
+    if &*since.epoch != epoch {
+        Start::Reset(ResetReason::UnknownEpoch)
+    } else if since.seq > head {
+        Start::Reset(ResetReason::Ahead)
     } else if since.seq == head {
         Start::Head
     } else if since.seq + 1 < oldest {
-        Start::Reset
+        Start::Reset(ResetReason::Evicted)
     } else {
         Start::After(since.seq)
+    }
+}
+
+impl Start {
+    /// The reason to say `reset`, if there is one.
+    pub fn reset(self) -> Option<ResetReason> {
+        match self {
+            Start::Reset(why) => Some(why),
+            Start::Head | Start::After(_) => None,
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ResetReason::{Ahead, Evicted, UnknownEpoch};
 
     #[test]
     fn the_rule_as_a_table() {
@@ -50,15 +93,15 @@ mod tests {
             (id("e", 4), 9, 5, Start::After(4)),
             (id("e", 6), 9, 5, Start::After(6)),
             (id("e", 0), 9, 1, Start::After(0)),
-            (id("e", 3), 9, 5, Start::Reset),
-            (id("e", 0), 9, 2, Start::Reset),
-            (id("e", 10), 9, 5, Start::Reset),
-            (id("e", 1), 0, 1, Start::Reset),
-            (id("x", 9), 9, 5, Start::Reset),
-            (id("x", 0), 0, 1, Start::Reset),
+            (id("e", 3), 9, 5, Start::Reset(Evicted)),
+            (id("e", 0), 9, 2, Start::Reset(Evicted)),
+            (id("e", 10), 9, 5, Start::Reset(Ahead)),
+            (id("e", 1), 0, 1, Start::Reset(Ahead)),
+            (id("x", 9), 9, 5, Start::Reset(UnknownEpoch)),
+            (id("x", 0), 0, 1, Start::Reset(UnknownEpoch)),
             // Every event expired: only the head itself can be resumed from.
             (id("e", 9), 9, 10, Start::Head),
-            (id("e", 8), 9, 10, Start::Reset),
+            (id("e", 8), 9, 10, Start::Reset(Evicted)),
         ];
         for (since, head, oldest, want) in cases {
             assert_eq!(

@@ -234,19 +234,19 @@ impl EventHub for MemoryHub {
         let Some(feed) = table.feeds.get(channel).cloned() else {
             let head = EventId::on(&table.epochs.peek(channel), 0);
             let start = cursor::start(since, &head.epoch, 0, 1);
-            return Ok(Batch::empty(head, start == Start::Reset));
+            return Ok(Batch::empty(head, start.reset()));
         };
         let mut ring = feed.lock();
         self.shared.expire(&mut table, &mut ring);
         let head = EventId::on(&ring.epoch, ring.head);
         Ok(
             match cursor::start(since, &ring.epoch, ring.head, ring.oldest()) {
-                Start::Reset => Batch::empty(head, true),
-                Start::Head => Batch::empty(head, false),
+                Start::Reset(why) => Batch::empty(head, Some(why)),
+                Start::Head => Batch::empty(head, None),
                 Start::After(seq) => Batch {
                     events: ring.after(seq).cloned().collect(),
                     next: head,
-                    reset: false,
+                    reset: None,
                 },
             },
         )
@@ -256,7 +256,7 @@ impl EventHub for MemoryHub {
         let mut table = self.shared.lock();
         let Some(feed) = table.feeds.get(channel).cloned() else {
             let head = EventId::on(&table.epochs.peek(channel), 0);
-            return Ok(Batch::empty(head, false));
+            return Ok(Batch::empty(head, None));
         };
         let mut ring = feed.lock();
         self.shared.expire(&mut table, &mut ring);
@@ -264,7 +264,7 @@ impl EventHub for MemoryHub {
         Ok(Batch {
             events: ring.events().iter().skip(skip).cloned().collect(),
             next: EventId::on(&ring.epoch, ring.head),
-            reset: false,
+            reset: None,
         })
     }
 
@@ -285,13 +285,13 @@ impl EventHub for MemoryHub {
         let start = cursor::start(since, &ring.epoch, ring.head, ring.oldest());
         let from = match start {
             Start::After(seq) => seq,
-            Start::Reset | Start::Head => ring.head,
+            Start::Reset(_) | Start::Head => ring.head,
         };
         let place = (Arc::clone(&ring.epoch), from, ring.head);
         drop(ring);
         Ok(Subscription::new(
             member,
-            start == Start::Reset,
+            start.reset(),
             place,
             Vec::new(),
             shared.config.subscriber_queue,

@@ -22,6 +22,7 @@ use rocket::fairing::AdHoc;
 
 use crate::config::{self, Backend, HubConfig};
 
+pub use cursor::ResetReason;
 pub use event::{Channel, Event, EventId, Form};
 pub use payload::Payload;
 pub use subscription::{Subscription, SubscriptionEnd};
@@ -32,13 +33,13 @@ pub struct Batch {
     pub events: Vec<Arc<Event>>,
     /// The id of the last event in `events`, or the channel's head when there are none.
     pub next: EventId,
-    /// True when the cursor could not be honoured; `events` is then empty.
-    pub reset: bool,
+    /// Why the cursor could not be honoured, when it could not; `events` is then empty.
+    pub reset: Option<ResetReason>,
 }
 
 impl Batch {
     /// No events, continuing from `next`.
-    pub fn empty(next: EventId, reset: bool) -> Batch {
+    pub fn empty(next: EventId, reset: Option<ResetReason>) -> Batch {
         Batch {
             events: Vec::new(),
             next,
@@ -46,7 +47,8 @@ impl Batch {
         }
     }
 
-    /// Appends the batch's JSON fields, `"events":[…],"next":"…","reset":…`, writing each
+    /// Appends the batch's JSON fields, `"events":[…],"next":"…","reset":…` (and
+    /// `"reset_reason":"…"` after `"reset":true`), writing each
     /// event as the envelope `envelope` gives (the stored one, or an escaped form of it).
     /// Nothing is serialized again: the envelopes are copied as they are.
     pub fn write_fields<'a>(&'a self, out: &mut String, envelope: impl Fn(&'a Event) -> &'a str) {
@@ -60,14 +62,18 @@ impl Batch {
         // Ids are alphanumerics and '-': nothing in them needs escaping.
         out.push_str("],\"next\":\"");
         out.push_str(&self.next.to_string());
-        out.push_str(if self.reset {
-            "\",\"reset\":true"
-        } else {
-            "\",\"reset\":false"
-        });
+        match self.reset {
+            Some(why) => {
+                out.push_str("\",\"reset\":true,\"reset_reason\":\"");
+                out.push_str(why.as_str());
+                out.push('"');
+            }
+            None => out.push_str("\",\"reset\":false"),
+        }
     }
 
-    /// The batch as a JSON object, `{"events":[…],"next":"…","reset":…}`.
+    /// The batch as a JSON object, `{"events":[…],"next":"…","reset":…}` (see
+    /// [`Batch::write_fields`]).
     pub fn to_json(&self) -> String {
         let size: usize = self.events.iter().map(|e| e.json().len() + 1).sum();
         let mut out = String::with_capacity(size + 64);
@@ -182,7 +188,7 @@ pub trait EventHub: Send + Sync {
     /// Returns the events after `since`, in order, at once, by the rule of [`cursor::start`].
     ///
     /// No cursor means "from now": no events and the head as `next`. A cursor that cannot be
-    /// honoured (unknown epoch, older than the buffer, ahead of the head) gives `reset: true`,
+    /// honoured (unknown epoch, older than the buffer, ahead of the head) gives its `reset` reason,
     /// no events and the head as `next`. Reading a channel never creates it.
     async fn read(&self, channel: &Channel, since: Option<&EventId>) -> Result<Batch, HubError>;
 

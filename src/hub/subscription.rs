@@ -8,7 +8,7 @@ use std::task::{Poll, Waker};
 
 use super::feed::{Feed, Member};
 use super::waiters::Place;
-use super::{Channel, Event, EventId};
+use super::{Channel, Event, EventId, ResetReason};
 
 /// Why a subscription stopped yielding events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,7 +29,7 @@ pub enum SubscriptionEnd {
 /// in the feed.
 pub struct Subscription {
     member: Member,
-    reset: bool,
+    reset: Option<ResetReason>,
     epoch: Arc<str>,
     cursor: u64,
     /// The head when the subscription began: events up to it are replay, not lag.
@@ -46,7 +46,7 @@ impl Subscription {
     /// backlog and `head` the channel's head when it joined.
     pub(super) fn new(
         member: Member,
-        reset: bool,
+        reset: Option<ResetReason>,
         (epoch, cursor, head): (Arc<str>, u64, u64),
         backlog: Vec<Arc<Event>>,
         max_lag: usize,
@@ -66,11 +66,12 @@ impl Subscription {
     /// A subscription that ends at once, for a hub that has shut down.
     pub(super) fn closed(channel: &Channel) -> Subscription {
         let feed = Arc::new(Feed::closed(channel.clone()));
-        Subscription::new(feed.join(), false, (Arc::from(""), 0, 0), Vec::new(), 0)
+        Subscription::new(feed.join(), None, (Arc::from(""), 0, 0), Vec::new(), 0)
     }
 
-    /// True when the requested cursor could not be honoured and the stream starts at the head.
-    pub fn reset(&self) -> bool {
+    /// Why the requested cursor could not be honoured (the stream then says `reset` first),
+    /// when it could not.
+    pub fn reset(&self) -> Option<ResetReason> {
         self.reset
     }
 

@@ -9,7 +9,7 @@
 //! with a fresh nonce, and every `<script>` in it carries that nonce.
 
 use super::pump::End;
-use super::stream::{Framing, Push, end_frame, reset_frame};
+use super::stream::{Framing, Opening, Push, end_frame};
 use crate::access::Listener;
 use crate::config::PushConfig;
 use crate::error::AppError;
@@ -57,15 +57,15 @@ impl Framing for Iframe {
         ContentType::HTML
     }
 
-    fn start(&mut self, reset: bool, cursor: &EventId, out: &mut Vec<u8>) {
+    fn start(&mut self, opening: &Opening, out: &mut Vec<u8>) {
         out.extend_from_slice(
             b"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>event stream</title>\
               </head><body>\n<!--",
         );
         out.resize(out.len() + PADDING, b' ');
         out.extend_from_slice(b"-->\n");
-        if reset {
-            self.script(&reset_frame(cursor), out);
+        for frame in opening.frames() {
+            self.script(&frame, out);
         }
     }
 

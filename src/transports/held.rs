@@ -57,7 +57,7 @@ impl<R: Fn(&Batch) -> String + Send + 'static> Held<R> {
             .await?;
         let mut pump = Pump::new(subscription, config.probe(), listener.place())
             .with_cap(config.long_poll_max());
-        if pump.reset() {
+        if pump.reset().is_some() {
             let body = answer(&mut pump, Vec::new(), &render);
             return Ok(Held::Ready(content_type, body));
         }

@@ -11,7 +11,7 @@ use rocket::{Route, State};
 use serde_json::json;
 
 use super::pump::End;
-use super::stream::{Framing, Push, end_frame, reset_frame};
+use super::stream::{Framing, Opening, Push, end_frame};
 use crate::access::Listener;
 use crate::config::PushConfig;
 use crate::error::AppError;
@@ -96,9 +96,9 @@ impl Framing for Multipart {
             .with_params(("boundary", self.boundary.clone()))
     }
 
-    fn start(&mut self, reset: bool, cursor: &EventId, out: &mut Vec<u8>) {
-        if reset {
-            self.frame(&reset_frame(cursor), out);
+    fn start(&mut self, opening: &Opening, out: &mut Vec<u8>) {
+        for frame in opening.frames() {
+            self.frame(&frame, out);
         }
     }
 

@@ -88,7 +88,9 @@ pub async fn register(
     };
     let batch = hub.read(&reader.channel, since.as_ref()).await?;
     let body = answer(&form, &batch);
-    reader.meter.answer(&batch.events, batch.reset, body.len());
+    reader
+        .meter
+        .answer(&batch.events, batch.reset.is_some(), body.len());
     Ok(NoStore::new((ContentType::JSON, body)))
 }
 

@@ -31,7 +31,9 @@ pub async fn poll(
         Some(callback) => jsonp_polling::answer(callback, &batch)?,
         None => (ContentType::JSON, batch.to_json()),
     };
-    reader.meter.answer(&batch.events, batch.reset, body.len());
+    reader
+        .meter
+        .answer(&batch.events, batch.reset.is_some(), body.len());
     Ok(NoStore::new((content_type, body)))
 }
 

@@ -13,7 +13,7 @@ use std::time::Duration;
 use tokio::time::{Instant, Interval, MissedTickBehavior, Sleep, interval_at};
 
 use crate::access::slots::Slot;
-use crate::hub::{Event, EventId, Subscription, SubscriptionEnd};
+use crate::hub::{Event, EventId, ResetReason, Subscription, SubscriptionEnd};
 use crate::metrics::{Disconnect, Meter};
 
 /// About how many bytes of events one step hands over at most; a client further behind gets
@@ -84,6 +84,8 @@ pub struct Pump {
     subscription: Subscription,
     batch: Vec<Arc<Event>>,
     beat: Interval,
+    /// The timer's period.
+    every: Duration,
     busy: bool,
     cap: Option<Pin<Box<Sleep>>>,
     /// The connection's place under `[clients]` limits, freed when the pump goes.
@@ -97,15 +99,17 @@ impl Pump {
     /// `beat`s after the last of them), holding the connection's `slot` and counting on its
     /// `meter` while it lives.
     pub fn new(subscription: Subscription, beat: Duration, (slot, meter): (Slot, Meter)) -> Pump {
-        if subscription.reset() {
+        if subscription.reset().is_some() {
             meter.reset();
         }
+        let every = beat;
         let mut beat = interval_at(Instant::now() + beat, beat);
         beat.set_missed_tick_behavior(MissedTickBehavior::Delay);
         Pump {
             subscription,
             batch: Vec::new(),
             beat,
+            every,
             busy: false,
             cap: None,
             _slot: slot,
@@ -138,9 +142,14 @@ impl Pump {
         self.meter.answered();
     }
 
-    /// True when the subscription's cursor could not be honoured.
-    pub fn reset(&self) -> bool {
+    /// Why the subscription's cursor could not be honoured, when it could not.
+    pub fn reset(&self) -> Option<ResetReason> {
         self.subscription.reset()
+    }
+
+    /// How often the timer fires (the heartbeat or ping interval).
+    pub fn heartbeat(&self) -> Duration {
+        self.every
     }
 
     /// The id of the last event handed out (or the starting point).

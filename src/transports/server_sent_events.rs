@@ -9,7 +9,7 @@ use rocket::request::{FromRequest, Outcome, Request};
 use rocket::{Route, State};
 
 use super::pump::End;
-use super::stream::{Framing, Push};
+use super::stream::{Framing, Opening, Push};
 use crate::access::Listener;
 use crate::config::PushConfig;
 use crate::error::AppError;
@@ -38,11 +38,18 @@ impl Framing for Sse {
         ContentType::EventStream
     }
 
-    fn start(&mut self, reset: bool, cursor: &EventId, out: &mut Vec<u8>) {
-        let mut text = format!("retry: {}\n\n", self.retry_ms);
-        if reset {
-            // The id line moves the browser's Last-Event-ID to the head we resume from.
-            text += &format!("event: reset\nid: {cursor}\ndata: {{\"next\":\"{cursor}\"}}\n\n");
+    fn start(&mut self, opening: &Opening, out: &mut Vec<u8>) {
+        let mut text = format!(
+            "retry: {}\n\nevent: hello\ndata: {}\n\n",
+            self.retry_ms,
+            opening.hello.data()
+        );
+        if let Some(why) = opening.reset {
+            let cursor = &opening.cursor;
+            // The id line moves the browser's Last-Event-ID to where we resume from.
+            text += &format!(
+                "event: reset\nid: {cursor}\ndata: {{\"next\":\"{cursor}\",\"reason\":\"{why}\"}}\n\n"
+            );
         }
         out.extend_from_slice(text.as_bytes());
     }

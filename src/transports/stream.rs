@@ -3,6 +3,7 @@
 //! chunk, so a client that fell behind catches up in one write instead of one per event.
 
 use std::io::Cursor;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rocket::futures::Stream;
 use rocket::http::{ContentType, Header};
@@ -13,13 +14,74 @@ use rocket::response::{self, Responder, Response};
 use super::pump::{BATCH_BYTES, End, Pump, Step};
 use crate::access::slots::Slot;
 use crate::config::PushConfig;
-use crate::hub::{Event, EventId, Subscription};
+use crate::hub::{Event, EventId, ResetReason, Subscription};
 use crate::metrics::Meter;
 
-/// The control frame that comes before any data when a cursor could not be honoured
-/// (iframe, multipart and WebSocket; SSE has its own `event: reset`).
-pub fn reset_frame(next: &EventId) -> serde_json::Value {
-    serde_json::json!({"type": "reset", "next": next})
+/// What every held stream and WebSocket says first, at once: the server's clock and how
+/// often the client can expect a sign of life when nothing else is sent. A client that sees
+/// it but then nothing for much longer than `heartbeat_ms` sits behind something that buffers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hello {
+    /// The server's time, in milliseconds since the Unix epoch.
+    pub time: u64,
+    pub heartbeat_ms: u64,
+}
+
+impl Hello {
+    /// A hello stamped now, for a connection whose heartbeat comes every `heartbeat`.
+    pub fn now(heartbeat: Duration) -> Hello {
+        let since_epoch = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        Hello {
+            time: ms(since_epoch),
+            heartbeat_ms: ms(heartbeat),
+        }
+    }
+
+    /// The control frame (iframe, multipart and WebSocket):
+    /// `{"type":"hello","time":…,"heartbeat_ms":…}`.
+    pub fn frame(&self) -> serde_json::Value {
+        serde_json::json!({"type": "hello", "time": self.time, "heartbeat_ms": self.heartbeat_ms})
+    }
+
+    /// The data of SSE's `event: hello`: `{"time":…,"heartbeat_ms":…}`.
+    pub fn data(&self) -> String {
+        serde_json::json!({"time": self.time, "heartbeat_ms": self.heartbeat_ms}).to_string()
+    }
+}
+
+/// How a stream opens: its hello, and why its cursor could not be honoured (if it could
+/// not), continuing from `cursor`.
+pub struct Opening {
+    pub hello: Hello,
+    pub reset: Option<ResetReason>,
+    pub cursor: EventId,
+}
+
+impl Opening {
+    /// How `pump`'s connection opens, now.
+    pub fn of(pump: &Pump) -> Opening {
+        Opening {
+            hello: Hello::now(pump.heartbeat()),
+            reset: pump.reset(),
+            cursor: pump.cursor(),
+        }
+    }
+
+    /// The control frames that open a connection, in order: the hello, then the reset if
+    /// there is one (iframe, multipart and WebSocket).
+    pub fn frames(&self) -> impl Iterator<Item = serde_json::Value> {
+        let reset = self.reset.map(|why| reset_frame(&self.cursor, why));
+        std::iter::once(self.hello.frame()).chain(reset)
+    }
+}
+
+/// The control frame that comes right after the hello, before any data, when a cursor could
+/// not be honoured (iframe, multipart and WebSocket; SSE has its own `event: reset`).
+pub fn reset_frame(next: &EventId, why: ResetReason) -> serde_json::Value {
+    serde_json::json!({"type": "reset", "next": next, "reason": why.as_str()})
 }
 
 /// The last frame of an iframe or multipart stream: why it ends and where to resume.
@@ -31,8 +93,9 @@ pub fn end_frame(why: End, next: &EventId) -> serde_json::Value {
 pub trait Framing: Send + 'static {
     /// The response's content type.
     fn content_type(&self) -> ContentType;
-    /// Sent first: padding, a preamble, and a reset frame when `reset` is true.
-    fn start(&mut self, reset: bool, cursor: &EventId, out: &mut Vec<u8>);
+    /// Sent first: padding or a preamble, the hello, then a reset frame when the cursor
+    /// could not be honoured.
+    fn start(&mut self, opening: &Opening, out: &mut Vec<u8>);
     /// One event. Transports copy the event's stored envelope (or a stored escaped form of
     /// it) into `out`; nothing is serialized per subscriber.
     fn event(&mut self, event: &Event, out: &mut Vec<u8>);
@@ -73,7 +136,7 @@ impl<F: Framing> Push<F> {
         } = self;
         rocket::async_stream::stream! {
             let mut out = Vec::new();
-            framing.start(pump.reset(), &pump.cursor(), &mut out);
+            framing.start(&Opening::of(&pump), &mut out);
             let mut sent = out.len();
             if !out.is_empty() {
                 pump.sent(sent);

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use reverse_ajax::config::HubConfig;
 use reverse_ajax::hub::memory::MemoryHub;
-use reverse_ajax::hub::{EventHub, Hub, HubError};
+use reverse_ajax::hub::{EventHub, Hub, HubError, ResetReason};
 use serde_json::json;
 
 use crate::suite::{at, fresh, head, publish_n};
@@ -116,8 +116,9 @@ async fn all_histories_together_stay_within_max_bytes_oldest_first() {
         hub.history_bytes()
     );
     let from_old = hub.read(&old, Some(&first[0].id)).await.expect("read");
-    assert!(
+    assert_eq!(
         from_old.reset,
+        Some(ResetReason::Evicted),
         "the oldest events went first, and that is not silent"
     );
     let newest = hub.read(&new, Some(&last[28].id)).await.expect("read");
@@ -176,8 +177,9 @@ async fn events_older_than_history_ttl_are_not_replayed() {
     let recent = hub.recent(&channel, 10).await.expect("recent");
 
     // Assert
-    assert!(
+    assert_eq!(
         batch.reset,
+        Some(ResetReason::Evicted),
         "expired events cannot be replayed, and that is not silent"
     );
     assert!(batch.events.is_empty());
@@ -197,8 +199,9 @@ async fn a_swept_channel_comes_back_with_a_new_epoch() {
     let batch = hub.read(&channel, Some(&events[1].id)).await.expect("read");
 
     // Assert
-    assert!(
+    assert_eq!(
         batch.reset,
+        Some(ResetReason::UnknownEpoch),
         "the old cursor belongs to a history that is gone"
     );
     assert_ne!(batch.next.epoch, events[1].id.epoch);

@@ -18,13 +18,33 @@ pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 /// How long one frame may take to arrive.
 const PATIENCE: Duration = Duration::from_secs(5);
 
-/// Opens `/push/demo/ws{query}` with no `Origin` header.
+/// The ping interval of the shipped configuration, which a WebSocket's hello announces.
+const PING_MS: u64 = 25_000;
+
+/// Opens `/push/demo/ws{query}` with no `Origin` header and reads its hello.
 pub async fn connect(app: &App, query: &str) -> Socket {
     let url = app.ws(&format!("/push/demo/ws{query}"));
-    let (socket, _) = within(PATIENCE, connect_async(url))
+    let (mut socket, _) = within(PATIENCE, connect_async(url))
         .await
         .expect("the handshake succeeds");
+    hello(&mut socket).await;
     socket
+}
+
+/// Reads the first frame of a socket and checks that it is the hello: the server's time in
+/// milliseconds since the Unix epoch and the ping interval, nothing else.
+pub async fn hello(socket: &mut Socket) {
+    let hello = next_json(socket).await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("a clock after 1970")
+        .as_millis() as u64;
+    let time = hello["time"].as_u64().expect("a time in ms");
+    assert!(time.abs_diff(now) < 60_000, "time {time}, now {now}");
+    assert_eq!(
+        hello,
+        json!({"type": "hello", "time": time, "heartbeat_ms": PING_MS})
+    );
 }
 
 /// The next text frame, as JSON; fails on anything else but pings and pongs.
@@ -140,7 +160,7 @@ async fn websocket_sends_a_reset_frame_first_when_the_epoch_is_unknown() {
 
     assert_eq!(
         next_json(&mut socket).await,
-        json!({"type": "reset", "next": head})
+        json!({"type": "reset", "next": head, "reason": "unknown_epoch"})
     );
     let marker = app.publish("demo", json!("after")).await;
     assert_eq!(next_ids(&mut socket, 1).await, [marker]);

@@ -28,9 +28,9 @@ async fn handshake_with(
         let value = HeaderValue::from_str(value).expect("a header value");
         request.headers_mut().insert(name, value);
     }
-    within(std::time::Duration::from_secs(5), connect_async(request))
-        .await
-        .map(|(socket, _)| socket)
+    let (mut socket, _) = within(std::time::Duration::from_secs(5), connect_async(request)).await?;
+    crate::websocket::hello(&mut socket).await;
+    Ok(socket)
 }
 
 /// Sends `text` and waits for it to come back as the data of a published event.

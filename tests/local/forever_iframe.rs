@@ -7,7 +7,8 @@ use serde_json::{Value, json};
 
 use crate::common::{client, client_with, publish};
 use crate::streaming::{
-    PATIENCE, Stream, UNKNOWN_EPOCH, assert_stream_headers, head, ids, quick, run_of,
+    HEARTBEAT_MS, PATIENCE, Stream, UNKNOWN_EPOCH, assert_hello, assert_stream_headers, head, ids,
+    quick, run_of,
 };
 
 const OPEN: &str = "<script nonce=\"";
@@ -26,8 +27,14 @@ pub fn frame(line: &str) -> Option<Value> {
     Some(serde_json::from_str(json).expect("the frame is JSON"))
 }
 
-/// Opens the iframe document of `demo` (with `query`) and reads past its padding.
+/// Opens the iframe document of `demo` (with `query`) and reads past its padding and its
+/// hello.
 pub async fn open<'c>(client: &'c Client, query: &str) -> Stream<'c> {
+    open_beating(client, query, HEARTBEAT_MS).await
+}
+
+/// [`open`] on a server whose heartbeat comes every `heartbeat_ms`.
+async fn open_beating<'c>(client: &'c Client, query: &str, heartbeat_ms: u64) -> Stream<'c> {
     let response = client
         .get(format!("/push/demo/iframe{query}"))
         .dispatch()
@@ -42,6 +49,8 @@ pub async fn open<'c>(client: &'c Client, query: &str) -> Stream<'c> {
     );
     let first_script = padding.find("<script").unwrap_or(padding.len());
     assert!(first_script >= 1024, "1 KiB of padding before any frame");
+    let hello = next_frame(&mut stream).await.expect("a hello frame");
+    assert_hello(&hello, heartbeat_ms);
     stream
 }
 
@@ -145,7 +154,10 @@ async fn forever_iframe_sends_a_reset_frame_first_when_the_epoch_is_unknown() {
     let mut stream = open(&client, &format!("?since={UNKNOWN_EPOCH}")).await;
 
     let reset = next_frame(&mut stream).await.expect("a frame");
-    assert_eq!(reset, json!({"type": "reset", "next": head}));
+    assert_eq!(
+        reset,
+        json!({"type": "reset", "next": head, "reason": "unknown_epoch"})
+    );
     let marker = publish(&client, "demo", json!("after")).await;
     assert_eq!(ids(&events(&mut stream, 1).await), [marker]);
 }
@@ -154,7 +166,8 @@ async fn forever_iframe_sends_a_reset_frame_first_when_the_epoch_is_unknown() {
 async fn forever_iframe_ends_with_a_budget_frame_after_its_byte_budget_and_resumes() {
     // Arrange: a 4 KiB budget and 10 events of about 500 bytes each.
     let client = client_with(|f| f.merge(("push.iframe_budget", 4096))).await;
-    let mut stream = open(&client, "").await;
+    let response = client.get("/push/demo/iframe").dispatch().await;
+    let mut stream = Stream::new(response);
     let mut sent = Vec::new();
     for n in 0..10 {
         sent.push(publish(&client, "demo", json!({"n": n, "pad": "x".repeat(500)})).await);
@@ -168,10 +181,11 @@ async fn forever_iframe_ends_with_a_budget_frame_after_its_byte_budget_and_resum
     assert!(bytes >= 4096, "ended after {bytes} bytes");
     assert_eq!(lines.last().map(String::as_str), Some("</body></html>"));
     let frames: Vec<Value> = lines.iter().filter_map(|l| frame(l)).collect();
+    assert_hello(&frames[0], HEARTBEAT_MS);
     let end = frames.last().expect("an end frame");
     assert_eq!(end["type"], json!("end"));
     assert_eq!(end["reason"], json!("budget"));
-    let delivered: Vec<Value> = frames[..frames.len() - 1]
+    let delivered: Vec<Value> = frames[1..frames.len() - 1]
         .iter()
         .map(|f| f["event"].clone())
         .collect();
@@ -190,7 +204,7 @@ async fn forever_iframe_ends_with_a_budget_frame_after_its_byte_budget_and_resum
 #[rocket::async_test]
 async fn forever_iframe_sends_heartbeat_comments_while_the_channel_is_quiet() {
     let client = client_with(quick).await;
-    let mut stream = open(&client, "").await;
+    let mut stream = open_beating(&client, "", 100).await;
 
     let beat = stream
         .next_matching(|l| (l == "<!-- heartbeat -->").then_some(()))
@@ -229,7 +243,6 @@ async fn forever_iframe_sends_the_events_that_are_ready_in_one_chunk_of_scripts(
     // Arrange: a reader that is five events behind, one of them with markup in it.
     let client = client().await;
     let mut stream = open(&client, "").await;
-    stream.chunk().await;
     let mut sent = Vec::new();
     for n in 0..5 {
         sent.push(publish(&client, "demo", json!({"n": n, "html": "</script><b>"})).await);

@@ -105,7 +105,9 @@ async fn jsonp_with_a_made_up_epoch_answers_reset() {
 
     let (_, body) = jsonp(&client, "cb", Some("madeup1-3")).await;
 
-    assert_eq!(unwrap_call(&body, "cb")["reset"], json!(true));
+    let answer = unwrap_call(&body, "cb");
+    assert_eq!(answer["reset"], json!(true));
+    assert_eq!(answer["reset_reason"], json!("unknown_epoch"));
 }
 
 #[rocket::async_test]

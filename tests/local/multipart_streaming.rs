@@ -5,7 +5,9 @@ use rocket::local::asynchronous::Client;
 use serde_json::{Value, json};
 
 use crate::common::{client, publish};
-use crate::streaming::{Stream, UNKNOWN_EPOCH, assert_stream_headers, head, ids};
+use crate::streaming::{
+    HEARTBEAT_MS, Stream, UNKNOWN_EPOCH, assert_hello, assert_stream_headers, head, ids,
+};
 
 /// An open multipart stream and its boundary.
 pub struct Parts<'c> {
@@ -13,7 +15,7 @@ pub struct Parts<'c> {
     pub boundary: String,
 }
 
-/// Opens the multipart stream of `demo` with `query`.
+/// Opens the multipart stream of `demo` with `query` and reads its hello part.
 pub async fn open<'c>(client: &'c Client, query: &str) -> Parts<'c> {
     let uri = format!("/push/demo/multipart{query}");
     let response = client.get(uri).dispatch().await;
@@ -28,10 +30,13 @@ pub async fn open<'c>(client: &'c Client, query: &str) -> Parts<'c> {
         .find_map(|(k, v)| (k == "boundary").then(|| v.to_owned()))
         .expect("a boundary parameter");
     assert_stream_headers(&response);
-    Parts {
+    let mut parts = Parts {
         stream: Stream::new(response),
         boundary,
-    }
+    };
+    let hello = parts.part().await.expect("a hello part");
+    assert_hello(&hello, HEARTBEAT_MS);
+    parts
 }
 
 impl Parts<'_> {
@@ -148,7 +153,10 @@ async fn multipart_stream_sends_a_reset_part_first_when_the_epoch_is_unknown() {
     let mut parts = open(&client, &format!("?since={UNKNOWN_EPOCH}")).await;
 
     let reset = parts.frame().await.expect("a part");
-    assert_eq!(reset, json!({"type": "reset", "next": head}));
+    assert_eq!(
+        reset,
+        json!({"type": "reset", "next": head, "reason": "unknown_epoch"})
+    );
     let marker = publish(&client, "demo", json!("after")).await;
     assert_eq!(ids(&parts.events(1).await), [marker]);
 }

@@ -159,6 +159,7 @@ async fn piggyback_with_a_made_up_epoch_answers_reset() {
         (&json!([]), &json!(head))
     );
     assert_eq!(answer["reset"], json!(true));
+    assert_eq!(answer["reset_reason"], json!("unknown_epoch"));
 }
 
 #[rocket::async_test]

@@ -93,7 +93,10 @@ async fn polling_with_a_made_up_epoch_answers_reset() {
     let answer = poll(&client, "demo", "?since=madeup1-1").await;
 
     // Assert
-    assert_eq!(answer, json!({"events": [], "next": head, "reset": true}));
+    assert_eq!(
+        answer,
+        json!({"events": [], "next": head, "reset": true, "reset_reason": "unknown_epoch"})
+    );
 }
 
 #[rocket::async_test]
@@ -107,7 +110,10 @@ async fn polling_ahead_of_the_head_answers_reset() {
     let answer = poll(&client, "demo", &format!("?since={epoch}-2")).await;
 
     // Assert
-    assert_eq!(answer, json!({"events": [], "next": head, "reset": true}));
+    assert_eq!(
+        answer,
+        json!({"events": [], "next": head, "reset": true, "reset_reason": "ahead"})
+    );
 }
 
 #[rocket::async_test]

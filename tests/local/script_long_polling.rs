@@ -134,7 +134,10 @@ async fn script_long_poll_says_reset_at_once_when_the_epoch_is_unknown() {
     let response = start(&client, &format!("&since={UNKNOWN_EPOCH}")).await;
     let (_, batch) = within(Duration::from_secs(2), answer(response)).await;
 
-    assert_eq!(batch, json!({"events": [], "next": head, "reset": true}));
+    assert_eq!(
+        batch,
+        json!({"events": [], "next": head, "reset": true, "reset_reason": "unknown_epoch"})
+    );
 }
 
 #[rocket::async_test]

@@ -8,7 +8,9 @@ use rocket::local::asynchronous::Client;
 use serde_json::{Value, json};
 
 use crate::common::{client, client_with, publish};
-use crate::streaming::{Stream, UNKNOWN_EPOCH, assert_stream_headers, head, quick, run_of};
+use crate::streaming::{
+    HEARTBEAT_MS, Stream, UNKNOWN_EPOCH, assert_hello, assert_stream_headers, head, quick, run_of,
+};
 
 /// One SSE message: the lines between two blank lines.
 #[derive(Debug)]
@@ -45,11 +47,13 @@ pub async fn message(stream: &mut Stream<'_>) -> Option<Message> {
     }
 }
 
-/// The next message that carries data, skipping heartbeats and `retry:` hints.
+/// The next message that carries data, skipping heartbeats, `retry:` hints and the hello
+/// (which [`open`] checks).
 pub async fn data_message(stream: &mut Stream<'_>) -> Option<Message> {
     loop {
         let message = message(stream).await?;
-        if !message.is_comment() && message.field("data").is_some() {
+        let hello = message.field("event") == Some("hello");
+        if !message.is_comment() && !hello && message.field("data").is_some() {
             return Some(message);
         }
     }
@@ -65,9 +69,27 @@ async fn next_ids(stream: &mut Stream<'_>, count: usize) -> Vec<String> {
     ids
 }
 
+/// Reads the `event: hello` that follows the `retry:` hint, and checks it.
+async fn hello(stream: &mut Stream<'_>, heartbeat_ms: u64) {
+    let hello = message(stream).await.expect("a hello");
+    assert_eq!(hello.0.len(), 2, "an event line and a data line: {hello:?}");
+    assert_eq!(hello.field("event"), Some("hello"), "{hello:?}");
+    assert_hello(&hello.data(), heartbeat_ms);
+}
+
 /// Opens the stream of `demo` with `query` and, when given, a `Last-Event-ID` header, and
-/// reads past the opening `retry:` hint.
+/// reads past the opening `retry:` hint and hello.
 pub async fn open<'c>(client: &'c Client, query: &str, last: Option<&str>) -> Stream<'c> {
+    open_beating(client, query, last, HEARTBEAT_MS).await
+}
+
+/// [`open`] on a server whose heartbeat comes every `heartbeat_ms`.
+async fn open_beating<'c>(
+    client: &'c Client,
+    query: &str,
+    last: Option<&str>,
+    heartbeat_ms: u64,
+) -> Stream<'c> {
     let mut request = client.get(format!("/push/demo/sse{query}"));
     if let Some(id) = last {
         request = request.header(Header::new("Last-Event-ID", id.to_owned()));
@@ -76,7 +98,8 @@ pub async fn open<'c>(client: &'c Client, query: &str, last: Option<&str>) -> St
     assert_eq!(response.status().code, 200);
     let mut stream = Stream::new(response);
     let hint = message(&mut stream).await.expect("a first message");
-    assert_eq!(hint.field("retry"), Some("2000"), "{hint:?}");
+    assert_eq!(hint.0, ["retry: 2000"]);
+    hello(&mut stream, heartbeat_ms).await;
     stream
 }
 
@@ -98,6 +121,7 @@ async fn sse_streams_each_event_with_its_id_and_the_stream_headers() {
     assert_stream_headers(&response);
     let mut stream = Stream::new(response);
     assert_eq!(message(&mut stream).await.expect("hint").0, ["retry: 2000"]);
+    hello(&mut stream, HEARTBEAT_MS).await;
 
     // Act
     let id = publish(&client, "demo", json!({"text": "two\nlines"})).await;
@@ -167,7 +191,10 @@ async fn sse_says_reset_before_any_data_when_the_epoch_is_unknown() {
     let reset = data_message(&mut stream).await.expect("a reset");
     assert_eq!(reset.field("event"), Some("reset"));
     assert_eq!(reset.field("id"), Some(head.as_str()));
-    assert_eq!(reset.data(), json!({"next": head}));
+    assert_eq!(
+        reset.data(),
+        json!({"next": head, "reason": "unknown_epoch"})
+    );
     let marker = publish(&client, "demo", json!("after")).await;
     assert_eq!(next_ids(&mut stream, 1).await, [marker]);
 }
@@ -176,7 +203,7 @@ async fn sse_says_reset_before_any_data_when_the_epoch_is_unknown() {
 async fn sse_sends_heartbeat_comments_while_the_channel_is_quiet() {
     let client = client_with(quick).await;
 
-    let mut stream = open(&client, "", None).await;
+    let mut stream = open_beating(&client, "", None, 100).await;
 
     let beat = message(&mut stream).await.expect("a heartbeat");
     assert_eq!(beat.0, [": heartbeat"]);
@@ -209,7 +236,7 @@ async fn sse_sends_the_events_that_are_ready_in_one_chunk_that_a_real_parser_rea
     let client = client().await;
     let response = client.get("/push/demo/sse").dispatch().await;
     let mut stream = Stream::new(response);
-    let retry = stream.chunk().await;
+    let opening = stream.chunk().await;
     let mut sent = Vec::new();
     for n in 0..5 {
         sent.push(publish(&client, "demo", json!({"n": n, "text": "a\nb: c"})).await);
@@ -223,7 +250,8 @@ async fn sse_sends_the_events_that_are_ready_in_one_chunk_that_a_real_parser_rea
         .await;
 
     // Assert
-    assert!(retry.starts_with("retry:"), "{retry:?}");
+    assert!(opening.starts_with("retry:"), "{opening:?}");
+    assert!(opening.contains("\nevent: hello\n"), "{opening:?}");
     let events: Vec<_> = parsed
         .into_iter()
         .map(|e| e.expect("a well-formed event"))

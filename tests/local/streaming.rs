@@ -24,6 +24,28 @@ pub fn quick(figment: Figment) -> Figment {
         .merge(("push.probe_ms", 50))
 }
 
+/// Asserts that `data` is a hello's: the server's time in milliseconds since the Unix epoch
+/// (within a minute of this machine's clock) and the heartbeat interval `heartbeat_ms`, and
+/// nothing else (besides `"type":"hello"` in a control frame).
+pub fn assert_hello(data: &Value, heartbeat_ms: u64) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("a clock after 1970")
+        .as_millis() as u64;
+    let time = data["time"].as_u64().expect("a time in ms");
+    assert!(time.abs_diff(now) < 60_000, "time {time}, now {now}");
+    assert_eq!(data["heartbeat_ms"], heartbeat_ms, "{data}");
+    let keys = data.as_object().expect("an object").len();
+    let control = usize::from(data.get("type").is_some());
+    assert_eq!(keys, 2 + control, "{data}");
+    if control == 1 {
+        assert_eq!(data["type"], "hello", "{data}");
+    }
+}
+
+/// The heartbeat interval of the shipped configuration, in milliseconds.
+pub const HEARTBEAT_MS: u64 = 15_000;
+
 /// The head of `ch` (the id of its last event, `<epoch>-0` when it has none), by polling.
 pub async fn head(client: &Client, ch: &str) -> String {
     let response = client

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use reverse_ajax::config::{Backend, HubConfig};
 use reverse_ajax::hub::redis::RedisHub;
-use reverse_ajax::hub::{Channel, EventHub};
+use reverse_ajax::hub::{Channel, EventHub, ResetReason};
 use serde_json::json;
 
 use crate::common::within;
@@ -96,7 +96,7 @@ async fn an_event_older_than_history_ttl_is_not_replayed() {
     let aged = within(WAIT, async {
         loop {
             let batch = hub.read(&channel, Some(&start)).await.expect("read");
-            if batch.reset {
+            if batch.reset.is_some() {
                 return batch;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -106,6 +106,7 @@ async fn an_event_older_than_history_ttl_is_not_replayed() {
 
     // Assert
     assert_eq!(young.events, std::slice::from_ref(&old));
+    assert_eq!(aged.reset, Some(ResetReason::Evicted));
     assert!(aged.events.is_empty());
     assert_eq!(aged.next, old.id, "the head stays where it was");
 }

@@ -297,8 +297,8 @@ pub struct SseEvent {
 }
 
 impl Sse {
-    /// The next event that carries data (comments and `retry:`-only blocks are skipped); the
-    /// test fails if the stream ends first.
+    /// The next event that carries data (comments, `retry:`-only blocks and the opening
+    /// `event: hello` are skipped); the test fails if the stream ends first.
     pub async fn next(&mut self) -> SseEvent {
         self.try_next()
             .await
@@ -322,7 +322,7 @@ impl Sse {
                     event.data = v.to_owned();
                 }
             }
-            if !event.data.is_empty() {
+            if !event.data.is_empty() && event.kind.as_deref() != Some("hello") {
                 return Some(event);
             }
         }

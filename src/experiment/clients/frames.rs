@@ -190,14 +190,23 @@ mod tests {
             "HTTP/1.1 200 OK\r\ncontent-type: multipart/x-mixed-replace; boundary=rajaxXY\r\n\r\n";
         let part =
             |json: &str| format!("--rajaxXY\r\nContent-Type: application/json\r\n\r\n{json}\r\n");
-        let body = part(EVENT)
+        let body = part(r#"{"type":"hello","time":1,"heartbeat_ms":15000}"#)
+            + &part(EVENT)
             + &part(r#"{"type":"heartbeat"}"#)
             + &part(r#"{"type":"end","reason":"budget","next":"e-1"}"#)
             + "--rajaxXY--\r\n";
         let (a, b) = body.split_at(50);
         let out = frames(Kind::Multipart, head, &[a, b]);
         assert!(
-            matches!(&out[..], [Frame::Event(_), Frame::Other, Frame::End { .. }]),
+            matches!(
+                &out[..],
+                [
+                    Frame::Other,
+                    Frame::Event(_),
+                    Frame::Other,
+                    Frame::End { .. }
+                ]
+            ),
             "{out:?}"
         );
     }
@@ -205,7 +214,8 @@ mod tests {
     #[test]
     fn sse_events_resets_and_shutdown() {
         let body = format!(
-            "retry: 2000\n\nevent: reset\nid: e-0\ndata: {{\"next\":\"e-0\"}}\n\n: heartbeat\n\n\
+            "retry: 2000\n\nevent: hello\ndata: {{\"time\":1,\"heartbeat_ms\":15000}}\n\n\
+             event: reset\nid: e-0\ndata: {{\"next\":\"e-0\",\"reason\":\"evicted\"}}\n\n: heartbeat\n\n\
              id: e-1\ndata: {EVENT}\n\nretry: 2000\nevent: shutdown\ndata: {{}}\n\n"
         );
         let out = frames(Kind::Sse, "HTTP/1.1 200 OK\r\n\r\n", &[&body]);

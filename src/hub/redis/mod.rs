@@ -260,7 +260,7 @@ impl EventHub for RedisHub {
         Ok(Batch {
             events,
             next: EventId::on(&snap.epoch, snap.head),
-            reset: start == Start::Reset,
+            reset: start.reset(),
         })
     }
 
@@ -275,7 +275,7 @@ impl EventHub for RedisHub {
         Ok(Batch {
             events: self.shared.events(channel, &snap)?,
             next: EventId::on(&snap.epoch, snap.head),
-            reset: false,
+            reset: None,
         })
     }
 
@@ -299,11 +299,11 @@ impl EventHub for RedisHub {
             .settle(&member.feed, &snap.epoch, snap.head);
         let from = match start {
             Start::After(seq) => seq,
-            Start::Reset | Start::Head => snap.head,
+            Start::Reset(_) | Start::Head => snap.head,
         };
         Ok(Subscription::new(
             member,
-            start == Start::Reset,
+            start.reset(),
             (snap.epoch, from, snap.head),
             events,
             self.shared.config.subscriber_queue,

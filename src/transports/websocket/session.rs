@@ -25,7 +25,7 @@ use crate::access::guard::PublishRight;
 use crate::hub::{Channel, Hub, Payload};
 use crate::metrics::PublishOutcome;
 use crate::transports::pump::{End, Pump, Step};
-use crate::transports::stream::reset_frame;
+use crate::transports::stream::Opening;
 
 /// What the connection does with the messages the client sends.
 #[derive(Debug)]
@@ -84,20 +84,17 @@ impl Session {
         // timeout, and a write that has been going on for longer than the timeout ends.
         let mut watchdog = interval(patience / 4);
         watchdog.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        let ending = if self.pump.reset() {
-            let frame = reset_frame(&self.pump.cursor());
-            let sent = within(
-                &mut watchdog,
-                patience,
-                socket.send(Message::text(frame.to_string())),
-            );
-            match sent.await {
-                Ok(Ok(())) => self.run(&mut socket, &mut watchdog).await,
-                Ok(Err(_)) => Ending::Gone,
-                Err(end) => closing(end),
+        let opening = Opening::of(&self.pump);
+        let sent = within(&mut watchdog, patience, async {
+            for frame in opening.frames() {
+                socket.feed(Message::text(frame.to_string())).await?;
             }
-        } else {
-            self.run(&mut socket, &mut watchdog).await
+            socket.flush().await
+        });
+        let ending = match sent.await {
+            Ok(Ok(())) => self.run(&mut socket, &mut watchdog).await,
+            Ok(Err(_)) => Ending::Gone,
+            Err(end) => closing(end),
         };
         finish(socket, ending).await;
     }

@@ -25,10 +25,14 @@ export function createCursor(start = settings().next) {
       return since ? `${path}?since=${encodeURIComponent(since)}` : path;
     },
 
-    /** Takes an answer's `next`; logs it when the server had to reset the bookmark. */
+    /**
+     * Takes an answer's `next`; logs it, with the server's `reset_reason`, when the server had
+     * to reset the bookmark.
+     */
     update(answer, log) {
       if (answer.reset && log) {
-        log.client(`cursor reset by the server: some events may be missing; continuing from ${answer.next}`);
+        const why = answer.reset_reason ? ` (${answer.reset_reason})` : '';
+        log.client(`cursor reset by the server${why}: some events may be missing; continuing from ${answer.next}`);
       }
       if (answer.next) since = answer.next;
     },

@@ -60,7 +60,7 @@ export function start(log, doc = document) {
     if (frame.type === 'event') {
       if (log.event(frame.event)) cursor.update({ next: frame.event.id });
     } else if (frame.type === 'reset') {
-      cursor.update({ reset: true, next: frame.next }, log);
+      cursor.update({ reset: true, next: frame.next, reset_reason: frame.reason }, log);
     } else if (frame.type === 'end') {
       if (frame.next) cursor.update({ next: frame.next });
       endedWith = frame.reason;

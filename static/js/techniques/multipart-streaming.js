@@ -77,9 +77,10 @@ export function start(log, doc = document) {
       log.raw(wire, `the last part of the open multipart answer (boundary --${boundary}), ${byteLength(wire)} B`);
       const label = part.type ?? 'event';
       session.mark?.push({ text: label, size: byteLength(wire), detail: `multipart part (${label})` });
-      if (part.type === 'heartbeat') return;
+      // A heartbeat or the opening hello (the server's clock) is only a sign of life.
+      if (part.type === 'heartbeat' || part.type === 'hello') return;
       if (part.type === 'reset') {
-        cursor.update({ reset: true, next: part.next }, log);
+        cursor.update({ reset: true, next: part.next, reset_reason: part.reason }, log);
       } else if (part.type === 'end') {
         ended = part.reason;
         if (part.next) cursor.update({ next: part.next });

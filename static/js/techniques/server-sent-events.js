@@ -61,9 +61,16 @@ export function start(log, doc = document) {
       if (log.event(event)) cursor.update({ next: event.id });
     });
 
+    // The server's first words on every connection: its clock and heartbeat interval.
+    source.addEventListener('hello', (message) => {
+      session.alive();
+      received(session, message, 'hello', 'hello');
+    });
+
     source.addEventListener('reset', (message) => {
       received(session, message, 'reset', 'reset');
-      cursor.update({ reset: true, next: JSON.parse(message.data).next }, log);
+      const { next, reason } = JSON.parse(message.data);
+      cursor.update({ reset: true, next, reset_reason: reason }, log);
     });
 
     source.addEventListener('shutdown', (message) => {

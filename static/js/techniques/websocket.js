@@ -71,9 +71,10 @@ export function start(log, doc = document) {
       log.frame();
       log.raw(message.data, `the last text frame from the server (${byteLength(message.data)} B of payload)`);
       const frame = JSON.parse(message.data);
-      connection.mark?.push({ text: frame.type === 'reset' ? 'reset' : 'frame', size, detail: 'text frame' });
+      // Control frames (the opening `hello`, a `reset`) have a type; envelopes have none.
+      connection.mark?.push({ text: frame.type ?? 'frame', size, detail: 'text frame' });
       if (frame.type === 'reset') {
-        cursor.update({ reset: true, next: frame.next }, log);
+        cursor.update({ reset: true, next: frame.next, reset_reason: frame.reason }, log);
       } else if (frame.id && log.event(frame)) {
         cursor.update({ next: frame.id });
       }

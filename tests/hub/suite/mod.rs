@@ -44,7 +44,7 @@ pub fn with_history(history: usize) -> HubConfig {
 /// The channel's current head (creating the channel if needed).
 pub async fn head(hub: &Hub, channel: &Channel) -> EventId {
     let batch = hub.read(channel, None).await.expect("read");
-    assert!(batch.events.is_empty() && !batch.reset);
+    assert!(batch.events.is_empty() && batch.reset.is_none());
     batch.next
 }
 

@@ -62,7 +62,7 @@ pub async fn reading_without_a_cursor_gives_no_events_and_the_head(
 
     // Assert
     assert!(batch.events.is_empty());
-    assert!(!batch.reset);
+    assert_eq!(batch.reset, None);
     assert_eq!(batch.next, events[2].id);
 }
 
@@ -78,7 +78,7 @@ pub async fn reading_after_a_cursor_gives_exactly_the_later_events(
     let batch = hub.read(&channel, Some(&events[2].id)).await.expect("read");
 
     // Assert
-    assert!(!batch.reset);
+    assert_eq!(batch.reset, None);
     assert_eq!(seqs(&batch), [4, 5, 6]);
     assert_eq!(batch.events, events[3..]);
     assert_eq!(batch.next, events[5].id);
@@ -97,7 +97,7 @@ pub async fn reading_at_the_head_gives_nothing_and_keeps_the_cursor(
 
     // Assert
     assert!(batch.events.is_empty());
-    assert!(!batch.reset);
+    assert_eq!(batch.reset, None);
     assert_eq!(batch.next, events[1].id);
 }
 
@@ -134,7 +134,7 @@ pub async fn recent_gives_the_newest_events_oldest_first(make: impl AsyncFn(HubC
     assert_eq!(some.events, events[2..]);
     assert_eq!(all.events, events);
     assert_eq!(some.next, events[4].id);
-    assert!(!some.reset);
+    assert_eq!(some.reset, None);
 }
 
 pub async fn a_cursor_from_an_empty_channel_sees_its_first_event(
@@ -159,7 +159,7 @@ pub async fn a_cursor_from_an_empty_channel_sees_its_first_event(
         at(&start, 1),
         "the first history takes the epoch the head showed"
     );
-    assert!(!batch.reset);
+    assert_eq!(batch.reset, None);
     assert_eq!(seqs(&batch), [1]);
 }
 

@@ -1,6 +1,7 @@
 //! The reset rule: a cursor the hub cannot honour gives `reset`, no events and the head.
 
 use reverse_ajax::config::HubConfig;
+use reverse_ajax::hub::ResetReason::{Ahead, Evicted, UnknownEpoch};
 use reverse_ajax::hub::{EventId, Hub};
 use serde_json::json;
 
@@ -19,7 +20,7 @@ pub async fn a_cursor_with_an_unknown_epoch_is_reset_to_the_head(
     let batch = hub.read(&channel, Some(&made_up)).await.expect("read");
 
     // Assert
-    assert!(batch.reset);
+    assert_eq!(batch.reset, Some(UnknownEpoch));
     assert!(batch.events.is_empty());
     assert_eq!(batch.next, events[2].id);
 }
@@ -41,7 +42,7 @@ pub async fn a_cursor_older_than_the_history_is_reset_to_the_head(
 
     // Assert
     for batch in [batch, from_zero] {
-        assert!(batch.reset);
+        assert_eq!(batch.reset, Some(Evicted));
         assert!(batch.events.is_empty());
         assert_eq!(batch.next, events[9].id);
     }
@@ -57,7 +58,7 @@ pub async fn the_oldest_kept_event_can_still_be_resumed_from(make: impl AsyncFn(
     let batch = hub.read(&channel, Some(&events[4].id)).await.expect("read");
 
     // Assert
-    assert!(!batch.reset);
+    assert_eq!(batch.reset, None);
     assert_eq!(seqs(&batch), [6, 7, 8, 9, 10]);
 }
 
@@ -74,7 +75,7 @@ pub async fn a_cursor_ahead_of_the_head_is_reset_to_the_head(make: impl AsyncFn(
         .expect("read");
 
     // Assert
-    assert!(batch.reset);
+    assert_eq!(batch.reset, Some(Ahead));
     assert!(batch.events.is_empty());
     assert_eq!(batch.next, events[2].id);
 }
@@ -127,8 +128,9 @@ pub async fn history_keeps_only_what_fits_in_history_bytes(make: impl AsyncFn(Hu
         events.last(),
         "the newest event is kept"
     );
-    assert!(
+    assert_eq!(
         from_first.reset,
+        Some(Evicted),
         "a cursor into evicted history is reset, never a silent gap"
     );
     assert_eq!(from_first.next, events[19].id);

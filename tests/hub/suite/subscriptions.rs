@@ -2,7 +2,7 @@
 //! subscriber cannot keep up.
 
 use reverse_ajax::config::HubConfig;
-use reverse_ajax::hub::{EventId, Hub, SubscriptionEnd};
+use reverse_ajax::hub::{EventId, Hub, ResetReason, SubscriptionEnd};
 use serde_json::json;
 
 use super::{WAIT, at, fresh, head, publish_n};
@@ -30,7 +30,7 @@ pub async fn a_subscription_replays_the_backlog_then_goes_live(
     let fourth = within(WAIT, sub.next()).await.expect("event 4");
 
     // Assert
-    assert!(!sub.reset());
+    assert_eq!(sub.reset(), None);
     assert_eq!([second, third], events[1..]);
     assert_eq!(fourth, live);
     assert_eq!(sub.cursor(), live.id);
@@ -53,7 +53,7 @@ pub async fn a_subscription_without_a_cursor_starts_at_the_head(
     let first = within(WAIT, sub.next()).await.expect("an event");
 
     // Assert
-    assert!(!sub.reset());
+    assert_eq!(sub.reset(), None);
     assert_eq!(first, new);
     assert_eq!(first.id, at(&old[1].id, 3));
 }
@@ -78,7 +78,7 @@ pub async fn a_subscription_with_an_unknown_epoch_resets_to_the_head(
     let first = within(WAIT, sub.next()).await.expect("an event");
 
     // Assert
-    assert!(sub.reset());
+    assert_eq!(sub.reset(), Some(ResetReason::UnknownEpoch));
     assert_eq!(first, new, "nothing from before the head is replayed");
     assert_eq!(first.id, at(&old[2].id, 4));
 }
@@ -103,7 +103,7 @@ pub async fn a_subscription_with_a_cursor_ahead_of_the_head_resets(
     let first = within(WAIT, sub.next()).await.expect("an event");
 
     // Assert
-    assert!(sub.reset());
+    assert_eq!(sub.reset(), Some(ResetReason::Ahead));
     assert_eq!(first, new);
 }
 
@@ -153,7 +153,7 @@ pub async fn a_slow_subscriber_is_cut_off_and_resumes_without_loss(
     // Assert
     assert_eq!(end, SubscriptionEnd::Lagged);
     assert_eq!(cursor.seq, 2, "the cursor is the last event delivered");
-    assert!(!again.reset());
+    assert_eq!(again.reset(), None);
     assert_eq!(resumed, (3..=23).collect::<Vec<_>>());
 }
 
@@ -177,7 +177,7 @@ pub async fn a_subscriber_of_an_empty_channel_gets_its_first_event(
     let got = within(WAIT, sub.next()).await.expect("the first event");
 
     // Assert
-    assert!(!sub.reset());
+    assert_eq!(sub.reset(), None);
     assert_eq!(got.id, first.id);
     assert_eq!(got.id.seq, 1);
 }
