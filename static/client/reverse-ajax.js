@@ -158,15 +158,21 @@ export function connect(channel, options = {}) {
       watch: (progress) => void (s.progress = progress),
       hello(info) {
         if (!mine()) return;
-        const limit = 2 * (Number(info?.heartbeat_ms) || DEFAULT_HEARTBEAT_MS);
+        s.beat = Number(info?.heartbeat_ms) || DEFAULT_HEARTBEAT_MS;
+        // Where heartbeats cannot be seen (WebSocket pings), silence proves nothing until a
+        // heartbeat frame has shown that the server sends visible ones.
+        const limit = registry[name].hiddenBeats ? 0 : 2 * s.beat;
         if (!s.opened) return opened(s, limit);
         s.limit = limit;
-        if (s === current) live.watch(limit, s.progress);
+        if (s === current && limit) live.watch(limit, s.progress);
       },
       frame(frame) {
         if (!mine() || !frame || typeof frame !== 'object') return;
         if (frame.type === 'hello') return ctx.hello(frame);
-        if (frame.type === 'heartbeat') return ctx.alive();
+        if (frame.type === 'heartbeat') {
+          if (!s.limit && s.opened && s === current) live.watch((s.limit = 2 * (s.beat ?? DEFAULT_HEARTBEAT_MS)), s.progress);
+          return ctx.alive();
+        }
         if (frame.type === 'end') return ctx.end(frame.reason, frame.retry_ms);
         if (frame.type === 'reset') reset(frame.reason, frame.next);
         else deliver(frame.type === 'event' ? frame.event : frame);

@@ -18,7 +18,7 @@ use crate::harness::{App, CHANNEL, Ctx, TestResult, browser_test_with, wait_for}
 use crate::nginx::{self, Nginx};
 
 /// The test page: it imports the client and records what it reports in `window.seen`.
-const PAGE: &str = "/static/client/test/page.html";
+const PAGE: &str = "/static/client/browser-test/page.html";
 /// Events published during each run.
 const EVENTS: usize = 8;
 /// The server's long-poll cap in these tests, and the client's idea of it.

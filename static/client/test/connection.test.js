@@ -160,6 +160,17 @@ test('silence longer than twice the heartbeat means dead: it reconnects from the
   assert.equal(ws.last.since, 'e-1');
 });
 
+test('where heartbeats are hidden (WebSocket pings) silence counts only once a heartbeat frame was seen', async () => {
+  const ws = fakeTransport('ws', { hiddenBeats: true, onOpen: (s) => s.ctx.frame(hello) });
+  const { clock } = harness([ws]);
+  await flush();
+  clock.advance(60_000);
+  assert.equal(ws.sessions.length, 1, 'a quiet channel is not a dead socket');
+  ws.last.ctx.frame({ type: 'heartbeat' });
+  clock.advance(3000);
+  assert.ok(ws.sessions[0].closed);
+});
+
 test('offline stops without counting attempts; online reconnects at once', async () => {
   const ws = fakeTransport('ws', { onOpen: (s) => s.ctx.frame(hello) });
   const { window, clock, seen, conn } = harness([ws]);

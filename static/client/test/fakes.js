@@ -55,11 +55,12 @@ export function memoryStorage() {
 }
 
 /** A transport whose sessions are recorded; `onOpen(session)` may act at once. */
-export function fakeTransport(name, { onOpen = () => {}, supported = true, passive = false } = {}) {
+export function fakeTransport(name, { onOpen = () => {}, supported = true, passive = false, hiddenBeats = false } = {}) {
   const sessions = [];
   return {
     name,
     passive,
+    hiddenBeats,
     sessions,
     supported: () => supported,
     get last() {

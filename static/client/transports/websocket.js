@@ -9,6 +9,8 @@ const ENDS = { 1000: 'closed', 1001: 'shutdown', 1008: 'token_expired', 1013: 'l
 /** @type {import('../reverse-ajax.js').Transport} */
 export default {
   name: 'websocket',
+  // The server's heartbeats are pings, which the browser answers without telling scripts.
+  hiddenBeats: true,
   supported: (env) => typeof env.WebSocket === 'function',
   open(ctx) {
     const socket = new ctx.env.WebSocket(ctx.url('ws').replace(/^http/, 'ws'));
