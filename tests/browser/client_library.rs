@@ -52,7 +52,8 @@ impl Seen {
 }
 
 async fn seen(client: &Client) -> TestResult<Seen> {
-    let js = "return window.seen ?? {events: [], resets: [], states: [], status: '', transport: null}";
+    let js =
+        "return window.seen ?? {events: [], resets: [], states: [], status: '', transport: null}";
     Ok(serde_json::from_value(client.execute(js, vec![]).await?)?)
 }
 
@@ -96,14 +97,21 @@ async fn run(t: &Ctx, origin: &str, transport: &str) -> TestResult<Seen> {
     .await?;
     assert_eq!(seen.events, published, "each event once, in order");
     assert!(seen.resets.is_empty(), "no reset: {:?}", seen.resets);
-    assert_eq!(seen.transport.as_deref(), Some(transport), "{:#?}", seen.states);
+    assert_eq!(
+        seen.transport.as_deref(),
+        Some(transport),
+        "{:#?}",
+        seen.states
+    );
     Ok(seen)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn behind_nginx_the_client_settles_on_websocket() {
     let name = "behind_nginx_the_client_settles_on_websocket";
-    let Some(binary) = nginx::binary(name) else { return };
+    let Some(binary) = nginx::binary(name) else {
+        return;
+    };
     let port = nginx::free_port();
     browser_test_with(name, behind(port), async |t| {
         let server = nginx::shipped_server();
@@ -119,7 +127,9 @@ async fn behind_nginx_the_client_settles_on_websocket() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn behind_nginx_without_upgrades_the_client_settles_on_server_sent_events() {
     let name = "behind_nginx_without_upgrades_the_client_settles_on_server_sent_events";
-    let Some(binary) = nginx::binary(name) else { return };
+    let Some(binary) = nginx::binary(name) else {
+        return;
+    };
     let port = nginx::free_port();
     browser_test_with(name, behind(port), async |t| {
         // A plain reverse proxy that streams but never passes `Upgrade` on.
@@ -133,7 +143,9 @@ async fn behind_nginx_without_upgrades_the_client_settles_on_server_sent_events(
         let _nginx = Nginx::start_with(&binary, t.app.port, port, server).await;
         let seen = run(t, &format!("http://127.0.0.1:{port}"), "server-sent-events").await?;
         let fallback = seen.states.iter().find(|s| s["fallbacks"] == 1);
-        let cause = fallback.and_then(|s| s["cause"].as_str()).unwrap_or_default();
+        let cause = fallback
+            .and_then(|s| s["cause"].as_str())
+            .unwrap_or_default();
         assert!(cause.starts_with("websocket:"), "{:#?}", seen.states);
         Ok(())
     })
@@ -173,32 +185,49 @@ async fn behind_a_proxy_that_cuts_connections_the_client_keeps_resuming() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_restart_gives_one_reset_with_its_reason_then_events_again() {
     let name = "a_server_restart_gives_one_reset_with_its_reason_then_events_again";
-    browser_test_with(name, |f| f, async |t| {
-        // An app of the test's own on a fixed port, so that its successor can take the port.
-        let port = nginx::free_port();
-        let on_port = move |f: rocket::figment::Figment| f.merge(("port", port));
-        let first = App::launch_with(on_port).await;
-        t.client.goto(&page(&first.url(""))).await?;
-        wait_for(&t.client, "the client open", SETTLE, seen, |s| s.status == "open").await?;
-        let before = first.publish("before the restart").await;
-        wait_for(&t.client, "the first event", DELIVER, seen, |s| s.events == [before.clone()]).await?;
-        first.stop().await;
+    browser_test_with(
+        name,
+        |f| f,
+        async |t| {
+            // An app of the test's own on a fixed port, so that its successor can take the port.
+            let port = nginx::free_port();
+            let on_port = move |f: rocket::figment::Figment| f.merge(("port", port));
+            let first = App::launch_with(on_port).await;
+            t.client.goto(&page(&first.url(""))).await?;
+            wait_for(&t.client, "the client open", SETTLE, seen, |s| {
+                s.status == "open"
+            })
+            .await?;
+            let before = first.publish("before the restart").await;
+            wait_for(&t.client, "the first event", DELIVER, seen, |s| {
+                s.events == [before.clone()]
+            })
+            .await?;
+            first.stop().await;
 
-        let second = App::launch_with(on_port).await;
-        let reset = wait_for(&t.client, "a reset", DELIVER, seen, |s| !s.resets.is_empty()).await;
-        let after = second.publish("after the restart").await;
-        let last = wait_for(&t.client, "the event after the restart", DELIVER, seen, |s| {
-            s.events.contains(&after)
-        })
-        .await;
-        second.stop().await;
-        reset?;
-        let last = last?;
-        assert_eq!(last.events, [before, after]);
-        assert_eq!(last.resets.len(), 1, "{:?}", last.resets);
-        assert_eq!(last.resets[0]["reason"], "unknown_epoch");
-        Ok(())
-    })
+            let second = App::launch_with(on_port).await;
+            let reset = wait_for(&t.client, "a reset", DELIVER, seen, |s| {
+                !s.resets.is_empty()
+            })
+            .await;
+            let after = second.publish("after the restart").await;
+            let last = wait_for(
+                &t.client,
+                "the event after the restart",
+                DELIVER,
+                seen,
+                |s| s.events.contains(&after),
+            )
+            .await;
+            second.stop().await;
+            reset?;
+            let last = last?;
+            assert_eq!(last.events, [before, after]);
+            assert_eq!(last.resets.len(), 1, "{:?}", last.resets);
+            assert_eq!(last.resets[0]["reason"], "unknown_epoch");
+            Ok(())
+        },
+    )
     .await;
 }
 
@@ -234,7 +263,9 @@ where
 /// A proxy that cuts every connection [`CUT_AFTER`] after it opened, whatever flows.
 async fn cutting(listener: TcpListener, upstream: u16) {
     serve(listener, move |mut client| async move {
-        let Ok(mut server) = TcpStream::connect(("127.0.0.1", upstream)).await else { return };
+        let Ok(mut server) = TcpStream::connect(("127.0.0.1", upstream)).await else {
+            return;
+        };
         let copy = tokio::io::copy_bidirectional(&mut client, &mut server);
         let _cut = tokio::time::timeout(CUT_AFTER, copy).await;
     })
@@ -265,7 +296,10 @@ async fn buffer_one(mut client: TcpStream, upstream: u16) {
     };
     let text = String::from_utf8_lossy(&head[..end]).into_owned();
     let mut lines: Vec<&str> = text.trim_end().split("\r\n").collect();
-    if lines.iter().any(|l| l.to_ascii_lowercase().starts_with("upgrade:")) {
+    if lines
+        .iter()
+        .any(|l| l.to_ascii_lowercase().starts_with("upgrade:"))
+    {
         let refusal = "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
         let _sent = client.write_all(refusal.as_bytes()).await;
         return;
@@ -277,7 +311,9 @@ async fn buffer_one(mut client: TcpStream, upstream: u16) {
     let mut request = lines.join("\r\n").into_bytes();
     request.extend_from_slice(b"\r\nConnection: close\r\n\r\n");
     request.extend_from_slice(&head[end..]);
-    let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)).await else { return };
+    let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)).await else {
+        return;
+    };
     let (mut client_in, mut client_out) = client.into_split();
     let (mut server_in, mut server_out) = server.into_split();
     if server_out.write_all(&request).await.is_err() {
