@@ -191,7 +191,11 @@ export function connect(channel, options = {}) {
     };
     if (asProbe) probe = s;
     else current = s;
-    s.close = registry[name].open(ctx);
+    try {
+      s.close = registry[name].open(ctx);
+    } catch (err) {
+      ctx.fail(failure(err.message)); // e.g. a URL the browser refuses to open
+    }
     // A transport may fail while it opens; its close then runs at once.
     if (s.over) s.close?.();
     return s;
@@ -256,7 +260,8 @@ export function connect(channel, options = {}) {
     if (limitMs) live.watch(limitMs, s.progress);
     else live.pause();
     report({ status: 'open', transport: s.name, attempt: 0, cause: null });
-    scheduleRecheck();
+    // A connection that keeps reopening must not keep putting the re-check off.
+    if (!recheckTimer || index === 0) scheduleRecheck();
   }
 
   /** The server ended the session on purpose: come back from the cursor. */
@@ -318,11 +323,14 @@ export function connect(channel, options = {}) {
   // the background, from 30 s after it opened and backing off up to 10 min.
   function scheduleRecheck() {
     env.clearTimeout(recheckTimer);
-    if (index > 0 && !closed) recheckTimer = env.setTimeout(() => runProbe(0), recheckDelay);
+    recheckTimer = index > 0 && !closed && env.setTimeout(() => runProbe(0), recheckDelay);
   }
 
   async function runProbe(candidate) {
-    if (closed || offline || probe || !current?.opened || candidate >= index) return;
+    recheckTimer = 0;
+    if (closed || candidate >= index) return;
+    // Not now (offline, reconnecting, a probe running): ask again after the same delay.
+    if (offline || probe || !current?.opened) return scheduleRecheck();
     const mine = generation;
     try {
       token = (await opts.token?.()) ?? undefined;

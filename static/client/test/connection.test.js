@@ -107,6 +107,25 @@ test('after a fallback the better transport is probed from 30 s and the switch l
   assert.equal(seen.states.at(-1).status, 'open');
 });
 
+test('a connection that keeps reopening does not put the re-check off', async () => {
+  let wsWorks = false;
+  const ws = fakeTransport('ws', { onOpen: (s) => (wsWorks ? s.ctx.frame(hello) : s.ctx.fail(new Error('refused'))) });
+  const lp = fakeTransport('lp', { onOpen: (s) => s.ctx.batch({ events: [], next: 'e-0' }) });
+  const { conn, clock } = harness([ws, lp]);
+  await flush();
+  wsWorks = true;
+  for (let i = 0; i < 4; i++) {
+    for (let second = 0; second < 8; second++) {
+      clock.advance(1_000);
+      await flush();
+    }
+    lp.last.ctx.fail(new Error('cut'));
+    clock.advance(1_000);
+    await flush();
+  }
+  assert.equal(conn.transport, 'ws', 'probed 30 s after the first open, despite the reopenings');
+});
+
 test('a probe that opens late gives way and the current transport keeps running', async () => {
   const ws = fakeTransport('ws', { onOpen: (s) => s.ctx.responded() });
   const lp = fakeTransport('lp', { onOpen: (s) => s.ctx.batch({ events: [], next: 'e-0' }) });
