@@ -5,7 +5,7 @@
 //! In each, the events published during the run reach `onEvent` exactly once, in order, with
 //! no reset, over the transport the proxy leaves usable. A server restart gives one reset.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use fantoccini::Client;
 use serde::Deserialize;
@@ -79,18 +79,33 @@ fn behind(proxy_port: u16) -> impl FnOnce(rocket::figment::Figment) -> rocket::f
 /// [`EVENTS`] events paced over a few seconds, and checks that each arrived once, in order,
 /// with no reset. Returns what the page saw.
 async fn run(t: &Ctx, origin: &str, transport: &str) -> TestResult<Seen> {
+    let started = Instant::now();
     t.client.goto(&page(origin)).await?;
     let what = format!("the client open over {transport}");
     wait_for(&t.client, &what, SETTLE, seen, |s| {
         s.status == "open" && s.transport.as_deref() == Some(transport)
     })
     .await?;
+    let opened = started.elapsed();
     let mut published = Vec::new();
+    let mut first = None;
     for i in 1..=EVENTS {
+        let sent = Instant::now();
         published.push(t.app.publish(&format!("event {i}")).await);
+        if i == 1 {
+            wait_for(&t.client, "the first event", DELIVER, seen, |s| {
+                !s.events.is_empty()
+            })
+            .await?;
+            first = Some(sent.elapsed());
+        }
         // Pacing, so that the events straddle reconnections; nothing waits on it.
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+    // A figure for the README, not a timed assertion.
+    eprintln!(
+        "{transport} via {origin}: open after {opened:.1?}, first event {first:.1?} after its publish"
+    );
     let seen = wait_for(&t.client, "every event delivered", DELIVER, seen, |s| {
         s.events.len() >= EVENTS
     })
