@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use rocket::fairing::AdHoc;
 
-use super::cursor::{self, Start};
+use super::cursor;
 use super::epochs::Epochs;
 use super::feed::{Feed, Home, Ring};
 use super::keys::Keys;
@@ -238,18 +238,12 @@ impl EventHub for MemoryHub {
         };
         let mut ring = feed.lock();
         self.shared.expire(&mut table, &mut ring);
-        let head = EventId::on(&ring.epoch, ring.head);
-        Ok(
-            match cursor::start(since, &ring.epoch, ring.head, ring.oldest()) {
-                Start::Reset(why) => Batch::empty(head, Some(why)),
-                Start::Head => Batch::empty(head, None),
-                Start::After(seq) => Batch {
-                    events: ring.after(seq).cloned().collect(),
-                    next: head,
-                    reset: None,
-                },
-            },
-        )
+        let start = cursor::start(since, &ring.epoch, ring.head, ring.oldest());
+        Ok(Batch {
+            events: ring.after(start.after(ring.head)).cloned().collect(),
+            next: EventId::on(&ring.epoch, ring.head),
+            reset: start.reset(),
+        })
     }
 
     async fn recent(&self, channel: &Channel, limit: usize) -> Result<Batch, HubError> {
@@ -283,11 +277,7 @@ impl EventHub for MemoryHub {
         let mut ring = feed.lock();
         shared.expire(&mut table, &mut ring);
         let start = cursor::start(since, &ring.epoch, ring.head, ring.oldest());
-        let from = match start {
-            Start::After(seq) => seq,
-            Start::Reset(_) | Start::Head => ring.head,
-        };
-        let place = (Arc::clone(&ring.epoch), from, ring.head);
+        let place = (Arc::clone(&ring.epoch), start.after(ring.head), ring.head);
         drop(ring);
         Ok(Subscription::new(
             member,

@@ -33,7 +33,8 @@ pub struct Batch {
     pub events: Vec<Arc<Event>>,
     /// The id of the last event in `events`, or the channel's head when there are none.
     pub next: EventId,
-    /// Why the cursor could not be honoured, when it could not; `events` is then empty.
+    /// Why the cursor could not be honoured, when it could not; `events` then holds what the
+    /// rule of [`cursor::start`] replays after a reset.
     pub reset: Option<ResetReason>,
 }
 
@@ -188,8 +189,9 @@ pub trait EventHub: Send + Sync {
     /// Returns the events after `since`, in order, at once, by the rule of [`cursor::start`].
     ///
     /// No cursor means "from now": no events and the head as `next`. A cursor that cannot be
-    /// honoured (unknown epoch, older than the buffer, ahead of the head) gives its `reset` reason,
-    /// no events and the head as `next`. Reading a channel never creates it.
+    /// honoured (unknown epoch, older than the buffer, ahead of the head) gives its `reset`
+    /// reason, the events the history still holds after the reset point, and the head as
+    /// `next`. Reading a channel never creates it.
     async fn read(&self, channel: &Channel, since: Option<&EventId>) -> Result<Batch, HubError>;
 
     /// Returns the newest `limit` events still in the replay buffer, oldest first, with the

@@ -15,7 +15,7 @@
 use std::sync::Arc;
 
 use rocket::State;
-use rocket::futures::Stream;
+use rocket::futures::{FutureExt, Stream};
 use rocket::http::ContentType;
 use rocket::request::Request;
 use rocket::response::stream::ReaderStream;
@@ -58,7 +58,12 @@ impl<R: Fn(&Batch) -> String + Send + 'static> Held<R> {
         let mut pump = Pump::new(subscription, config.probe(), listener.place())
             .with_cap(config.long_poll_max());
         if pump.reset().is_some() {
-            let body = answer(&mut pump, Vec::new(), &render);
+            // A reset is answered at once, with the events the history still holds after it.
+            let events = match pump.next().now_or_never() {
+                Some(Step::Events(events)) => events.to_vec(),
+                _ => Vec::new(),
+            };
+            let body = answer(&mut pump, events, &render);
             return Ok(Held::Ready(content_type, body));
         }
         let events = match pump.next().await {

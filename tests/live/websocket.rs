@@ -154,14 +154,16 @@ async fn websocket_resumes_from_since_with_exactly_the_later_events() {
 #[tokio::test]
 async fn websocket_sends_a_reset_frame_first_when_the_epoch_is_unknown() {
     let app = launch().await;
-    let head = app.publish("demo", json!(1)).await;
+    let held = app.publish("demo", json!(1)).await;
+    let start = format!("{}-0", held.rsplit_once('-').expect("an id").0);
 
     let mut socket = connect(&app, "?since=neverseen0-3").await;
 
     assert_eq!(
         next_json(&mut socket).await,
-        json!({"type": "reset", "next": head, "reason": "unknown_epoch"})
+        json!({"type": "reset", "next": start, "reason": "unknown_epoch"})
     );
+    assert_eq!(next_ids(&mut socket, 1).await, [held]);
     let marker = app.publish("demo", json!("after")).await;
     assert_eq!(next_ids(&mut socket, 1).await, [marker]);
     app.stop().await;

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::common::{client, client_with, publish};
 use crate::streaming::{
-    HEARTBEAT_MS, PATIENCE, Stream, UNKNOWN_EPOCH, assert_hello, assert_stream_headers, head, ids,
+    HEARTBEAT_MS, PATIENCE, Stream, UNKNOWN_EPOCH, assert_hello, assert_stream_headers, at, head, ids,
     quick, run_of,
 };
 
@@ -148,16 +148,16 @@ async fn forever_iframe_resumes_from_since_with_exactly_the_later_events() {
 #[rocket::async_test]
 async fn forever_iframe_sends_a_reset_frame_first_when_the_epoch_is_unknown() {
     let client = client().await;
-    publish(&client, "demo", json!(1)).await;
-    let head = head(&client, "demo").await;
+    let held = publish(&client, "demo", json!(1)).await;
 
     let mut stream = open(&client, &format!("?since={UNKNOWN_EPOCH}")).await;
 
     let reset = next_frame(&mut stream).await.expect("a frame");
     assert_eq!(
         reset,
-        json!({"type": "reset", "next": head, "reason": "unknown_epoch"})
+        json!({"type": "reset", "next": at(&held, 0), "reason": "unknown_epoch"})
     );
+    assert_eq!(ids(&events(&mut stream, 1).await), [held]);
     let marker = publish(&client, "demo", json!("after")).await;
     assert_eq!(ids(&events(&mut stream, 1).await), [marker]);
 }

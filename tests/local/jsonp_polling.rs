@@ -100,14 +100,17 @@ async fn jsonp_answers_script_that_is_neither_sniffed_nor_cached() {
 }
 
 #[rocket::async_test]
-async fn jsonp_with_a_made_up_epoch_answers_reset() {
+async fn jsonp_with_a_made_up_epoch_answers_reset_and_every_event_held() {
     let client = client().await;
+    let id = publish(&client, "demo", json!(1)).await;
 
     let (_, body) = jsonp(&client, "cb", Some("madeup1-3")).await;
 
     let answer = unwrap_call(&body, "cb");
     assert_eq!(answer["reset"], json!(true));
     assert_eq!(answer["reset_reason"], json!("unknown_epoch"));
+    assert_eq!(answer["events"][0]["id"], json!(id));
+    assert_eq!(answer["next"], json!(id));
 }
 
 #[rocket::async_test]

@@ -22,6 +22,7 @@ mod piggyback;
 mod polling;
 mod postal;
 mod publish;
+mod restart;
 mod script_long_polling;
 mod security;
 mod server_sent_events;

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::common::{client, publish};
 use crate::streaming::{
-    HEARTBEAT_MS, Stream, UNKNOWN_EPOCH, assert_hello, assert_stream_headers, head, ids,
+    HEARTBEAT_MS, Stream, UNKNOWN_EPOCH, assert_hello, assert_stream_headers, at, ids,
 };
 
 /// An open multipart stream and its boundary.
@@ -147,16 +147,16 @@ async fn multipart_stream_resumes_from_since_with_exactly_the_later_events() {
 #[rocket::async_test]
 async fn multipart_stream_sends_a_reset_part_first_when_the_epoch_is_unknown() {
     let client = client().await;
-    publish(&client, "demo", json!(1)).await;
-    let head = head(&client, "demo").await;
+    let held = publish(&client, "demo", json!(1)).await;
 
     let mut parts = open(&client, &format!("?since={UNKNOWN_EPOCH}")).await;
 
     let reset = parts.frame().await.expect("a part");
     assert_eq!(
         reset,
-        json!({"type": "reset", "next": head, "reason": "unknown_epoch"})
+        json!({"type": "reset", "next": at(&held, 0), "reason": "unknown_epoch"})
     );
+    assert_eq!(ids(&parts.events(1).await), [held]);
     let marker = publish(&client, "demo", json!("after")).await;
     assert_eq!(ids(&parts.events(1).await), [marker]);
 }

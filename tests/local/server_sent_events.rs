@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 
 use crate::common::{client, client_with, publish};
 use crate::streaming::{
-    HEARTBEAT_MS, Stream, UNKNOWN_EPOCH, assert_hello, assert_stream_headers, head, quick, run_of,
+    HEARTBEAT_MS, Stream, UNKNOWN_EPOCH, assert_hello, assert_stream_headers, at, head, quick,
+    run_of,
 };
 
 /// One SSE message: the lines between two blank lines.
@@ -181,20 +182,22 @@ async fn sse_prefers_the_last_event_id_header_to_the_query_parameter() {
 async fn sse_says_reset_before_any_data_when_the_epoch_is_unknown() {
     // Arrange
     let client = client().await;
-    publish_many(&client, 2).await;
-    let head = head(&client, "demo").await;
+    let held = publish_many(&client, 2).await;
+    let start = at(&held[0], 0);
 
     // Act
     let mut stream = open(&client, "", Some(UNKNOWN_EPOCH)).await;
 
-    // Assert: the reset comes first and moves the browser's cursor to the head.
+    // Assert: the reset comes first and moves the browser's cursor to the start of the
+    // history, whose events follow.
     let reset = data_message(&mut stream).await.expect("a reset");
     assert_eq!(reset.field("event"), Some("reset"));
-    assert_eq!(reset.field("id"), Some(head.as_str()));
+    assert_eq!(reset.field("id"), Some(start.as_str()));
     assert_eq!(
         reset.data(),
-        json!({"next": head, "reason": "unknown_epoch"})
+        json!({"next": start, "reason": "unknown_epoch"})
     );
+    assert_eq!(next_ids(&mut stream, 2).await, held);
     let marker = publish(&client, "demo", json!("after")).await;
     assert_eq!(next_ids(&mut stream, 1).await, [marker]);
 }

@@ -65,6 +65,12 @@ pub fn plus(id: &str, n: u64) -> String {
     )
 }
 
+/// The id `seq` on the epoch of `id` (`abc-3`, 0 gives `abc-0`).
+pub fn at(id: &str, seq: u64) -> String {
+    let (epoch, _) = id.rsplit_once('-').expect("an id");
+    format!("{epoch}-{seq}")
+}
+
 /// Asserts the headers every stream and held answer carries.
 pub fn assert_stream_headers(response: &LocalResponse<'_>) {
     let headers = response.headers();

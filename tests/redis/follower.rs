@@ -80,6 +80,26 @@ impl Seen {
         }
     }
 
+    /// Fails unless every id of `ids` was received: what the history still held when the
+    /// follower came back is delivered after its reset, not skipped.
+    pub fn assert_received_all(&self, ids: &[String]) {
+        let missing: Vec<&String> = ids
+            .iter()
+            .filter(|id| {
+                !self
+                    .log
+                    .iter()
+                    .any(|item| matches!(item, Item::Event(got, _) if got == *id))
+            })
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "{} of {} events were never delivered: {missing:?}; {self:?}",
+            missing.len(),
+            ids.len()
+        );
+    }
+
     /// True once `target` was received, or a reset moved past it.
     fn reached(&self, target: &str) -> bool {
         let (epoch, _) = target.rsplit_once('-').expect("an id");

@@ -1,6 +1,8 @@
 //! Redis losing or rolling back history under live clients: restarted (from an append-only file
-//! or from an older snapshot) or flushed. Whatever happens, no id ever names two events, and
-//! every acknowledged event reaches the clients or a reset tells them it will not.
+//! or from an older snapshot) or flushed. Whatever happens, no id ever names two events, every
+//! acknowledged event reaches the clients or a reset tells them it will not, and every event
+//! acknowledged after the fault reaches them: the reset continues from the start of what the
+//! new history holds, not from its head.
 
 use serde_json::json;
 use tokio::sync::watch;
@@ -68,7 +70,8 @@ async fn under_fault(
     (acknowledged, sse, poll)
 }
 
-/// No two acknowledged events share an id, and neither follower skipped one in silence.
+/// No two acknowledged events share an id, neither follower skipped one in silence, and both
+/// received every event acknowledged after the fault (the last 100).
 fn assert_honest(acknowledged: &[String], sse: &Seen, poll: &Seen) {
     let mut sorted = acknowledged.to_vec();
     sorted.sort();
@@ -80,6 +83,9 @@ fn assert_honest(acknowledged: &[String], sse: &Seen, poll: &Seen) {
     );
     sse.assert_no_silent_gap(acknowledged);
     poll.assert_no_silent_gap(acknowledged);
+    let after_fault = &acknowledged[200..];
+    sse.assert_received_all(after_fault);
+    poll.assert_received_all(after_fault);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -137,4 +143,54 @@ async fn a_flushall_reuses_no_id_and_loses_nothing_in_silence() {
 
     // Assert
     assert_honest(&acknowledged, &sse, &poll);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn after_a_flush_an_old_cursor_is_reset_to_the_start_of_the_new_history_and_gets_all_of_it()
+{
+    // Arrange: three events, a flush, then five events of a new history that nobody has
+    // read yet.
+    let Some(redis) = PrivateRedis::start("history_loss", Persistence::Snapshot).await else {
+        return;
+    };
+    let app = Instance::start_with(&unique_prefix("history_loss"), &redis.url()).await;
+    let old = publish_stored(&app, 0, 3).await;
+    redis.command("FLUSHALL");
+    let new = publish_stored(&app, 3, 5).await;
+    let (epoch, _) = new[0].rsplit_once('-').expect("an id");
+    let start = format!("{epoch}-0");
+
+    // Act: a stream, a poll and a long poll come back with the old cursor.
+    let mut sse = app.sse(ROOM, Some(&old[2])).await;
+    let reset = sse.next().await;
+    let poll = app
+        .request(&format!("GET /api/channels/{ROOM}/events?since={}", old[2]), "")
+        .await
+        .json()
+        .await;
+    let long_poll = app
+        .request(&format!("GET /push/{ROOM}/long-poll?since={}", old[2]), "")
+        .await
+        .json()
+        .await;
+
+    // Assert: each says why it reset, and delivers the whole new history after the reset.
+    assert_eq!(reset.kind.as_deref(), Some("reset"), "{reset:?}");
+    assert_eq!(reset.id.as_deref(), Some(start.as_str()));
+    let data: serde_json::Value = serde_json::from_str(&reset.data).expect("JSON");
+    assert_eq!(data, json!({"next": start, "reason": "unknown_epoch"}));
+    assert_eq!(sse.ids(5).await, new);
+    for answer in [poll, long_poll] {
+        assert_eq!(answer["reset"], json!(true), "{answer}");
+        assert_eq!(answer["reset_reason"], json!("unknown_epoch"), "{answer}");
+        let ids: Vec<&str> = answer["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .map(|e| e["id"].as_str().expect("an id"))
+            .collect();
+        assert_eq!(ids, new, "{answer}");
+        assert_eq!(answer["next"], json!(new[4]), "{answer}");
+    }
+    app.stop().await;
 }

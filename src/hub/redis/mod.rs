@@ -36,7 +36,6 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use rocket::fairing::AdHoc;
 use tokio::sync::oneshot;
 
-use super::cursor::Start;
 use super::{
     Batch, Channel, Event, EventHub, EventId, Footprint, HubError, IdempotencyKey, Payload,
     Published, Subscription,
@@ -297,14 +296,10 @@ impl EventHub for RedisHub {
         self.shared
             .local
             .settle(&member.feed, &snap.epoch, snap.head);
-        let from = match start {
-            Start::After(seq) => seq,
-            Start::Reset(_) | Start::Head => snap.head,
-        };
         Ok(Subscription::new(
             member,
             start.reset(),
-            (snap.epoch, from, snap.head),
+            (snap.epoch, start.after(snap.head), snap.head),
             events,
             self.shared.config.subscriber_queue,
         ))

@@ -8,7 +8,8 @@
 -- KEYS[3]  the site (see site.lua)
 -- ARGV[1]  a fresh token (see site.lua)
 -- ARGV[2]  how long (ms) an existing channel's meta hash lives after this read
--- ARGV[3]  'after': entries after seq ARGV[5], only if ARGV[4] is the channel's epoch
+-- ARGV[3]  'after': entries after seq ARGV[5] if ARGV[4] is the channel's epoch, else
+--                   (a cursor into another history) the whole stream from its oldest entry
 --          'last':  the newest ARGV[5] entries
 --          'head':  no entries
 -- ARGV[6]  the most entries to return
@@ -34,7 +35,11 @@ if head > 0 and ARGV[3] == 'last' then
   for i = #newest, 1, -1 do
     raw[#raw + 1] = newest[i]
   end
-elseif ARGV[3] == 'after' and ARGV[4] == epoch and tonumber(ARGV[5]) < head then
+elseif head > 0 and ARGV[3] == 'after' and ARGV[4] ~= epoch then
+  -- The stream belongs to this history: a channel whose history does not count reads as
+  -- empty (head 0) above, whatever its stream still holds.
+  raw = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', ARGV[6])
+elseif ARGV[3] == 'after' and tonumber(ARGV[5]) < head then
   local from = string.format('%d', tonumber(ARGV[5]) + 1)
   raw = redis.call('XRANGE', KEYS[2], from, '+', 'COUNT', ARGV[6])
 end

@@ -1,6 +1,7 @@
 //! Replay from a channel's stream: `read.lua`, then the cursor rule of [`cursor::start`] over
 //! its answer (unknown epoch, trimmed away by length, bytes or age, ahead of the head), the
-//! same rule the memory backend applies.
+//! same rule the memory backend applies. For a cursor of another epoch `read.lua` returns the
+//! whole stream, which a reset then replays.
 
 use std::sync::Arc;
 
@@ -90,18 +91,17 @@ impl Shared {
         since: Option<&EventId>,
         snap: &Snapshot,
     ) -> Result<(Start, Vec<Arc<Event>>), HubError> {
-        let events = match since {
-            Some(since) if since.seq < snap.head => self.events(channel, snap)?,
-            _ => Vec::new(),
+        // `read.lua` returned what follows the cursor (the whole stream for another epoch's).
+        let mut events = match since {
+            Some(_) => self.events(channel, snap)?,
+            None => Vec::new(),
         };
-        // The stream is in time order: the first young entry is the oldest replayable one.
+        // The stream is in time order: the first young entry is the oldest replayable one
+        // (of those after the cursor, which is all the rule needs).
         let oldest = events.first().map_or(snap.head + 1, |e| e.id.seq);
         let start = cursor::start(since, &snap.epoch, snap.head, oldest);
-        let events = if matches!(start, Start::After(_)) {
-            events
-        } else {
-            Vec::new()
-        };
+        let after = start.after(snap.head);
+        events.retain(|e| e.id.seq > after);
         Ok((start, events))
     }
 }

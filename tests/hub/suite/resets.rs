@@ -1,4 +1,7 @@
-//! The reset rule: a cursor the hub cannot honour gives `reset`, no events and the head.
+//! The reset rule: a cursor the hub cannot honour gives `reset` with its reason. A cursor into
+//! a history the channel no longer has, or older than what it keeps, continues from the start
+//! of what is kept (so every event still held is delivered); one ahead of the head continues
+//! from the head.
 
 use reverse_ajax::config::HubConfig;
 use reverse_ajax::hub::ResetReason::{Ahead, Evicted, UnknownEpoch};
@@ -7,25 +10,30 @@ use serde_json::json;
 
 use super::{at, fresh, publish_n, seqs, with_history};
 
-pub async fn a_cursor_with_an_unknown_epoch_is_reset_to_the_head(
+pub async fn a_cursor_with_an_unknown_epoch_is_reset_to_the_start_of_the_history(
     make: impl AsyncFn(HubConfig) -> Hub,
 ) {
-    // Arrange
-    let hub = make(HubConfig::default()).await;
-    let channel = fresh("epoch");
-    let events = publish_n(&hub, &channel, 3).await;
+    // Arrange: one channel holding its whole history, one that lost its first five events.
+    let hub = make(with_history(5)).await;
+    let (whole, trimmed) = (fresh("epoch"), fresh("epochtrimmed"));
+    let all = publish_n(&hub, &whole, 3).await;
+    let kept = publish_n(&hub, &trimmed, 10).await.split_off(5);
     let made_up = EventId::new("zz9zz9", 1);
 
     // Act
-    let batch = hub.read(&channel, Some(&made_up)).await.expect("read");
+    let from_whole = hub.read(&whole, Some(&made_up)).await.expect("read");
+    let from_trimmed = hub.read(&trimmed, Some(&made_up)).await.expect("read");
 
-    // Assert
-    assert_eq!(batch.reset, Some(UnknownEpoch));
-    assert!(batch.events.is_empty());
-    assert_eq!(batch.next, events[2].id);
+    // Assert: every event still held comes after the reset, up to the head.
+    assert_eq!(from_whole.reset, Some(UnknownEpoch));
+    assert_eq!(from_whole.events, all);
+    assert_eq!(from_whole.next, all[2].id);
+    assert_eq!(from_trimmed.reset, Some(UnknownEpoch));
+    assert_eq!(from_trimmed.events, kept);
+    assert_eq!(from_trimmed.next, kept[4].id);
 }
 
-pub async fn a_cursor_older_than_the_history_is_reset_to_the_head(
+pub async fn a_cursor_older_than_the_history_is_reset_to_the_oldest_kept_event(
     make: impl AsyncFn(HubConfig) -> Hub,
 ) {
     // Arrange
@@ -40,10 +48,10 @@ pub async fn a_cursor_older_than_the_history_is_reset_to_the_head(
         .await
         .expect("read");
 
-    // Assert
+    // Assert: the gap is told, and what is kept (6..=10) still comes.
     for batch in [batch, from_zero] {
         assert_eq!(batch.reset, Some(Evicted));
-        assert!(batch.events.is_empty());
+        assert_eq!(seqs(&batch), [6, 7, 8, 9, 10]);
         assert_eq!(batch.next, events[9].id);
     }
 }
@@ -133,5 +141,6 @@ pub async fn history_keeps_only_what_fits_in_history_bytes(make: impl AsyncFn(Hu
         Some(Evicted),
         "a cursor into evicted history is reset, never a silent gap"
     );
+    assert_eq!(from_first.events, recent.events, "what is kept still comes");
     assert_eq!(from_first.next, events[19].id);
 }

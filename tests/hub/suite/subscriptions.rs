@@ -58,7 +58,7 @@ pub async fn a_subscription_without_a_cursor_starts_at_the_head(
     assert_eq!(first.id, at(&old[1].id, 3));
 }
 
-pub async fn a_subscription_with_an_unknown_epoch_resets_to_the_head(
+pub async fn a_subscription_with_an_unknown_epoch_resets_to_the_start_of_the_history(
     make: impl AsyncFn(HubConfig) -> Hub,
 ) {
     // Arrange
@@ -75,12 +75,44 @@ pub async fn a_subscription_with_an_unknown_epoch_resets_to_the_head(
         .publish(&channel, json!("after the reset").into())
         .await
         .expect("publish");
-    let first = within(WAIT, sub.next()).await.expect("an event");
+    let start = sub.cursor();
+    let mut got = Vec::new();
+    for _ in 0..4 {
+        got.push(within(WAIT, sub.next()).await.expect("an event"));
+    }
+
+    // Assert: the reset continues from before the first event still held, so the whole
+    // history comes, then the live event.
+    assert_eq!(sub.reset(), Some(ResetReason::UnknownEpoch));
+    assert_eq!(start, at(&old[0].id, 0));
+    assert_eq!(got[..3], old[..]);
+    assert_eq!(got[3], new);
+    assert_eq!(new.id, at(&old[2].id, 4));
+}
+
+pub async fn a_subscription_older_than_the_history_replays_what_is_kept(
+    make: impl AsyncFn(HubConfig) -> Hub,
+) {
+    // Arrange: events 1..=5 are gone, 6..=10 are kept.
+    let hub = make(super::with_history(5)).await;
+    let channel = fresh("subevicted");
+    let old = publish_n(&hub, &channel, 10).await;
+
+    // Act
+    let mut sub = hub
+        .subscribe(&channel, Some(&old[1].id))
+        .await
+        .expect("subscribe");
+    let start = sub.cursor();
+    let mut got = Vec::new();
+    for _ in 0..5 {
+        got.push(within(WAIT, sub.next()).await.expect("an event"));
+    }
 
     // Assert
-    assert_eq!(sub.reset(), Some(ResetReason::UnknownEpoch));
-    assert_eq!(first, new, "nothing from before the head is replayed");
-    assert_eq!(first.id, at(&old[2].id, 4));
+    assert_eq!(sub.reset(), Some(ResetReason::Evicted));
+    assert_eq!(start, at(&old[0].id, 5));
+    assert_eq!(got[..], old[5..]);
 }
 
 pub async fn a_subscription_with_a_cursor_ahead_of_the_head_resets(
