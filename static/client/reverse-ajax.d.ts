@@ -109,7 +109,10 @@ export function connect<T = unknown>(channel: string, options?: Options<T>): Con
 /** What a transport module is (for reading the source; not needed to use the client). */
 export interface Transport {
   name: TransportName;
+  /** Opens only with an answer the app absorbs; no open timeout (piggyback). */
   passive?: boolean;
+  /** Its heartbeats are invisible to scripts (WebSocket pings). */
+  hiddenBeats?: boolean;
   supported?(env: Record<string, unknown>, base: string): boolean;
   open(ctx: Context): () => void;
 }
