@@ -7,8 +7,8 @@ use serde_json::{Value, json};
 
 use crate::common::{client, client_with, publish};
 use crate::streaming::{
-    HEARTBEAT_MS, PATIENCE, Stream, UNKNOWN_EPOCH, assert_hello, assert_stream_headers, at, head, ids,
-    quick, run_of,
+    HEARTBEAT_MS, PATIENCE, Stream, UNKNOWN_EPOCH, assert_hello, assert_stream_headers, at, head,
+    ids, quick, run_of,
 };
 
 const OPEN: &str = "<script nonce=\"";

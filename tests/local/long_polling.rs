@@ -157,7 +157,11 @@ async fn long_poll_says_reset_at_once_when_the_epoch_is_unknown() {
     let response = start(&client, &format!("?since={UNKNOWN_EPOCH}")).await;
     let (_, batch) = within(Duration::from_secs(2), answer(response)).await;
 
-    assert_eq!(batch["events"][0]["id"], json!(head), "the held event comes");
+    assert_eq!(
+        batch["events"][0]["id"],
+        json!(head),
+        "the held event comes"
+    );
     assert_eq!(
         batch,
         json!({"events": batch["events"], "next": head, "reset": true, "reset_reason": "unknown_epoch"})

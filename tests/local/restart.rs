@@ -52,14 +52,18 @@ async fn after_a_restart_a_stream_gets_every_event_published_before_it_came_back
 
     // The forever iframe
     let mut stream = forever_iframe::open(&after, &format!("?since={old}")).await;
-    let reset = forever_iframe::next_frame(&mut stream).await.expect("a reset");
+    let reset = forever_iframe::next_frame(&mut stream)
+        .await
+        .expect("a reset");
     assert_eq!(
         reset,
         json!({"type": "reset", "next": start, "reason": "unknown_epoch"})
     );
     let mut got = Vec::new();
     for _ in 0..5 {
-        let frame = forever_iframe::next_frame(&mut stream).await.expect("a frame");
+        let frame = forever_iframe::next_frame(&mut stream)
+            .await
+            .expect("a frame");
         got.push(frame["event"].clone());
     }
     assert_eq!(ids(&got), sent);

@@ -134,7 +134,11 @@ async fn script_long_poll_says_reset_at_once_when_the_epoch_is_unknown() {
     let response = start(&client, &format!("&since={UNKNOWN_EPOCH}")).await;
     let (_, batch) = within(Duration::from_secs(2), answer(response)).await;
 
-    assert_eq!(ids(&batch), [id.clone()], "the held event comes");
+    assert_eq!(
+        ids(&batch),
+        std::slice::from_ref(&id),
+        "the held event comes"
+    );
     assert_eq!(
         batch,
         json!({"events": batch["events"], "next": id, "reset": true, "reset_reason": "unknown_epoch"})

@@ -146,8 +146,7 @@ async fn a_flushall_reuses_no_id_and_loses_nothing_in_silence() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn after_a_flush_an_old_cursor_is_reset_to_the_start_of_the_new_history_and_gets_all_of_it()
-{
+async fn after_a_flush_an_old_cursor_is_reset_to_the_start_of_the_new_history_and_gets_all_of_it() {
     // Arrange: three events, a flush, then five events of a new history that nobody has
     // read yet.
     let Some(redis) = PrivateRedis::start("history_loss", Persistence::Snapshot).await else {
@@ -164,7 +163,10 @@ async fn after_a_flush_an_old_cursor_is_reset_to_the_start_of_the_new_history_an
     let mut sse = app.sse(ROOM, Some(&old[2])).await;
     let reset = sse.next().await;
     let poll = app
-        .request(&format!("GET /api/channels/{ROOM}/events?since={}", old[2]), "")
+        .request(
+            &format!("GET /api/channels/{ROOM}/events?since={}", old[2]),
+            "",
+        )
         .await
         .json()
         .await;
