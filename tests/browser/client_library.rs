@@ -360,3 +360,47 @@ async fn buffer_one(mut client: TcpStream, upstream: u16) {
         _ = hold => {}
     }
 }
+
+/// The `/client` page's status line and the ids of the events it listed.
+#[derive(Debug, Deserialize)]
+struct ClientPage {
+    status: String,
+    transport: String,
+    ids: Vec<String>,
+}
+
+async fn client_page(client: &Client) -> TestResult<ClientPage> {
+    let js = "const s = document.getElementById('client-status');
+        const ids = [...document.querySelectorAll('#client-events li[data-id]')].map((li) => li.dataset.id);
+        return {status: s?.dataset.status ?? '', transport: s?.dataset.transport ?? '', ids};";
+    Ok(serde_json::from_value(client.execute(js, vec![]).await?)?)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_page_uses_the_best_transport_left_allowed_and_shows_events() {
+    let name = "the_client_page_uses_the_best_transport_left_allowed_and_shows_events";
+    browser_test_with(
+        name,
+        |f| f,
+        async |t| {
+            t.load("/client").await?;
+            wait_for(&t.client, "open over websocket", SETTLE, client_page, |p| {
+                p.status == "open" && p.transport == "websocket"
+            })
+            .await?;
+            t.click("#client-transports input[value=websocket]").await?;
+            t.click("#client-connect").await?;
+            wait_for(&t.client, "open over SSE", SETTLE, client_page, |p| {
+                p.status == "open" && p.transport == "server-sent-events"
+            })
+            .await?;
+            let id = t.app.publish("shown on the client page").await;
+            wait_for(&t.client, "the event listed", DELIVER, client_page, |p| {
+                p.ids.contains(&id)
+            })
+            .await?;
+            Ok(())
+        },
+    )
+    .await;
+}
