@@ -223,6 +223,18 @@ pub const TECHNIQUES: &[Technique] = &[
         more: [source!("Server", "src/pages/event_log.rs", "let rows: Vec<Row> = batch")],
     },
     technique! {
+        slug: "client",
+        title: "The client library",
+        family: "Tools",
+        summary: "One small script that picks the best technique, falls back, resumes and loses nothing.",
+        client: "conn = connect(channel(), {",
+        more: [
+            source!("Library", "static/client/reverse-ajax.js", "export function connect("),
+            source!("Fallback rules", "static/client/negotiate.js", "export function decide("),
+            source!("Liveness", "static/client/liveness.js", "export function createLiveness("),
+        ],
+    },
+    technique! {
         slug: "compare",
         title: "All techniques at once",
         family: "Tools",

@@ -4,6 +4,7 @@
 //! each other's events. Without Chromium the tests skip with a notice; with `CI` set they fail.
 //! Run with `cargo test --test browser -- --test-threads=2`: Chromium is heavy.
 
+mod client_library;
 #[path = "../common/mod.rs"]
 mod common;
 mod compare;
@@ -24,3 +25,17 @@ mod script_long_polling;
 mod server_sent_events;
 mod smoke;
 mod websocket;
+
+// Debian's nginx in front of the app, as the edge suite runs it (for the client library's tests).
+#[path = "../edge/nginx.rs"]
+#[allow(
+    dead_code,
+    reason = "the browser tests use only part of the edge suite's nginx"
+)]
+mod nginx;
+#[path = "../edge/procfs.rs"]
+#[allow(
+    dead_code,
+    reason = "nginx.rs needs it; the browser tests read nothing else from /proc"
+)]
+mod procfs;

@@ -65,9 +65,15 @@ impl Nginx {
     /// Starts `binary` on a free loopback port in front of the app on `upstream` and waits
     /// until it accepts connections.
     pub async fn start(binary: &Path, upstream: u16) -> Nginx {
+        Nginx::start_with(binary, upstream, free_port(), &shipped_server()).await
+    }
+
+    /// [`Nginx::start`] on `port`, with `server` as the body of its `server` block (after the
+    /// `listen` line) instead of the shipped one.
+    pub async fn start_with(binary: &Path, upstream: u16, port: u16, server: &str) -> Nginx {
         let prefix = fresh_prefix();
-        let port = free_port();
-        fs::write(prefix.join("nginx.conf"), wrapper(&prefix, port, upstream)).expect("config");
+        let config = wrapper(&prefix, port, upstream, server);
+        fs::write(prefix.join("nginx.conf"), config).expect("config");
         let child = Command::new(binary)
             .arg("-p")
             .arg(&prefix)
@@ -140,8 +146,14 @@ impl Drop for Nginx {
     }
 }
 
-/// The test's nginx.conf: everything that belongs to this run, then the shipped snippets.
-fn wrapper(prefix: &Path, port: u16, upstream: u16) -> String {
+/// The body of the shipped `server` block: the snippet in `deploy/`.
+pub fn shipped_server() -> String {
+    format!("include {DEPLOY}/reverse-ajax.server.conf;")
+}
+
+/// The test's nginx.conf: everything that belongs to this run, then the shipped http snippet
+/// and `server` as the body of the server block.
+fn wrapper(prefix: &Path, port: u16, upstream: u16, server: &str) -> String {
     let p = prefix.display();
     format!(
         "worker_processes 1;
@@ -162,7 +174,7 @@ http {{
     }}
     server {{
         listen 127.0.0.1:{port};
-        include {DEPLOY}/reverse-ajax.server.conf;
+        {server}
     }}
 }}
 "
@@ -184,7 +196,7 @@ fn fresh_prefix() -> PathBuf {
 }
 
 /// A loopback port nobody listens on right now.
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
     probe.local_addr().expect("its address").port()
 }
