@@ -4,6 +4,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod installed;
 mod launcher;
 mod server;
 mod slow_readers;

@@ -6,6 +6,7 @@ mod common;
 
 mod access;
 mod addresses;
+mod assets;
 mod clock;
 mod compare;
 mod errors;
