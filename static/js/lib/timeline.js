@@ -40,6 +40,7 @@ function inert() {
   return {
     request: () => mark,
     event() {},
+    wait() {},
     send() {},
     redraw() {},
     pause() {},
