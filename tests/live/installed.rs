@@ -1,6 +1,8 @@
 //! The release binary on its own: copied into an empty folder and started from another one,
-//! with no `Rocket.toml`, templates, static files or data in reach. Everything a page needs
-//! must come from the binary (templates, static files, postal data), over a real socket.
+//! with no `Rocket.toml`, templates, static files or data in reach. The source folder itself
+//! is hidden from it (an empty tmpfs mounted over it in a mount namespace of its own, with
+//! `unshare`, as root), so a path compiled in from the source tree would fail here. Everything
+//! a page needs must come from the binary, over a real socket.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -102,7 +104,13 @@ fn the_binary_serves_the_whole_site_from_any_folder() {
         .and_then(|l| l.local_addr())
         .expect("a free port")
         .port();
-    let mut child = Command::new(&binary)
+    // `sh` hides the source folder, then becomes the server (`exec`), so the child is it.
+    let mut child = Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c"])
+        .arg(r#"mount -t tmpfs none "$1" && exec "$2""#)
+        .arg("sh")
+        .arg(env!("CARGO_MANIFEST_DIR"))
+        .arg(&binary)
         .current_dir(&elsewhere.0)
         .env("ROCKET_CONFIG", elsewhere.0.join("no-such-Rocket.toml"))
         .env("ROCKET_ADDRESS", "127.0.0.1")
@@ -114,7 +122,7 @@ fn the_binary_serves_the_whole_site_from_any_folder() {
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .expect("the copied binary starts");
+        .expect("unshare starts (util-linux; the test runs as root, as CI does)");
     let stdout = child.stdout.take().expect("its output");
     let _server = Server(child);
     let (said, heard) = mpsc::channel();
