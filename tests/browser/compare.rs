@@ -115,7 +115,8 @@ async fn run_on_the_server_charts_the_experiments_result_for_every_technique() {
                 .execute(
                     "document.getElementById('x-clients').value = '5'; \
                      document.getElementById('x-seconds').value = '1'; \
-                     document.getElementById('x-interval').value = '0.5';",
+                     document.getElementById('x-interval').value = '0.5'; \
+                     document.getElementById('experiment-form').dispatchEvent(new Event('input'));",
                     vec![],
                 )
                 .await?;
@@ -129,6 +130,8 @@ async fn run_on_the_server_charts_the_experiments_result_for_every_technique() {
                         "const t = document.getElementById('experiment-table'); \
                          return { rows: t.hidden ? 0 : t.querySelectorAll('tbody tr').length, \
                          status: document.getElementById('experiment-status').textContent, \
+                         duration: document.getElementById('experiment-duration').textContent, \
+                         legend: document.querySelector('[data-chart=\"experiment\"] .u-legend')?.textContent ?? '', \
                          canvas: !!document.querySelector('[data-chart=\"experiment\"] canvas') }",
                         vec![],
                     )
@@ -138,6 +141,17 @@ async fn run_on_the_server_charts_the_experiments_result_for_every_technique() {
             )
             .await?;
             assert_eq!(shown["canvas"], true, "the result is charted: {shown}");
+            assert!(
+                shown["duration"]
+                    .as_str()
+                    .is_some_and(|d| d.contains("takes about 23 s")),
+                "the form says how long a run takes: {shown}"
+            );
+            let legend = shown["legend"].as_str().unwrap_or_default();
+            assert!(
+                legend.contains("bytes per event") && !legend.contains("Value"),
+                "the key names the bars only: {shown}"
+            );
             assert!(
                 shown["status"]
                     .as_str()
