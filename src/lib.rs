@@ -11,6 +11,7 @@ pub mod access;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod embedded;
 pub mod error;
 pub mod experiment;
 pub mod hub;
@@ -28,9 +29,7 @@ pub mod transports;
 pub mod wire;
 
 use rocket::figment::Figment;
-use rocket::fs::{FileServer, relative};
 use rocket::{Build, Rocket};
-use rocket_dyn_templates::Template;
 
 /// The application with the configuration from `Rocket.toml` and the environment.
 pub fn rocket() -> Rocket<Build> {
@@ -39,10 +38,12 @@ pub fn rocket() -> Rocket<Build> {
 
 /// The application with the given configuration; tests use this to set their own keys.
 pub fn rocket_from(figment: Figment) -> Rocket<Build> {
-    // Without a `template_dir` (no Rocket.toml where the binary runs), use the crate's own.
-    let figment = figment.join(("template_dir", relative!("templates")));
+    // The templates, static files and postal data are compiled into the binary, so it runs
+    // from any directory; `template_dir`, `assets.static_dir` and `postal.data` point it at
+    // folders instead (see README, "Installing it").
+    let (figment, templates) = pages::templates(figment);
     rocket::custom(figment)
-        .attach(Template::fairing())
+        .attach(templates)
         .attach(security::stage())
         .attach(listener::stage())
         .attach(access::stage())
@@ -57,5 +58,4 @@ pub fn rocket_from(figment: Figment) -> Rocket<Build> {
         .attach(pages::stage())
         .attach(postal::stage())
         .attach(experiment::web::stage())
-        .mount("/static", FileServer::from(relative!("static")))
 }

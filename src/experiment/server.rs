@@ -19,6 +19,14 @@ use super::tally::Batch;
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long it may take to exit after SIGTERM before it is killed.
 const STOP_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long the child may stay busy after its first answer before the experiment gives up
+/// waiting for it to settle (a debug build highlights its code panels for a few seconds).
+const SETTLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// How often the child's CPU time is read while it settles.
+const SETTLE_SAMPLE: Duration = Duration::from_millis(250);
+/// CPU time the child may use in one sample and still count as idle: one or two clock
+/// ticks of the kernel's accounting.
+const IDLE_CPU_MS: u64 = 20;
 
 pub struct Target {
     pub addr: SocketAddr,
@@ -70,7 +78,33 @@ impl Target {
             _lifeline: lifeline,
         };
         target.wait_ready().await?;
+        target.wait_idle().await?;
         Ok(target)
+    }
+
+    /// Waits until the child has finished what it does after it starts to accept (a fresh
+    /// server highlights every code panel on a thread of its own, some 0.7 s of CPU in a
+    /// release build), so that this work is not charged to the first technique measured.
+    /// Idle means one sample with at most [`IDLE_CPU_MS`] of CPU time.
+    async fn wait_idle(&self) -> Result<(), String> {
+        let Some(mut before) = self.cpu_ms() else {
+            return Ok(());
+        };
+        let started = Instant::now();
+        while started.elapsed() < SETTLE_TIMEOUT {
+            tokio::time::sleep(SETTLE_SAMPLE).await;
+            let Some(now) = self.cpu_ms() else {
+                return Ok(());
+            };
+            if now.saturating_sub(before) <= IDLE_CPU_MS {
+                return Ok(());
+            }
+            before = now;
+        }
+        Err(format!(
+            "the server at {} was still busy {SETTLE_TIMEOUT:?} after it started",
+            self.addr
+        ))
     }
 
     /// A server at `url` (`http://host[:port]`), with a token for publishing if given.

@@ -7,8 +7,9 @@ use rocket::Catcher;
 use rocket::http::{Method, Status};
 use rocket::request::Request;
 use rocket::response::Responder;
-use rocket_dyn_templates::{Template, context};
+use rocket_dyn_templates::context;
 
+use super::assets::Assets;
 use super::catalog;
 use super::context::PageContext;
 use crate::error::{AppError, Caught, method_check, refusal};
@@ -21,7 +22,7 @@ use crate::error::{AppError, Caught, method_check, refusal};
 )]
 enum ErrorAnswer {
     Json(AppError),
-    Page((Status, Template)),
+    Page((Status, super::Html)),
 }
 
 /// True for requests that expect a JSON answer.
@@ -53,9 +54,14 @@ fn page_error(status: Status, request: &Request<'_>) -> Caught<ErrorAnswer> {
         let answer = ErrorAnswer::Json(error);
         return Caught { answer, allow };
     }
-    let page = PageContext::new("Error", None);
+    // The pages' stage always manages the static files; without them, no page can be drawn.
+    let Some(assets) = request.rocket().state::<Assets>() else {
+        let answer = ErrorAnswer::Json(error);
+        return Caught { answer, allow };
+    };
+    let page = PageContext::new("Error", None, assets);
     let message = error.message();
-    let html = Template::render("error", context! { page, code: status.code, message });
+    let html = super::render("error", context! { page, code: status.code, message });
     let answer = ErrorAnswer::Page((status, html));
     Caught { answer, allow }
 }

@@ -6,9 +6,10 @@
 
 use rocket::State;
 use rocket::http::uri::Origin;
-use rocket_dyn_templates::{Template, context};
+use rocket_dyn_templates::context;
 use serde::Serialize;
 
+use super::assets::Assets;
 use super::context::PageContext;
 use super::visitor::Visitor;
 use super::{Page, canonical, catalog};
@@ -31,6 +32,7 @@ pub async fn event_log(
     uri: &Origin<'_>,
     visitor: Visitor,
     hub: &State<Hub>,
+    assets: &State<Assets>,
 ) -> Result<Page, AppError> {
     let technique =
         catalog::find("event-log").ok_or_else(|| AppError::NotFound("no page".into()))?;
@@ -51,9 +53,9 @@ pub async fn event_log(
             },
         })
         .collect();
-    let page = PageContext::new(technique.title, Some(technique.slug));
+    let page = PageContext::new(technique.title, Some(technique.slug), assets);
     let (channel, next) = (visitor.channel.as_str(), batch.next.to_string());
-    Ok(Page::Shown(Template::render(
+    Ok(Page::Shown(super::render(
         "techniques/event-log",
         context! { page, technique, panels: technique.panels(), channel, events: rows, next },
     )))

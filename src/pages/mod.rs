@@ -1,22 +1,27 @@
 //! The human side of the site: the index at `/` and one page per technique at `/<slug>`.
 
+pub mod assets;
 pub mod catalog;
 pub mod code;
 pub mod context;
 mod errors;
 mod event_log;
+mod templates;
 pub mod visitor;
 
 use rocket::State;
 use rocket::fairing::AdHoc;
-use rocket::fs::{NamedFile, relative};
+use rocket::http::ContentType;
 use rocket::http::uri::Origin;
 use rocket::response::Redirect;
 use rocket_dyn_templates::{Template, context};
 
+pub use self::templates::templates;
+
 use crate::error::AppError;
 use crate::hub::{Channel, Hub};
 
+use self::assets::Assets;
 use self::catalog::TECHNIQUES;
 use self::context::PageContext;
 use self::visitor::Visitor;
@@ -24,15 +29,27 @@ use self::visitor::Visitor;
 /// A page, or a redirect to the page's own address.
 #[derive(Debug, Responder)]
 pub enum Page {
-    Shown(Template),
+    Shown(Html),
     Moved(Redirect),
+}
+
+/// A rendered page, sent as HTML. A template compiled into the binary has no file name for
+/// the templating fairing to take the content type from, so every page names it itself.
+pub type Html = (ContentType, Template);
+
+/// Renders the page template `name` with `context`.
+pub fn render(
+    name: impl Into<std::borrow::Cow<'static, str>>,
+    context: impl serde::Serialize,
+) -> Html {
+    (ContentType::HTML, Template::render(name, context))
 }
 
 /// The index: every technique of the article, the ones not built yet marked as coming.
 #[get("/")]
-fn index() -> Template {
-    let page = PageContext::new("Reverse Ajax, live", None);
-    Template::render("index", context! { page, techniques: TECHNIQUES })
+fn index(assets: &State<Assets>) -> Html {
+    let page = PageContext::home("Reverse Ajax, live", assets);
+    render("index", context! { page, techniques: TECHNIQUES })
 }
 
 /// A 308 to `/<slug>` (the query kept) when the page was asked for at another spelling of
@@ -61,6 +78,7 @@ async fn technique(
     uri: &Origin<'_>,
     visitor: Visitor,
     hub: &State<Hub>,
+    assets: &State<Assets>,
 ) -> Result<Option<Page>, AppError> {
     let Some(technique) = catalog::find(slug) else {
         return Ok(None);
@@ -69,20 +87,21 @@ async fn technique(
         return Ok(Some(Page::Moved(moved)));
     }
     let next = hub.read(&visitor.channel, None).await?.next.to_string();
-    let page = PageContext::new(technique.title, Some(technique.slug));
+    let page = PageContext::new(technique.title, Some(technique.slug), assets);
     let name = format!("techniques/{}", technique.slug);
     let channel = visitor.channel.as_str();
-    Ok(Some(Page::Shown(Template::render(
+    Ok(Some(Page::Shown(render(
         name,
         context! { page, technique, panels: technique.panels(), channel, next },
     ))))
 }
 
 /// The site's icon, for browsers that ask for `/favicon.ico` before reading the page's
-/// `<link rel="icon">`: the SVG at `static/favicon.svg`.
+/// `<link rel="icon">`: the SVG at `static/favicon.svg`, as compiled in.
 #[get("/favicon.ico")]
-async fn favicon() -> Option<NamedFile> {
-    NamedFile::open(relative!("static/favicon.svg")).await.ok()
+fn favicon() -> Option<(ContentType, &'static [u8])> {
+    let icon = crate::embedded::find(crate::embedded::STATIC, "favicon.svg")?;
+    Some((ContentType::SVG, icon.bytes))
 }
 
 /// Everyone's channel, fed by the ticker.
@@ -98,6 +117,7 @@ pub fn stage() -> AdHoc {
     AdHoc::on_ignite("Pages", |rocket| async {
         rocket
             .attach(code::stage())
+            .attach(assets::stage())
             .mount(
                 "/",
                 routes![index, technique, favicon, event_log::event_log],

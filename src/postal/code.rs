@@ -1,8 +1,9 @@
 //! The two values a postal-code query is keyed by, checked once at the edge: a postal code
 //! and a two-letter country code.
 //!
-//! Postal codes are compared in a normal form (upper case, no white space), so `sw1a 1aa`,
-//! `SW1A1AA` and ` 10001 ` find what they should. The data files go through the same
+//! Postal codes are compared in a normal form (upper case, no white space, no hyphens), so
+//! `sw1a 1aa`, `SW1A1AA` and ` 10001 ` find what they should, and so does Japan's `1000001`,
+//! the way most people type `100-0001`. The data files go through the same
 //! [`normalize`], so both sides always agree.
 
 use std::fmt;
@@ -36,10 +37,11 @@ impl Invalid {
     }
 }
 
-/// The form codes are compared in: ASCII upper case, white space removed.
+/// The form codes are compared in: ASCII upper case, white space and hyphens removed. No
+/// country has two codes that differ only by a hyphen, so dropping it loses nothing.
 pub fn normalize(raw: &str) -> String {
     raw.chars()
-        .filter(|c| !c.is_whitespace())
+        .filter(|c| !c.is_whitespace() && *c != '-')
         .map(|c| c.to_ascii_uppercase())
         .collect()
 }
@@ -113,7 +115,11 @@ mod tests {
             PostalCode::parse("SW1A1AA").unwrap(),
             PostalCode::parse("Sw1A 1aA").unwrap()
         );
-        assert_eq!(PostalCode::parse("1000-001").unwrap().as_str(), "1000-001");
+        assert_eq!(PostalCode::parse("1000-001").unwrap().as_str(), "1000001");
+        assert_eq!(
+            PostalCode::parse("100-0001").unwrap(),
+            PostalCode::parse("1000001").unwrap()
+        );
         assert_eq!(normalize("100 04"), "10004");
     }
 

@@ -15,23 +15,24 @@
 
 use std::collections::BTreeMap;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
 use tokio::sync::OnceCell;
 
 use super::code::{Country, PostalCode};
-use super::dump::{each_line, read_blocking};
+use super::dump::{Input, each_line, read_blocking};
 use super::table::{COARSER_COUNTRIES, Place, Table};
+use crate::embedded;
 
 /// Where the data lives.
 #[derive(Debug)]
 enum Source {
     /// One file per country, each read on first use.
-    PerCountry(BTreeMap<Country, (PathBuf, OnceCell<Arc<Table>>)>),
+    PerCountry(BTreeMap<Country, (Input, OnceCell<Arc<Table>>)>),
     /// One file holding any number of countries, read whole on first use.
-    Single(PathBuf, OnceCell<Arc<BTreeMap<Country, Arc<Table>>>>),
+    Single(Input, OnceCell<Arc<BTreeMap<Country, Arc<Table>>>>),
 }
 
 /// The lookup table behind `/api/postalcodes`, managed as Rocket state.
@@ -52,7 +53,7 @@ struct Index {
 fn hash32(code: &str) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     let mut buf = [0u8; 4];
-    for c in code.chars().filter(|c| !c.is_whitespace()) {
+    for c in code.chars().filter(|c| !c.is_whitespace() && *c != '-') {
         for b in c.to_ascii_uppercase().encode_utf8(&mut buf).bytes() {
             h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
         }
@@ -61,31 +62,41 @@ fn hash32(code: &str) -> u64 {
 }
 
 impl Directory {
+    /// The data compiled into the binary (`data/postal`, see `build.rs`). Reads no data yet.
+    pub fn compiled_in() -> Directory {
+        let mut files = BTreeMap::new();
+        for file in embedded::POSTAL {
+            if let Some((country, plain)) = country_file(file.path) {
+                if !plain && files.contains_key(&country) {
+                    continue;
+                }
+                files.insert(country, (Input::Compiled(file), OnceCell::new()));
+            }
+        }
+        Directory {
+            source: Source::PerCountry(files),
+            index: OnceCell::new(),
+        }
+    }
+
     /// Opens a directory of `XX.txt` / `XX.txt.gz` files (a plain `.txt` wins over a `.gz` of
     /// the same country) or a single file in the same layout. Reads no data yet.
     pub fn open(path: &Path) -> io::Result<Directory> {
         let meta = std::fs::metadata(path)?;
         let source = if meta.is_dir() {
-            let mut files: BTreeMap<Country, (PathBuf, OnceCell<Arc<Table>>)> = BTreeMap::new();
+            let mut files: BTreeMap<Country, (Input, OnceCell<Arc<Table>>)> = BTreeMap::new();
             for entry in std::fs::read_dir(path)? {
                 let path = entry?.path();
                 let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
                     continue;
                 };
-                let (stem, plain) = match name.strip_suffix(".txt.gz") {
-                    Some(stem) => (stem, false),
-                    None => match name.strip_suffix(".txt") {
-                        Some(stem) => (stem, true),
-                        None => continue,
-                    },
-                };
-                let Ok(country) = Country::parse(stem) else {
+                let Some((country, plain)) = country_file(name) else {
                     continue;
                 };
-                if stem.len() != 2 || (files.contains_key(&country) && !plain) {
+                if files.contains_key(&country) && !plain {
                     continue;
                 }
-                files.insert(country, (path, OnceCell::new()));
+                files.insert(country, (Input::File(path), OnceCell::new()));
             }
             if files.is_empty() {
                 return Err(io::Error::new(
@@ -95,7 +106,7 @@ impl Directory {
             }
             Source::PerCountry(files)
         } else {
-            Source::Single(path.to_owned(), OnceCell::new())
+            Source::Single(Input::File(path.to_owned()), OnceCell::new())
         };
         Ok(Directory {
             source,
@@ -118,11 +129,10 @@ impl Directory {
     pub async fn table(&self, country: Country) -> Option<Arc<Table>> {
         match &self.source {
             Source::PerCountry(files) => {
-                let (path, cell) = files.get(&country)?;
+                let (input, cell) = files.get(&country)?;
                 let table = cell
                     .get_or_init(|| async {
-                        let path = path.clone();
-                        let mut all = read_blocking(path, Some(country)).await;
+                        let mut all = read_blocking(input.clone(), Some(country)).await;
                         all.remove(&country).unwrap_or_default()
                     })
                     .await;
@@ -196,8 +206,8 @@ impl Directory {
         let index = self
             .index
             .get_or_init(|| async {
-                let jobs: Vec<(Country, PathBuf)> =
-                    files.iter().map(|(c, (p, _))| (*c, p.clone())).collect();
+                let jobs: Vec<(Country, Input)> =
+                    files.iter().map(|(c, (i, _))| (*c, i.clone())).collect();
                 let built = tokio::task::spawn_blocking(move || build_index(&jobs)).await;
                 Arc::new(built.unwrap_or_else(|e| {
                     rocket::error!("postal: building the country index failed: {e}");
@@ -220,18 +230,18 @@ impl Directory {
 
 /// Reads every country's file once and keeps only (hash, country) pairs. Lines are not fully
 /// checked here: a bad line can only add a needless candidate, which the table then rules out.
-fn build_index(jobs: &[(Country, PathBuf)]) -> Index {
+fn build_index(jobs: &[(Country, Input)]) -> Index {
     let started = Instant::now();
     let mut entries = Vec::new();
-    for (number, (_, path)) in jobs.iter().enumerate() {
-        let scanned = each_line(path, |line| {
+    for (number, (_, input)) in jobs.iter().enumerate() {
+        let scanned = each_line(input, |line| {
             let mut cols = line.split('\t');
             if let (Some(_), Some(code)) = (cols.next(), cols.next()) {
                 entries.push(hash32(code) << 16 | number as u64);
             }
         });
         if let Err(e) = scanned {
-            rocket::error!("postal: indexing {} stopped early: {e}", path.display());
+            rocket::error!("postal: indexing {} stopped early: {e}", input.name());
         }
     }
     entries.sort_unstable();
@@ -244,4 +254,17 @@ fn build_index(jobs: &[(Country, PathBuf)]) -> Index {
         started.elapsed()
     );
     Index { entries }
+}
+
+/// The country of a file named `XX.txt` or `XX.txt.gz`, and whether it is the plain one
+/// (which wins over a `.gz` of the same country).
+fn country_file(name: &str) -> Option<(Country, bool)> {
+    let (stem, plain) = match name.strip_suffix(".txt.gz") {
+        Some(stem) => (stem, false),
+        None => (name.strip_suffix(".txt")?, true),
+    };
+    if stem.len() != 2 {
+        return None;
+    }
+    Some((Country::parse(stem).ok()?, plain))
 }

@@ -12,11 +12,50 @@ use flate2::read::MultiGzDecoder;
 
 use super::code::{self, Country};
 use super::table::{Row, Table};
+use crate::embedded::EmbeddedFile;
+
+/// A file of the dump: on disk, or compiled into the binary (the bundled data).
+#[derive(Debug, Clone)]
+pub enum Input {
+    File(PathBuf),
+    Compiled(&'static EmbeddedFile),
+}
+
+impl Input {
+    /// Its name in messages.
+    pub fn name(&self) -> String {
+        match self {
+            Input::File(path) => path.display().to_string(),
+            Input::Compiled(file) => format!("data/postal/{} (compiled in)", file.path),
+        }
+    }
+
+    fn gzipped(&self) -> bool {
+        match self {
+            Input::File(path) => path.extension().is_some_and(|e| e == "gz"),
+            Input::Compiled(file) => file.path.ends_with(".gz"),
+        }
+    }
+
+    /// Its lines, gunzipped if it is a `.gz`.
+    fn open(&self) -> io::Result<Box<dyn BufRead>> {
+        let raw: Box<dyn Read> = match self {
+            Input::File(path) => Box::new(File::open(path)?),
+            Input::Compiled(file) => Box::new(file.bytes),
+        };
+        let reader: Box<dyn Read> = if self.gzipped() {
+            Box::new(MultiGzDecoder::new(BufReader::new(raw)))
+        } else {
+            raw
+        };
+        Ok(Box::new(BufReader::with_capacity(64 * 1024, reader)))
+    }
+}
 
 /// Calls `f` with every line of a file (gzip or plain), without its line ending. Bytes that
 /// are not UTF-8 become U+FFFD rather than costing the whole line.
-pub(super) fn each_line(path: &Path, mut f: impl FnMut(&str)) -> io::Result<()> {
-    let mut reader = open_lines(path)?;
+pub(super) fn each_line(input: &Input, mut f: impl FnMut(&str)) -> io::Result<()> {
+    let mut reader = input.open()?;
     let mut line = Vec::new();
     loop {
         line.clear();
@@ -30,11 +69,11 @@ pub(super) fn each_line(path: &Path, mut f: impl FnMut(&str)) -> io::Result<()> 
 
 /// [`read`] on a blocking thread; a panic there leaves the countries empty.
 pub(super) async fn read_blocking(
-    path: PathBuf,
+    input: Input,
     only: Option<Country>,
 ) -> BTreeMap<Country, Arc<Table>> {
-    let shown = path.display().to_string();
-    match tokio::task::spawn_blocking(move || read(&path, only)).await {
+    let shown = input.name();
+    match tokio::task::spawn_blocking(move || read_input(&input, only)).await {
         Ok(loaded) => loaded.tables,
         Err(e) => {
             rocket::error!("postal: reading {shown} failed: {e}");
@@ -54,12 +93,17 @@ pub struct Loaded {
 /// set lines of another country, are skipped and reported in one warning. An I/O error keeps
 /// the rows read so far and is reported once.
 pub fn read(path: &Path, only: Option<Country>) -> Loaded {
+    read_input(&Input::File(path.to_owned()), only)
+}
+
+/// [`read`] for any [`Input`].
+pub fn read_input(input: &Input, only: Option<Country>) -> Loaded {
     let started = Instant::now();
     let mut rows: BTreeMap<Country, Vec<Row>> = BTreeMap::new();
     let mut skipped = 0usize;
     let mut first_bad = None;
     let mut number = 0usize;
-    let result = each_line(path, |line| {
+    let result = each_line(input, |line| {
         number += 1;
         match parse_line(line) {
             Some((country, row)) if only.is_none_or(|c| c == country) => {
@@ -72,7 +116,7 @@ pub fn read(path: &Path, only: Option<Country>) -> Loaded {
             }
         }
     });
-    let shown = path.display();
+    let shown = input.name();
     if let Err(e) = result {
         rocket::error!("postal: reading {shown} stopped early: {e}");
     }
@@ -97,16 +141,6 @@ pub fn read(path: &Path, only: Option<Country>) -> Loaded {
         started.elapsed()
     );
     Loaded { tables, skipped }
-}
-
-fn open_lines(path: &Path) -> io::Result<Box<dyn BufRead>> {
-    let file = File::open(path)?;
-    let reader: Box<dyn Read> = if path.extension().is_some_and(|e| e == "gz") {
-        Box::new(MultiGzDecoder::new(BufReader::new(file)))
-    } else {
-        Box::new(file)
-    };
-    Ok(Box::new(BufReader::with_capacity(64 * 1024, reader)))
 }
 
 /// One line of the GeoNames layout: country, code, place, admin name1, admin code1, admin

@@ -42,12 +42,9 @@ pub struct PostalConfig {
 }
 
 impl PostalConfig {
-    /// The configured path, or the crate's bundled `data/postal`.
-    pub fn path(&self) -> PathBuf {
-        match &self.data {
-            Some(path) => path.relative(),
-            None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/data/postal")),
-        }
+    /// The configured path; none for the bundled data, which is compiled into the binary.
+    pub fn path(&self) -> Option<PathBuf> {
+        self.data.as_ref().map(RelativePathBuf::relative)
     }
 }
 
@@ -161,7 +158,9 @@ pub fn stage() -> AdHoc {
                 return Err(rocket);
             }
         };
-        let path = config.path();
+        let Some(path) = config.path() else {
+            return Ok(rocket.manage(Directory::compiled_in()).mount("/", routes()));
+        };
         match Directory::open(&path) {
             Ok(directory) => Ok(rocket.manage(directory).mount("/", routes())),
             Err(e) => {

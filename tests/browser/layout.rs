@@ -27,7 +27,7 @@ async fn cdp(client: &Client, cmd: &str, params: Value) -> TestResult {
 }
 
 /// Makes the browser's viewport `width` × `height` CSS pixels, as a phone when `phone`.
-async fn screen(client: &Client, width: u32, height: u32, phone: bool) -> TestResult {
+pub async fn screen(client: &Client, width: u32, height: u32, phone: bool) -> TestResult {
     let params = json!({
         "width": width, "height": height, "deviceScaleFactor": 1, "mobile": phone,
     });
@@ -263,6 +263,121 @@ async fn technique_pages_link_to_the_previous_and_next_built_page() {
                 let next = built.get(i + 1).map(|n| format!("/{n}"));
                 assert_eq!(found, [prev, next], "/{slug}: previous and next");
             }
+            Ok(())
+        },
+    )
+    .await;
+}
+
+/// Per page: the pitch of the first code lines, and each legend key that sits outside the
+/// item it describes (`[key's middle, item's top, item's bottom]`).
+const PANELS_AND_KEYS_JS: &str = r#"
+const lines = Array.from(document.querySelectorAll('.code-essence .line'), (l) => l.getBoundingClientRect().top);
+const pitch = lines.length > 1 ? lines[1] - lines[0] : 0;
+const height = parseFloat(getComputedStyle(document.querySelector('.code-essence')).lineHeight);
+const strays = Array.from(document.querySelectorAll('.legend .key'), (key) => {
+  const item = key.closest('.legend-item');
+  if (!item) return `a key outside any item: ${key.className}`;
+  const k = key.getBoundingClientRect();
+  const i = item.getBoundingClientRect();
+  const middle = (k.top + k.bottom) / 2;
+  const label = item.textContent.trim();
+  const centre = (k.left + k.right) / 2;
+  return middle >= i.top && middle <= i.bottom && centre >= i.left && centre <= i.right ? null : `"${label}": key at ${middle}, item ${i.top}..${i.bottom}`;
+}).filter(Boolean);
+return { pitch, height, strays, keys: document.querySelectorAll('.legend .key').length };
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn code_lines_are_single_spaced_and_legend_keys_stay_with_their_labels() {
+    browser_test(
+        "code_lines_are_single_spaced_and_legend_keys_stay_with_their_labels",
+        async |t| {
+            for (width, phone) in [(1280, false), (390, true)] {
+                screen(&t.client, width, 900, phone).await?;
+                for path in ["/polling", "/websocket", "/server-sent-events"] {
+                    t.load(path).await?;
+                    let seen = t.client.execute(PANELS_AND_KEYS_JS, vec![]).await?;
+                    let pitch = seen["pitch"].as_f64().unwrap_or_default();
+                    let height = seen["height"].as_f64().unwrap_or_default();
+                    assert!(
+                        pitch > 0.0 && (pitch - height).abs() <= 1.0,
+                        "{path} at {width} px: one code line per line height: {seen}"
+                    );
+                    assert!(
+                        seen["keys"].as_u64() >= Some(5),
+                        "{path}: the legends are there: {seen}"
+                    );
+                    assert_eq!(
+                        seen["strays"],
+                        json!([]),
+                        "{path} at {width} px: every key beside its own label"
+                    );
+                }
+            }
+            Ok(())
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_phone_the_static_timelines_show_whole_and_the_demo_is_one_tap_away() {
+    browser_test(
+        "on_a_phone_the_static_timelines_show_whole_and_the_demo_is_one_tap_away",
+        async |t| {
+            screen(&t.client, 390, 844, true).await?;
+            for path in [
+                "/server-sent-events",
+                "/piggyback",
+                "/websocket",
+                "/polling",
+            ] {
+                t.load(path).await?;
+                let seen = t
+                    .client
+                    .execute(
+                        r##"
+const scrollers = Array.from(document.querySelectorAll('.timeline-scroll'), (s) => ({
+  hidden: s.scrollWidth - s.clientWidth,
+  pictures: s.querySelectorAll('svg.timeline').length,
+}));
+const link = document.querySelector('.to-demo a[href="#demo-title"]');
+return { scrollers, link_top: link ? link.getBoundingClientRect().top : null };
+"##,
+                        vec![],
+                    )
+                    .await?;
+                let scrollers = seen["scrollers"].as_array().cloned().unwrap_or_default();
+                assert!(!scrollers.is_empty(), "{path}: a static timeline: {seen}");
+                for s in scrollers {
+                    assert!(
+                        s["hidden"].as_f64() <= Some(1.0),
+                        "{path}: nothing of the picture off the screen: {seen}"
+                    );
+                    assert_eq!(s["pictures"], 2, "{path}: shown in two halves: {seen}");
+                }
+                let top = seen["link_top"].as_f64().expect("a link to the demo");
+                assert!(
+                    top < 844.0,
+                    "{path}: the link is on the first screen: {seen}"
+                );
+            }
+            // The link goes to the demo.
+            t.click(".to-demo a").await?;
+            let demo_top = t
+                .client
+                .execute(
+                    "return document.getElementById('demo-title').getBoundingClientRect().top",
+                    vec![],
+                )
+                .await?;
+            assert!(
+                demo_top
+                    .as_f64()
+                    .is_some_and(|y| (-1.0..100.0).contains(&y)),
+                "the demo's heading is at the top: {demo_top}"
+            );
             Ok(())
         },
     )

@@ -16,6 +16,7 @@ mod event_log;
 mod forever_iframe;
 mod jsonp_polling;
 mod layout;
+mod lessons;
 mod long_polling;
 mod multipart_streaming;
 mod piggyback;

@@ -84,3 +84,45 @@ async fn typing_a_postal_code_fills_in_the_place_name_over_jsonp() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_japanese_code_without_its_hyphen_finds_tokyo_and_typing_clears_the_last_answer() {
+    browser_test(
+        "a_japanese_code_without_its_hyphen_finds_tokyo_and_typing_clears_the_last_answer",
+        async |t| {
+            t.open("/postal-code").await?;
+            let code = t
+                .client
+                .wait()
+                .for_element(Locator::Css("#postal-code"))
+                .await?;
+            code.send_keys("10001").await?;
+            wait_place(t, "New York").await?;
+
+            // Another code begins: the answer for the old one goes at once.
+            code.send_keys("9").await?;
+            let typing = lookup(t).await?;
+            assert_eq!(typing.place, "", "no stale place while typing: {typing:?}");
+
+            t.client
+                .find(Locator::Css("#country"))
+                .await?
+                .select_by_value("JP")
+                .await?;
+            code.clear().await?;
+            code.send_keys("1000001").await?;
+            let tokyo = wait_for(
+                &t.client,
+                "a place for 1000001 in Japan",
+                WAIT,
+                async |_| lookup(t).await,
+                |l| !l.place.is_empty(),
+            )
+            .await?;
+            assert!(tokyo.request.contains("postalcode=1000001"), "{tokyo:?}");
+            assert!(tokyo.answer.contains("100-0001"), "{tokyo:?}");
+            Ok(())
+        },
+    )
+    .await;
+}

@@ -170,3 +170,34 @@ fn runs_beyond_the_bounds_are_refused() {
         assert!(message.contains(args[0]), "{message}");
     }
 }
+
+#[test]
+fn the_technique_measured_first_pays_nothing_for_the_servers_start() {
+    // The same technique first and last: a fresh child server spends 0.7 s (release) to a few
+    // seconds (debug) of CPU right after it starts accepting, which the first run used to pay.
+    let results = experiment(
+        &[
+            "--clients",
+            "5",
+            "--seconds",
+            "2",
+            "--interval",
+            "0.5",
+            "--techniques",
+            "polling,server-sent-events,polling",
+            "--format",
+            "json",
+        ],
+        LIMIT,
+    );
+    let results = results.as_array().expect("an array");
+    assert_eq!(results.len(), 3, "{results:?}");
+    let cpu = |i: usize| field(&results[i], "server_cpu_ms");
+    let (first, last) = (cpu(0), cpu(2));
+    // Run to run, the same small load differs by a few clock ticks (10 ms each); the start-up
+    // work is ten times that or more.
+    assert!(
+        (first - last).abs() <= 60.0,
+        "polling first used {first} ms of server CPU and last {last} ms: {results:?}"
+    );
+}

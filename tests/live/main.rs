@@ -7,6 +7,7 @@ mod common;
 mod redis_support;
 
 mod kernel_memory;
+mod installed;
 mod launcher;
 mod server;
 mod slow_readers;

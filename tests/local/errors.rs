@@ -117,6 +117,10 @@ async fn an_unknown_page_is_an_html_404() {
     assert_eq!(response.content_type(), Some(ContentType::HTML));
     let page = response.into_string().await.expect("a page");
     assert!(page.contains("404"), "the page names the status");
+    assert!(
+        !page.contains("aria-current=\"page\""),
+        "an error page is not the overview, nor any other page of the menu"
+    );
 }
 
 #[rocket::async_test]

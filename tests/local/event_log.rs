@@ -70,3 +70,39 @@ async fn the_event_log_escapes_event_text() {
     );
     assert!(page.contains("&lt;img src=x onerror=alert(1)&gt;"));
 }
+
+#[rocket::async_test]
+async fn a_new_visitors_event_log_never_talks_about_rows_it_does_not_have() {
+    let client = client().await;
+    let page = |channel: &'static str| {
+        let client = &client;
+        async move {
+            client
+                .get(format!("/event-log?channel={channel}"))
+                .dispatch()
+                .await
+                .into_string()
+                .await
+                .expect("a page")
+        }
+    };
+
+    let empty = page("demo-neweventlog").await;
+    assert!(
+        empty.contains("id=\"event-log-empty\""),
+        "the empty list says so"
+    );
+    assert!(
+        !empty.contains("The rows above were written"),
+        "no rows, so no talk of rows above: {empty}"
+    );
+    assert!(
+        !empty.contains("The demo channel's recent events"),
+        "the lede names no channel the list does not show"
+    );
+
+    publish(&client, "demo-neweventlog", json!("hello")).await;
+    let full = page("demo-neweventlog").await;
+    assert!(!full.contains("id=\"event-log-empty\""));
+    assert!(full.contains("The rows above were written"));
+}

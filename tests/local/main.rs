@@ -8,6 +8,7 @@ mod redis_support;
 
 mod access;
 mod addresses;
+mod assets;
 mod clock;
 mod compare;
 mod errors;

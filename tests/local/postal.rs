@@ -394,3 +394,19 @@ async fn a_data_path_without_postal_files_stops_the_launch() {
         );
     }
 }
+
+#[rocket::async_test]
+async fn a_japanese_code_is_found_with_or_without_its_hyphen() {
+    let client = client().await;
+
+    let hyphen = places(&client, "postalcode=100-0001&country=JP").await;
+    let plain = places(&client, "postalcode=1000001&country=JP").await;
+
+    assert!(!hyphen.is_empty(), "100-0001 is in the bundled data");
+    assert_eq!(plain, hyphen, "1000001 is the same code as 100-0001");
+    assert_eq!(
+        plain[0]["postalcode"], "100-0001",
+        "shown as the data has it"
+    );
+    assert_eq!(plain[0]["adminCode1"], "13", "Tokyo: {plain:?}");
+}

@@ -15,6 +15,8 @@
 const SHARED = 'demo';
 const VISITOR = /^demo-[a-z0-9]{6,32}$/;
 const PATTERNS = ['quiet', 'every-10s', 'ticker'];
+// Pages name the pattern that shows their lesson in the chooser's `data-default`; this is for
+// a page without one.
 const DEFAULT_PATTERN = 'ticker';
 
 /** True for a name the server accepts as a visitor channel (`demo-` and 6–32 of [a-z0-9]). */
@@ -83,20 +85,28 @@ function resolve(doc = document) {
 
   doc.cookie = `ra_channel=${channel}; path=/; SameSite=Lax; max-age=31536000`;
 
+  // Each page starts on its own lesson's pattern; a choice made on a page is kept for that
+  // page only (another page would hide its own lesson under it).
+  const technique = data.technique ?? doc.body?.dataset.technique ?? '';
   const askedPattern = params.get('pattern');
-  const stored = store.getItem('ra-pattern');
-  let pattern = DEFAULT_PATTERN;
+  const stored = store.getItem(`ra-pattern-${technique}`);
+  const pageDefault = doc.getElementById('pattern')?.dataset.default;
+  let pattern = PATTERNS.includes(pageDefault) ? pageDefault : DEFAULT_PATTERN;
+  let chosen = true;
   if (PATTERNS.includes(askedPattern)) pattern = askedPattern;
   else if (PATTERNS.includes(stored)) pattern = stored;
+  else chosen = false;
 
   return {
     channel,
     own,
     // A cursor rendered for another channel means nothing here: start from the head.
     next: data.channel === channel && data.next ? data.next : null,
-    technique: data.technique ?? doc.body?.dataset.technique ?? '',
+    technique,
     fromUrl: isChannel(asked),
     pattern,
+    // False while the page runs its own default (which may then move on: see wireChoosers).
+    chosen,
     store,
   };
 }
@@ -168,6 +178,11 @@ async function patternRequest(method, path, body) {
  * re-sends the stored pattern: the server forgets a pattern a minute after its last listener
  * left. Reports go to `#pattern-status`, not to the demo's log, so the log shows only the
  * technique at work.
+ *
+ * Returns `{ firstEmptyAnswer() }`. A page whose chooser has `data-then` (the long polls:
+ * quiet first, so the first held request comes back empty at the server's cap) calls it when
+ * that answer is in; unless the visitor has chosen a pattern, the chooser then moves on to
+ * `data-then`, once.
  */
 export function wireChoosers(doc = document) {
   const s = settings();
@@ -198,9 +213,10 @@ export function wireChoosers(doc = document) {
     select.disabled = shared;
   }
   if (burst) burst.disabled = shared;
+  const moves = { firstEmptyAnswer() {} };
   if (shared) {
     say('Everyone\'s channel runs the shared ticker; choose your own channel to pick a pattern.');
-    return;
+    return moves;
   }
 
   async function put(pattern) {
@@ -213,8 +229,9 @@ export function wireChoosers(doc = document) {
   }
 
   select?.addEventListener('change', () => {
-    s.store.setItem('ra-pattern', select.value);
+    s.store.setItem(`ra-pattern-${s.technique}`, select.value);
     s.pattern = select.value;
+    s.chosen = true;
     put(select.value);
   });
   burst?.addEventListener('click', async () => {
@@ -229,4 +246,13 @@ export function wireChoosers(doc = document) {
     }
   });
   put(s.pattern);
+  const then = select?.dataset.then;
+  moves.firstEmptyAnswer = () => {
+    if (s.chosen || !PATTERNS.includes(then)) return;
+    s.chosen = true;
+    s.pattern = then;
+    select.value = then;
+    put(then);
+  };
+  return moves;
 }

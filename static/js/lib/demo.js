@@ -8,7 +8,14 @@ import { wireSendButton } from './send.js';
 
 export function startDemo(doc = document) {
   const log = createLog(doc);
-  wireChoosers(doc);
+  const choosers = wireChoosers(doc);
+  // The first answer that brings no event ends a page's quiet start (see wireChoosers).
+  const events = log.events;
+  log.events = (list) => {
+    const shown = events(list);
+    if (!list.length) choosers.firstEmptyAnswer();
+    return shown;
+  };
   wireSendButton(settings().technique || 'this page', log, doc);
   return log;
 }

@@ -42,6 +42,13 @@ export function jsonp(url, { namespace = 'jsonp', timeoutMs = 10000, signal = nu
       resolve({ value, callback, src: script.src });
     };
     script.onerror = () => fail('the script failed to load (refused or unreachable)');
+    // A script from another origin loads in no-cors mode, and Resource Timing then reports
+    // its size as 0: the lab (/compare) could only count the body it rebuilt, without the
+    // headers. Loaded in CORS mode instead, the answer's Timing-Allow-Origin (which this
+    // server sends to its own other names, src/access/cors.rs) lets the browser report the
+    // real transfer size. A server that sends no CORS headers would make such a script
+    // fail, so only cross-origin loads ask for it; same-origin ones need nothing.
+    if (new URL(url, location.href).origin !== location.origin) script.crossOrigin = 'anonymous';
     script.src = `${url}${url.includes('?') ? '&' : '?'}callback=${callback}`;
     onSend(script.src);
     document.head.append(script);

@@ -40,6 +40,7 @@ function inert() {
   return {
     request: () => mark,
     event() {},
+    wait() {},
     send() {},
     redraw() {},
     pause() {},
@@ -266,6 +267,20 @@ export function createTimeline(doc = document) {
       const ex = xOf(at);
       const g = group('mark-evt', at, `event ${id}: ${text}`);
       el('path', { class: 'evt', d: `M${ex.toFixed(1)},${SERVER_Y - 9} l9,9 l-9,9 l-9,-9 z` }, g);
+    },
+
+    /**
+     * An event that waited on the server from `at` until `until` (both this browser's clock),
+     * when an answer finally took it: a dotted line along the server lane, as in the static
+     * piggyback picture, with how long it waited.
+     */
+    wait({ at, until, id }) {
+      const from = xOf(at);
+      const to = Math.max(from, xOf(until));
+      const seconds = ((until - at) / 1000).toFixed(1);
+      const g = group('mark-wait', at, `event ${id} waited ${seconds} s on the server for an answer to ride on`);
+      el('line', { class: 'wait', x1: from.toFixed(1), y1: SERVER_Y - 18, x2: to.toFixed(1), y2: SERVER_Y - 18 }, g);
+      label(g, (from + to) / 2, `waited ${seconds} s`, 'note', 'bottom');
     },
 
     redraw,

@@ -6,7 +6,7 @@
 // for `document` that looks them up inside the block (`data-el` names the element that has
 // that id on the technique's own page), so nine clients can share one page.
 
-import uPlot from '/static/vendor/uplot/uPlot.esm.js';
+import uPlot from '../../vendor/uplot/uPlot.esm.js';
 
 import { latencySince } from '../lib/clock.js';
 import { holdElsewhere, settings, wireChoosers } from '../lib/channel.js';
@@ -290,6 +290,8 @@ function wireExperiment() {
     const opts = {
       width: Math.max(280, box.clientWidth),
       height: 260,
+      // The key names the two bars; the values are in the table (a live key would read "--").
+      legend: { live: false },
       scales: { x: { time: false, range: [-0.5, rows.length - 0.5] }, ms: {} },
       axes,
       series: [
@@ -301,6 +303,19 @@ function wireExperiment() {
     chart?.destroy();
     chart = new uPlot(opts, [x, perEvent, p95], box);
   }
+
+  // How long a run takes: each of the nine techniques gets its seconds of events, two
+  // intervals to settle and half a second between; the child server starts first.
+  const duration = document.getElementById('experiment-duration');
+  const estimate = () => {
+    const seconds = Number(form.seconds.value);
+    const interval = Number(form.interval.value);
+    if (!Number.isFinite(seconds) || !Number.isFinite(interval)) return;
+    const total = Math.round(9 * (seconds + 2 * interval + 0.5));
+    duration.textContent = `With these settings a run takes about ${total} s (9 × (seconds + 2 × interval + 0.5 s)), plus a few seconds to start the server.`;
+  };
+  form.addEventListener('input', estimate);
+  estimate();
 
   form.addEventListener('submit', async (submit) => {
     submit.preventDefault();

@@ -26,12 +26,19 @@ function streaming(doc) {
   return Boolean(doc?.body && doc.URL.includes(pushUrl('iframe')));
 }
 
-/** The text of the last script element in the iframe's document: the chunk as it came. */
+/**
+ * The last script chunk in the iframe's document, as the server wrote it. The parser keeps the
+ * script's text exactly as it came (a script's content is never decoded), but it hides the
+ * nonce: the attribute reads empty once the script has run, and only the `nonce` property
+ * keeps it. So the chunk is rebuilt from those two, which is byte for byte what came on the
+ * wire (the server writes nothing else into the element).
+ */
 function lastScript(iframe) {
   try {
     const scripts = iframe.contentDocument?.getElementsByTagName('script');
-    // Serialised for reading only: the text goes to the raw panel with textContent.
-    return scripts?.length ? new XMLSerializer().serializeToString(scripts[scripts.length - 1]) : null;
+    if (!scripts?.length) return null;
+    const script = scripts[scripts.length - 1];
+    return `<script nonce="${script.nonce}">${script.textContent}</script>`;
   } catch {
     return null;
   }
@@ -50,12 +57,17 @@ export function start(log, doc = document) {
     current.opened();
     current.alive();
     // Count the frame as the server wrote it (the script element around the JSON, and the
-    // chunk's framing); the document's own copy of the script shows in the raw panel.
+    // chunk's framing); the raw panel shows that script as it came.
     const size = byteLength(JSON.stringify(frame)) + WRAPPER_BYTES + CHUNK_FRAMING;
     log.bytes(size);
     log.frame();
     const chunk = frameElement ? lastScript(frameElement) : null;
-    log.raw(chunk ?? JSON.stringify(frame), 'the last script chunk in the iframe\'s document, as the parser kept it');
+    log.raw(
+      chunk ?? JSON.stringify(frame),
+      chunk
+        ? 'the last script chunk of the iframe\'s document, as the server sent it (the nonce read from the element, since the parser hides the attribute)'
+        : 'the frame the last script chunk handed to this page',
+    );
     current.mark?.push({ text: frame.type, size, detail: `script chunk (${frame.type})` });
     if (frame.type === 'event') {
       if (log.event(frame.event)) cursor.update({ next: frame.event.id });

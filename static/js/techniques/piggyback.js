@@ -3,6 +3,7 @@
 
 import { autostart } from '../lib/demo.js';
 import { channel } from '../lib/channel.js';
+import { toLocalTime } from '../lib/clock.js';
 import { createCursor, countTransfer } from '../lib/cursor.js';
 import { byteLength, requestLine } from '../lib/log.js';
 
@@ -29,6 +30,9 @@ export function start(log, doc = document) {
   const result = doc.getElementById('form-result');
   const button = form.querySelector('button[type="submit"]');
   const cursor = createCursor();
+  // A form marked `data-draft` (the lab's, sent every few seconds) reports its saves, not a
+  // registration each time.
+  let saves = 0;
 
   form.addEventListener('submit', async (submit) => {
     submit.preventDefault();
@@ -57,16 +61,24 @@ export function start(log, doc = document) {
       // First half of the answer: the form.
       log.server(`form valid? ${answer.form.valid}`);
       const invalid = showFieldErrors(form, answer.form.errors || {});
-      result.textContent = answer.form.valid
-        ? answer.form.message || 'Registered.'
-        : 'Please correct the marked fields.';
+      saves += 1;
+      result.textContent = !answer.form.valid
+        ? 'Please correct the marked fields.'
+        : form.dataset.draft !== undefined
+          ? `Draft saved ${saves} time${saves === 1 ? '' : 's'}; ${count} event${count === 1 ? '' : 's'} rode on the last answer.`
+          : answer.form.message || 'Registered.';
       result.className = answer.form.valid ? 'ok' : 'bad';
       // After a refusal, take the reader to the first field to fix.
       invalid?.focus();
 
-      // Second half: whatever happened since the last answer.
+      // Second half: whatever happened since the last answer. Each event waited on the
+      // server from the moment it was published until this answer took it along.
       cursor.update(answer, log);
-      log.events(answer.events);
+      const arrived = Date.now();
+      for (const event of log.events(answer.events)) {
+        const at = toLocalTime(event.at);
+        if (at !== null) log.timeline.wait({ at, until: arrived, id: event.id });
+      }
     } catch (err) {
       log.error(`the form could not be sent: ${err.message}`);
       result.textContent = 'The form could not be sent; please try again.';

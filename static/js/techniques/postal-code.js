@@ -23,8 +23,8 @@ const COMPLETE = {
   AT: /^\d{4}$/, AU: /^\d{4}$/, BE: /^\d{4}$/, CH: /^\d{4}$/, DK: /^\d{4}$/, NO: /^\d{4}$/,
   NL: /^\d{4}( ?[A-Z]{2})?$/,
   IN: /^\d{6}$/,
-  JP: /^\d{3}-\d{4}$/,
-  PT: /^\d{4}-\d{3}$/,
+  JP: /^\d{3}-?\d{4}$/,
+  PT: /^\d{4}-?\d{3}$/,
 };
 
 function looksComplete(code, country) {
@@ -93,9 +93,22 @@ export function start(doc = document) {
     }
   }
 
+  /** Forgets the last answer once the question changes, so it is never shown for another code. */
+  function forget() {
+    latest += 1; // an answer still on its way is for the old question
+    place.value = '';
+    choices.replaceChildren();
+    choices.hidden = true;
+  }
+
   function schedule() {
     clearTimeout(timer);
-    if (!looksComplete(code.value, country.value)) return;
+    forget();
+    if (!looksComplete(code.value, country.value)) {
+      status.textContent = code.value.trim() ? 'Waiting for a complete code (or press Enter).' : '';
+      return;
+    }
+    status.textContent = '';
     timer = setTimeout(lookUp, DEBOUNCE_MS);
   }
 
