@@ -7,8 +7,8 @@ use std::sync::Arc;
 use reverse_ajax::config::{Backend, HubConfig};
 use reverse_ajax::hub::redis::RedisHub;
 use reverse_ajax::hub::{
-    Batch, Channel, EventHub, EventId, Footprint, Hub, HubError, IdempotencyKey, Payload,
-    Published, Subscription,
+    BackendStats, Batch, Channel, EventHub, EventId, Footprint, Hub, HubError, IdempotencyKey,
+    Payload, Published, Subscription,
 };
 
 use crate::redis_support::{delete_keys, redis_ready, redis_url, unique_prefix};
@@ -79,5 +79,9 @@ impl EventHub for Cleaned {
 
     fn footprint(&self) -> Footprint {
         self.hub.footprint()
+    }
+
+    fn backend_stats(&self) -> Option<BackendStats> {
+        self.hub.backend_stats()
     }
 }

@@ -4,6 +4,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use rocket::fairing::AdHoc;
+use rocket::figment::Figment;
 use rocket::{Ignite, Rocket, Shutdown};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -73,6 +74,15 @@ impl Instance {
 
     /// An instance on the Redis at `url` under `prefix`.
     pub async fn start_with(prefix: &str, url: &str) -> Instance {
+        Instance::start_tuned(prefix, url, |figment| figment).await
+    }
+
+    /// Like [`Instance::start_with`], with `tune` applied to the configuration last.
+    pub async fn start_tuned(
+        prefix: &str,
+        url: &str,
+        tune: impl FnOnce(Figment) -> Figment,
+    ) -> Instance {
         let figment = crate::common::open_access(rocket::Config::figment())
             .merge(("address", "127.0.0.1"))
             .merge(("port", 0))
@@ -81,6 +91,7 @@ impl Instance {
             .merge(("hub.backend", "redis"))
             .merge(("hub.url", url))
             .merge(("hub.prefix", prefix));
+        let figment = tune(figment);
         let (tx, rx) = oneshot::channel();
         let tx = Mutex::new(Some(tx));
         let rocket = reverse_ajax::rocket_from(figment).attach(AdHoc::on_liftoff(
@@ -179,6 +190,17 @@ impl Instance {
             .to_owned()
     }
 
+    /// The value of the metric sample named `name` (with its labels, if any) on `/metrics`.
+    pub async fn metric(&self, name: &str) -> f64 {
+        let mut response = self.request("GET /metrics", "").await;
+        assert_eq!(response.code, 200);
+        let text = response.text().await;
+        text.lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+            .and_then(|value| value.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no sample {name} in /metrics"))
+    }
+
     /// Opens a Server-Sent Events stream on `ch`, after `last_id` if given.
     pub async fn sse(&self, ch: &str, last_id: Option<&str>) -> Sse {
         open_sse(self.port, ch, last_id)
@@ -275,11 +297,17 @@ impl Response {
 
     /// The rest of the body as JSON.
     pub async fn json(&mut self) -> Value {
+        let body = self.text().await;
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("JSON body ({e}): {body:?}"))
+    }
+
+    /// The rest of the body.
+    pub async fn text(&mut self) -> String {
         let mut body = String::new();
         within(WAIT, self.reader.read_to_string(&mut body))
             .await
             .expect("a body");
-        serde_json::from_str(&body).unwrap_or_else(|e| panic!("JSON body ({e}): {body:?}"))
+        body
     }
 }
 

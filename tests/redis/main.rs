@@ -12,6 +12,7 @@ mod failover;
 mod follower;
 mod harness;
 mod history_loss;
+mod interest;
 mod outages;
 mod outcomes;
 mod private;
