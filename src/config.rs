@@ -40,6 +40,9 @@ pub struct HubConfig {
     pub sweep_interval: u64,
     /// The Redis server of the `redis` backend.
     pub url: String,
+    /// Seed nodes of a Redis Cluster for the `redis` backend (`redis://host:port` each); when
+    /// given, `url` is not used.
+    pub cluster: Vec<String>,
     /// The prefix of every Redis key and pub/sub topic of the `redis` backend, so several
     /// applications (or test runs) can share one server.
     pub prefix: String,
@@ -60,6 +63,7 @@ impl Default for HubConfig {
             subscriber_queue: 256,
             sweep_interval: 30,
             url: "redis://127.0.0.1:6379".into(),
+            cluster: Vec::new(),
             prefix: "rajax".into(),
             unsubscribe_after_ms: 30_000,
         }

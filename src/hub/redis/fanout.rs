@@ -20,10 +20,10 @@ use redis::aio::{PubSubSink, PubSubStream};
 use rocket::futures::StreamExt;
 use tokio::sync::oneshot;
 
-use super::Shared;
 use super::interest::Plan;
 use super::local::Next;
 use super::replay::{Range, envelope};
+use super::{Live, Shared};
 use crate::hub::EventId;
 use crate::hub::feed::Feed;
 
@@ -32,9 +32,9 @@ const MIN_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// How often the pub/sub connection is checked with a PING (a dead peer sends no FIN, and a
 /// quiet link gives no other sign), so a detached link is found within seconds.
-const PING_EVERY: Duration = Duration::from_secs(2);
+pub(super) const PING_EVERY: Duration = Duration::from_secs(2);
 /// The most topics one `SUBSCRIBE` or `UNSUBSCRIBE` names.
-const BATCH: usize = 500;
+pub(super) const BATCH: usize = 500;
 
 /// Why [`listen`] returned.
 enum Ended {
@@ -42,9 +42,19 @@ enum Ended {
     Lost(String),
 }
 
-/// The fan-out task: connects, listens, and reconnects with capped exponential back-off until
-/// `stop` fires or the hub is dropped. Logs once when the link is lost and once when it is back.
-pub(super) async fn run(shared: Weak<Shared>, mut stop: oneshot::Receiver<()>) {
+/// The fan-out task, until `stop` fires or the hub is dropped.
+pub(super) async fn run(shared: Weak<Shared>, stop: oneshot::Receiver<()>) {
+    let cluster = shared.upgrade().is_some_and(|hub| hub.cluster());
+    if cluster {
+        super::sharded::run(shared, stop).await;
+    } else {
+        run_single(shared, stop).await;
+    }
+}
+
+/// On one server: connects, listens, and reconnects with capped exponential back-off. Logs
+/// once when the link is lost and once when it is back.
+async fn run_single(shared: Weak<Shared>, mut stop: oneshot::Receiver<()>) {
     let mut backoff = MIN_BACKOFF;
     let mut down = false;
     loop {
@@ -90,7 +100,10 @@ pub(super) async fn run(shared: Weak<Shared>, mut stop: oneshot::Receiver<()>) {
 
 async fn connect(hub: &Shared) -> Result<(PubSubSink, PubSubStream), String> {
     let attempt = async {
-        let (sink, stream) = hub.client.get_async_pubsub().await?.split();
+        let Live::Single(client) = &hub.live else {
+            unreachable!("the fan-out task of a cluster is `sharded::run`")
+        };
+        let (sink, stream) = client.get_async_pubsub().await?.split();
         Ok::<_, redis::RedisError>((sink, stream))
     };
     match tokio::time::timeout(super::COMMAND_TIMEOUT, attempt).await {
@@ -161,7 +174,7 @@ async fn listen(
 }
 
 /// Resolves when the hub asks for a round of (un)subscribing; never while the hub is gone.
-async fn wanted(shared: &Weak<Shared>) {
+pub(super) async fn wanted(shared: &Weak<Shared>) {
     match shared.upgrade() {
         Some(hub) => {
             let interest = Arc::clone(&hub.local.interest);
@@ -198,7 +211,9 @@ async fn send_plan(hub: &Shared, sink: &mut PubSubSink) -> Result<(), String> {
 }
 
 /// Awaits a pub/sub command's confirmation with the command deadline.
-async fn answered(command: impl Future<Output = redis::RedisResult<()>>) -> Result<(), String> {
+pub(super) async fn answered(
+    command: impl Future<Output = redis::RedisResult<()>>,
+) -> Result<(), String> {
     match tokio::time::timeout(super::COMMAND_TIMEOUT, command).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => Err(e.to_string()),
@@ -207,7 +222,7 @@ async fn answered(command: impl Future<Output = redis::RedisResult<()>>) -> Resu
 }
 
 /// Handles one pub/sub message: `<epoch> <seq> <at> <data>` on `<prefix>:{<channel>}:live`.
-async fn deliver(hub: &Shared, message: &redis::Msg) {
+pub(super) async fn deliver(hub: &Shared, message: &redis::Msg) {
     hub.live_messages.fetch_add(1, Ordering::Relaxed);
     let Some(channel) = hub.channel_of_topic(message.get_channel_name()) else {
         return;
@@ -240,7 +255,13 @@ async fn deliver(hub: &Shared, message: &redis::Msg) {
 /// Appends the stored events of `feed`'s channel after `from` (and before `until`), in order.
 /// When the stream no longer holds the event after `from` the window starts over after the
 /// hole (its subscribers resume to a reset); a new history starts it over at once.
-async fn catch_up(hub: &Shared, feed: &Feed, epoch: &str, from: u64, until: Option<u64>) {
+pub(super) async fn catch_up(
+    hub: &Shared,
+    feed: &Feed,
+    epoch: &str,
+    from: u64,
+    until: Option<u64>,
+) {
     let cursor = EventId::new(epoch, from);
     let Ok(snap) = hub.snapshot(feed.channel(), Range::After(&cursor)).await else {
         return; // Redis is unreachable: the next reconnect heals, or the subscriber lags.
@@ -277,16 +298,31 @@ async fn catch_up(hub: &Shared, feed: &Feed, epoch: &str, from: u64, until: Opti
 }
 
 /// After a (re)connect: every channel with local subscribers catches up from its stream.
-async fn heal_all(hub: &Shared) {
+pub(super) async fn heal_all(hub: &Shared) {
     for (feed, epoch, from) in hub.local.active() {
         catch_up(hub, &feed, &epoch, from, None).await;
     }
 }
 
 /// Refreshes the expiry of the meta hash of every channel watched here.
-async fn keep_alive(hub: &Shared) {
+pub(super) async fn keep_alive(hub: &Shared) {
     let active = hub.local.active();
     if active.is_empty() {
+        return;
+    }
+    // On failure Redis is away, the fan-out link notices it, and the next round tries again.
+    if hub.cluster() {
+        // The keys live in many slots: one command each, all at once.
+        let touches = active.iter().map(|(feed, _, _)| {
+            let mut commands = hub.commands.clone();
+            let mut touch = redis::cmd("PEXPIRE");
+            touch
+                .arg(hub.meta_key(feed.channel()))
+                .arg(hub.key_ttl_ms());
+            async move { touch.query_async::<()>(&mut commands).await }
+        });
+        let all = rocket::futures::future::join_all(touches);
+        let _touched = tokio::time::timeout(super::COMMAND_TIMEOUT, all).await;
         return;
     }
     let mut pipe = redis::pipe();
@@ -298,6 +334,5 @@ async fn keep_alive(hub: &Shared) {
     }
     let mut commands = hub.commands.clone();
     let touch = pipe.query_async::<()>(&mut commands);
-    // On failure Redis is away, the fan-out link notices it, and the next round tries again.
     let _touched = tokio::time::timeout(super::COMMAND_TIMEOUT, touch).await;
 }

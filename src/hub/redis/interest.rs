@@ -164,6 +164,15 @@ impl Interest {
         self.rounds.send_modify(|n| *n += 1);
     }
 
+    /// The server dropped the subscription to `channel` (its slot moved): if it is still
+    /// wanted, the next round subscribes it again (where the slot lives now).
+    pub(super) fn lost(&self, channel: &Channel) {
+        if let Some(topic) = self.lock().topics.get_mut(channel) {
+            topic.subscribed = false;
+        }
+        self.wake.notify_one();
+    }
+
     /// How many topics the link subscribes to now.
     pub(super) fn count(&self) -> usize {
         self.lock().topics.values().filter(|t| t.subscribed).count()

@@ -28,8 +28,10 @@
 
 mod fanout;
 mod interest;
+mod link;
 mod local;
 mod replay;
+mod sharded;
 mod slots;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -37,7 +39,6 @@ use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use rocket::fairing::AdHoc;
 use tokio::sync::oneshot;
 
@@ -66,8 +67,10 @@ pub struct RedisHub {
 /// What the hub and its fan-out task share.
 struct Shared {
     config: HubConfig,
-    client: redis::Client,
-    commands: ConnectionManager,
+    commands: link::Commands,
+    /// How live messages arrive: a pub/sub connection of the fan-out task's own (one
+    /// server), or pushes on the cluster connection (sharded pub/sub).
+    live: Live,
     publish: redis::Script,
     read: redis::Script,
     local: Arc<local::Local>,
@@ -81,15 +84,11 @@ impl RedisHub {
     /// Prepares the backend. Nothing is connected yet (commands connect on first use), but the
     /// URL is checked. Must run inside a Tokio runtime.
     pub fn new(config: HubConfig) -> Result<RedisHub, String> {
-        let client = redis::Client::open(config.url.as_str())
-            .map_err(|e| format!("bad `hub.url` {:?}: {e}", config.url))?;
-        let manager = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(1)))
-            .set_response_timeout(Some(COMMAND_TIMEOUT))
-            .set_number_of_retries(1);
-        let commands = client
-            .get_connection_manager_lazy(manager)
-            .map_err(|e| format!("cannot prepare Redis connections: {e}"))?;
+        let (commands, live) = link::open(&config, COMMAND_TIMEOUT)?;
+        let live = match live {
+            link::Live::Single(client) => Live::Single(client),
+            link::Live::Cluster(pushes) => Live::Cluster(Arc::new(tokio::sync::Mutex::new(pushes))),
+        };
         let interest = interest::Interest::new(Duration::from_millis(config.unsubscribe_after_ms));
         let local = local::Local::new(
             (
@@ -101,8 +100,8 @@ impl RedisHub {
         );
         let shared = Arc::new(Shared {
             config,
-            client,
             commands,
+            live,
             // Both scripts start with the site's rule (site.lua), written once.
             publish: redis::Script::new(concat!(
                 include_str!("site.lua"),
@@ -152,7 +151,18 @@ impl RedisHub {
     }
 }
 
+/// How live messages reach an instance.
+enum Live {
+    Single(redis::Client),
+    /// The fan-out task holds the lock while it runs.
+    Cluster(Arc<tokio::sync::Mutex<tokio::sync::mpsc::UnboundedReceiver<redis::PushInfo>>>),
+}
+
 impl Shared {
+    fn cluster(&self) -> bool {
+        matches!(self.live, Live::Cluster(_))
+    }
+
     fn meta_key(&self, channel: &Channel) -> String {
         format!("{}:{{{channel}}}:meta", self.config.prefix)
     }
@@ -259,7 +269,12 @@ impl EventHub for RedisHub {
             .arg(shared.config.history_bytes)
             .arg(bucket(channel))
             .arg(if key.is_some() { "1" } else { "0" })
-            .arg(u64::try_from(ttl_ms).unwrap_or(u64::MAX));
+            .arg(u64::try_from(ttl_ms).unwrap_or(u64::MAX))
+            .arg(if shared.cluster() {
+                "SPUBLISH"
+            } else {
+                "PUBLISH"
+            });
         // Never retried: the script may have run before the answer was lost, and a second run
         // without a key would store the event twice.
         let (epoch, seq, at, duplicate): (String, u64, i64, u8) =
