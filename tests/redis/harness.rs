@@ -13,7 +13,10 @@ use tokio::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::common::within;
-use crate::support::{delete_keys, redis_ready, redis_url, unique_prefix};
+use crate::support::{
+    cluster_ready, cluster_urls, delete_cluster_keys, delete_keys, redis_ready, redis_url,
+    unique_prefix,
+};
 
 /// How long any single wait may take before the test fails.
 pub const WAIT: Duration = Duration::from_secs(10);
@@ -22,17 +25,44 @@ pub const WAIT: Duration = Duration::from_secs(10);
 /// `CLIENT KILL` never hits another test's instances.
 static REDIS_CONNECTIONS: RwLock<()> = RwLock::const_new(());
 
+/// Tests that disturb the Redis Cluster (kill links, fail over) take this for writing.
+static CLUSTER: RwLock<()> = RwLock::const_new(());
+
 /// One test's Redis: a fresh key prefix, deleted on drop.
 pub struct Scope {
     pub prefix: String,
+    on_cluster: bool,
     _shared: Option<RwLockReadGuard<'static, ()>>,
     _exclusive: Option<RwLockWriteGuard<'static, ()>>,
 }
 
 impl Drop for Scope {
     fn drop(&mut self) {
-        delete_keys(&self.prefix);
+        if self.on_cluster {
+            delete_cluster_keys(&self.prefix);
+        } else {
+            delete_keys(&self.prefix);
+        }
     }
+}
+
+/// A scope on the Redis Cluster for `test`, or `None` (after a notice) when there is none;
+/// `exclusive` for a test that disturbs the cluster: it runs alone there.
+pub async fn cluster_scope(test: &str, exclusive: bool) -> Option<Scope> {
+    if !cluster_ready(test).await {
+        return None;
+    }
+    let (shared, exclusive) = if exclusive {
+        (None, Some(CLUSTER.write().await))
+    } else {
+        (Some(CLUSTER.read().await), None)
+    };
+    Some(Scope {
+        prefix: unique_prefix(test),
+        on_cluster: true,
+        _shared: shared,
+        _exclusive: exclusive,
+    })
 }
 
 /// A scope for `test`, or `None` (after a notice) when Redis is not there.
@@ -42,6 +72,7 @@ pub async fn scope(test: &str) -> Option<Scope> {
     }
     Some(Scope {
         prefix: unique_prefix(test),
+        on_cluster: false,
         _shared: Some(REDIS_CONNECTIONS.read().await),
         _exclusive: None,
     })
@@ -54,6 +85,7 @@ pub async fn exclusive_scope(test: &str) -> Option<Scope> {
     }
     Some(Scope {
         prefix: unique_prefix(test),
+        on_cluster: false,
         _shared: None,
         _exclusive: Some(REDIS_CONNECTIONS.write().await),
     })
@@ -70,6 +102,15 @@ impl Instance {
     /// An instance on the Redis backend under `prefix`.
     pub async fn start(prefix: &str) -> Instance {
         Instance::start_with(prefix, &redis_url()).await
+    }
+
+    /// An instance on the Redis Cluster (`REDIS_CLUSTER_URLS`) under `prefix`.
+    pub async fn start_on_cluster(prefix: &str) -> Instance {
+        let seeds = cluster_urls();
+        Instance::start_tuned(prefix, &redis_url(), |figment| {
+            figment.merge(("hub.cluster", seeds))
+        })
+        .await
     }
 
     /// An instance on the Redis at `url` under `prefix`.

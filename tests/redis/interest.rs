@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::common::within;
-use crate::harness::{Instance, WAIT, scope};
+use crate::harness::{Instance, WAIT, cluster_scope, scope};
 use crate::support::redis_url;
 
 const INSTANCES: usize = 3;
@@ -14,7 +14,6 @@ const PER_INSTANCE: usize = 100;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn each_instance_receives_only_the_live_traffic_of_its_own_channels() {
-    // Arrange: 3 instances, each with a subscriber on each of its own 100 channels.
     let Some(scope) = scope("interest_share").await else {
         return;
     };
@@ -22,6 +21,25 @@ async fn each_instance_receives_only_the_live_traffic_of_its_own_channels() {
     for _ in 0..INSTANCES {
         instances.push(Instance::start(&scope.prefix).await);
     }
+    each_receives_its_share(instances, "one Redis").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn each_instance_receives_only_the_live_traffic_of_its_own_channels_on_a_cluster() {
+    let Some(scope) = cluster_scope("interest_share_cluster", false).await else {
+        return;
+    };
+    let mut instances = Vec::new();
+    for _ in 0..INSTANCES {
+        instances.push(Instance::start_on_cluster(&scope.prefix).await);
+    }
+    each_receives_its_share(instances, "cluster").await;
+}
+
+/// 300 channels, each of the 3 `instances` with a subscriber on each of its own 100: one event
+/// on every channel reaches its subscriber, and each instance receives only its share.
+async fn each_receives_its_share(instances: Vec<Instance>, on: &str) {
+    // Arrange: the subscribers.
     let channel = |n: usize| format!("c{n}");
     let mut streams = Vec::new();
     for (k, instance) in instances.iter().enumerate() {
@@ -48,8 +66,8 @@ async fn each_instance_receives_only_the_live_traffic_of_its_own_channels() {
             .metric("reverse_ajax_backend_subscribed_channels")
             .await;
         eprintln!(
-            "interest: instance {k} received {received} of {total} publishes ({:.1} %), \
-             subscribed to {subscribed} channels",
+            "interest ({on}): instance {k} received {received} of {total} publishes \
+             ({:.1} %), subscribed to {subscribed} channels",
             100.0 * received / total as f64
         );
         assert!(received >= PER_INSTANCE as f64, "its own channels' events");

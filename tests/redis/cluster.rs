@@ -1,0 +1,186 @@
+//! Faults on a Redis Cluster under live clients (`REDIS_CLUSTER_URLS`, see
+//! `scripts/redis-cluster`): two instances on the cluster, an SSE follower and a long-poll
+//! follower on one, the publisher on the other. Whatever happens, no id names two events and
+//! every acknowledged event reaches the clients or a reset tells them it will not.
+
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::common::within;
+use crate::follower::{Seen, follow_long_poll, follow_sse};
+use crate::harness::{Instance, WAIT, cluster_scope};
+use crate::history_loss::{ROOM, assert_honest, publish_stored};
+use crate::support::cluster_urls;
+
+/// A plain connection to the node at `url`.
+fn node(url: &str) -> redis::Connection {
+    redis::Client::open(url)
+        .expect("a node URL")
+        .get_connection_with_timeout(Duration::from_secs(2))
+        .expect("a connection to a cluster node")
+}
+
+/// One line of `CLUSTER NODES`: the node's id, URL, whether it is a primary, the primary it
+/// follows and its slot ranges.
+struct Node {
+    id: String,
+    url: String,
+    primary: bool,
+    follows: String,
+    slots: Vec<(u16, u16)>,
+}
+
+fn nodes() -> Vec<Node> {
+    let seed = cluster_urls().into_iter().next().expect("a seed");
+    let text: String = redis::cmd("CLUSTER")
+        .arg("NODES")
+        .query(&mut node(&seed))
+        .expect("CLUSTER NODES");
+    text.lines()
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let address = fields.get(1)?.split('@').next()?;
+            let flags = fields.get(2)?;
+            Some(Node {
+                id: fields[0].to_owned(),
+                url: format!("redis://{address}"),
+                primary: flags.contains("master") && !flags.contains("fail"),
+                follows: fields.get(3)?.to_string(),
+                slots: fields[8.min(fields.len())..]
+                    .iter()
+                    .filter_map(|range| {
+                        let (from, to) = range.split_once('-').unwrap_or((range, range));
+                        Some((from.parse().ok()?, to.parse().ok()?))
+                    })
+                    .collect(),
+            })
+        })
+        .collect()
+}
+
+/// The URLs of the primary that serves `key` and of one of its replicas.
+fn owner_and_replica(key: &str) -> (String, String) {
+    let seed = cluster_urls().into_iter().next().expect("a seed");
+    let slot: u16 = redis::cmd("CLUSTER")
+        .arg("KEYSLOT")
+        .arg(key)
+        .query(&mut node(&seed))
+        .expect("CLUSTER KEYSLOT");
+    let all = nodes();
+    let owner = all
+        .iter()
+        .find(|n| n.primary && n.slots.iter().any(|(a, b)| (*a..=*b).contains(&slot)))
+        .expect("a primary serves the slot");
+    let replica = all
+        .iter()
+        .find(|n| n.follows == owner.id)
+        .expect("the primary has a replica");
+    (owner.url.clone(), replica.url.clone())
+}
+
+/// Waits until the node at `url` is a primary.
+async fn primary_again(url: &str) {
+    within(WAIT, async {
+        loop {
+            let info: String = redis::cmd("INFO")
+                .arg("replication")
+                .query(&mut node(url))
+                .expect("INFO");
+            if info.contains("role:master") {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+}
+
+/// 100 events, `fault`, 100 more, with the followers on; the acknowledged ids and what each
+/// follower saw.
+async fn under_fault(prefix: &str, fault: impl AsyncFnOnce()) -> (Vec<String>, Seen, Seen) {
+    let clients = Instance::start_on_cluster(prefix).await;
+    let publisher = Instance::start_on_cluster(prefix).await;
+    let start = clients.head(ROOM).await;
+    let (target, stop_at) = watch::channel(None);
+    let sse = follow_sse(clients.port, ROOM, start.clone(), stop_at.clone());
+    let poll = follow_long_poll(clients.port, ROOM, start, stop_at);
+
+    let mut acknowledged = publish_stored(&publisher, 0, 100).await;
+    fault().await;
+    acknowledged.extend(publish_stored(&publisher, 100, 100).await);
+    target.send_replace(acknowledged.last().cloned());
+    publish_stored(&publisher, 200, 1).await;
+
+    let sse = within(WAIT, sse).await.expect("the SSE follower");
+    let poll = within(WAIT, poll).await.expect("the long-poll follower");
+    clients.stop().await;
+    publisher.stop().await;
+    (acknowledged, sse, poll)
+}
+
+/// How many resets a follower was given.
+fn resets(seen: &Seen) -> usize {
+    seen.log
+        .iter()
+        .filter(|item| matches!(item, crate::follower::Item::Reset(_)))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn killed_pubsub_links_on_every_node_lose_nothing() {
+    // Arrange
+    let Some(scope) = cluster_scope("cluster_kill_pubsub", true).await else {
+        return;
+    };
+
+    // Act: every node drops every connection that subscribes to something.
+    let (acknowledged, sse, poll) = under_fault(&scope.prefix, async || {
+        for url in cluster_urls() {
+            redis::cmd("CLIENT")
+                .arg("KILL")
+                .arg("TYPE")
+                .arg("pubsub")
+                .exec(&mut node(&url))
+                .expect("CLIENT KILL");
+        }
+    })
+    .await;
+
+    // Assert
+    eprintln!(
+        "cluster CLIENT KILL TYPE pubsub: {} acknowledged; resets: SSE {}, long poll {}",
+        acknowledged.len(),
+        resets(&sse),
+        resets(&poll)
+    );
+    assert_honest(&acknowledged, &sse, &poll);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_manual_failover_of_the_busy_primary_loses_nothing_in_silence() {
+    // Arrange
+    let Some(scope) = cluster_scope("cluster_failover", true).await else {
+        return;
+    };
+    let (_, replica) = owner_and_replica(&format!("{}:{{{ROOM}}}:meta", scope.prefix));
+
+    // Act: the replica of the channel's primary takes over (CLUSTER FAILOVER, coordinated).
+    let (acknowledged, sse, poll) = under_fault(&scope.prefix, async || {
+        redis::cmd("CLUSTER")
+            .arg("FAILOVER")
+            .exec(&mut node(&replica))
+            .expect("CLUSTER FAILOVER");
+        primary_again(&replica).await;
+    })
+    .await;
+
+    // Assert
+    eprintln!(
+        "cluster CLUSTER FAILOVER: {} acknowledged; resets: SSE {}, long poll {}",
+        acknowledged.len(),
+        resets(&sse),
+        resets(&poll)
+    );
+    assert_honest(&acknowledged, &sse, &poll);
+}
