@@ -27,6 +27,8 @@ struct Node {
     id: String,
     url: String,
     primary: bool,
+    /// Up and connected to the others.
+    up: bool,
     follows: String,
     slots: Vec<(u16, u16)>,
 }
@@ -46,6 +48,7 @@ fn nodes() -> Vec<Node> {
                 id: fields[0].to_owned(),
                 url: format!("redis://{address}"),
                 primary: flags.contains("master") && !flags.contains("fail"),
+                up: !flags.contains("fail") && fields.get(7) == Some(&"connected"),
                 follows: fields.get(3)?.to_string(),
                 slots: fields[8.min(fields.len())..]
                     .iter()
@@ -59,8 +62,21 @@ fn nodes() -> Vec<Node> {
         .collect()
 }
 
-/// The URLs of the primary that serves `key` and of one of its replicas.
-fn owner_and_replica(key: &str) -> (String, String) {
+/// The URLs of the primary that serves `key` and of one of its replicas that is up, waiting
+/// for one (a node a test revived rejoins as a replica after a moment).
+async fn owner_and_replica(key: &str) -> (String, String) {
+    within(WAIT, async {
+        loop {
+            if let Some(found) = try_owner_and_replica(key) {
+                return found;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+}
+
+fn try_owner_and_replica(key: &str) -> Option<(String, String)> {
     let seed = cluster_urls().into_iter().next().expect("a seed");
     let slot: u16 = redis::cmd("CLUSTER")
         .arg("KEYSLOT")
@@ -70,13 +86,9 @@ fn owner_and_replica(key: &str) -> (String, String) {
     let all = nodes();
     let owner = all
         .iter()
-        .find(|n| n.primary && n.slots.iter().any(|(a, b)| (*a..=*b).contains(&slot)))
-        .expect("a primary serves the slot");
-    let replica = all
-        .iter()
-        .find(|n| n.follows == owner.id)
-        .expect("the primary has a replica");
-    (owner.url.clone(), replica.url.clone())
+        .find(|n| n.primary && n.slots.iter().any(|(a, b)| (*a..=*b).contains(&slot)))?;
+    let replica = all.iter().find(|n| n.follows == owner.id && n.up)?;
+    Some((owner.url.clone(), replica.url.clone()))
 }
 
 /// Waits until the node at `url` is a primary.
@@ -163,7 +175,7 @@ async fn a_manual_failover_of_the_busy_primary_loses_nothing_in_silence() {
     let Some(scope) = cluster_scope("cluster_failover", true).await else {
         return;
     };
-    let (_, replica) = owner_and_replica(&format!("{}:{{{ROOM}}}:meta", scope.prefix));
+    let (_, replica) = owner_and_replica(&format!("{}:{{{ROOM}}}:meta", scope.prefix)).await;
 
     // Act: the replica of the channel's primary takes over (CLUSTER FAILOVER, coordinated).
     let (acknowledged, sse, poll) = under_fault(&scope.prefix, async || {
@@ -182,5 +194,80 @@ async fn a_manual_failover_of_the_busy_primary_loses_nothing_in_silence() {
         resets(&sse),
         resets(&poll)
     );
+    assert_honest(&acknowledged, &sse, &poll);
+}
+
+/// The process id of the node at `url`.
+fn pid_of(url: &str) -> u32 {
+    let info: String = redis::cmd("INFO")
+        .arg("server")
+        .query(&mut node(url))
+        .expect("INFO server");
+    info.lines()
+        .find_map(|line| line.strip_prefix("process_id:"))
+        .and_then(|pid| pid.trim().parse().ok())
+        .expect("a process_id")
+}
+
+/// The port of a node URL.
+fn port_of(url: &str) -> u16 {
+    url.rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("a port")
+}
+
+/// Where `scripts/redis-cluster` keeps the node on `port` when it started the cluster whose
+/// first port is that of the first seed.
+fn started_by_script(port: u16) -> bool {
+    let first = cluster_urls().first().map_or(0, |url| port_of(url));
+    let dir = std::env::var("REDIS_CLUSTER_DIR")
+        .unwrap_or_else(|_| format!("/tmp/rajax-redis-cluster-{first}"));
+    std::path::Path::new(&dir)
+        .join(port.to_string())
+        .join("redis.pid")
+        .exists()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_killed_primary_fails_over_and_nothing_is_lost_in_silence() {
+    // Arrange: only on a cluster this project's script started (the test kills one of its
+    // processes, then starts it again).
+    let Some(scope) = cluster_scope("cluster_primary_killed", true).await else {
+        return;
+    };
+    let (primary, replica) = owner_and_replica(&format!("{}:{{{ROOM}}}:meta", scope.prefix)).await;
+    if !started_by_script(port_of(&primary)) {
+        eprintln!(
+            "SKIPPED a_killed_primary_fails_over: the cluster was not started by scripts/redis-cluster"
+        );
+        return;
+    }
+
+    // Act: the channel's primary dies (SIGKILL); its replica takes over after the node
+    // timeout; the old primary comes back as a replica.
+    let (acknowledged, sse, poll) = under_fault(&scope.prefix, async || {
+        let pid = pid_of(&primary);
+        let killed = std::process::Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status()
+            .expect("kill");
+        assert!(killed.success());
+        primary_again(&replica).await;
+    })
+    .await;
+    let revived = std::process::Command::new("scripts/redis-cluster")
+        .args(["revive", &port_of(&primary).to_string()])
+        .status()
+        .expect("scripts/redis-cluster revive");
+
+    // Assert
+    eprintln!(
+        "cluster primary killed: {} acknowledged; resets: SSE {}, long poll {}",
+        acknowledged.len(),
+        resets(&sse),
+        resets(&poll)
+    );
+    assert!(revived.success(), "the killed node starts again");
     assert_honest(&acknowledged, &sse, &poll);
 }

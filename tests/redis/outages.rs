@@ -7,6 +7,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde_json::json;
 
 use crate::common::within;
+use crate::follower::{Item, follow_sse};
 use crate::harness::{Instance, WAIT, exclusive_scope, ids_on, scope, seq};
 use crate::support::redis_url;
 
@@ -102,6 +103,43 @@ async fn a_lost_pubsub_message_is_healed_from_the_stream_before_the_next_event()
 
     // Assert
     assert_eq!(ids, [lost, announced]);
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_hole_the_stream_can_no_longer_fill_ends_in_a_reset_not_a_stall() {
+    // Arrange: two instances keeping 3 events per channel, an SSE follower on A.
+    let Some(scope) = scope("unfillable_hole").await else {
+        return;
+    };
+    let short = |figment: rocket::figment::Figment| figment.merge(("hub.history", 3));
+    let a = Instance::start_tuned(&scope.prefix, &redis_url(), short).await;
+    let b = Instance::start_tuned(&scope.prefix, &redis_url(), short).await;
+    b.publish("room", json!("the channel exists")).await;
+    let head = a.head("room").await;
+    let (target, stop_at) = tokio::sync::watch::channel(None);
+    let follower = follow_sse(a.port, "room", head.clone(), stop_at);
+    topic_subscribed(&scope.prefix, "room").await;
+
+    // Act: five events only the stream knows, then one announced, whose publish trims the
+    // stream to its newest three: A cannot fill the hole before it any more.
+    let mut acknowledged = Vec::new();
+    for n in 0..5 {
+        acknowledged.push(store_silently(&scope.prefix, "room", &n.to_string()));
+    }
+    let announced = b.publish("room", json!("announced")).await;
+    acknowledged.push(announced.clone());
+    target.send_replace(Some(announced));
+    let seen = within(WAIT, follower).await.expect("the follower");
+
+    // Assert: told of the loss, not stalled and not lied to.
+    seen.assert_no_silent_gap(&acknowledged);
+    assert!(
+        seen.log.iter().any(|item| matches!(item, Item::Reset(_))),
+        "a reset: {seen:?}"
+    );
+    assert!(a.metric("reverse_ajax_backend_resets_total").await >= 1.0);
     a.stop().await;
     b.stop().await;
 }
