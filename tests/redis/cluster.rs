@@ -148,12 +148,12 @@ async fn killed_pubsub_links_on_every_node_lose_nothing() {
 
     // Act: every node drops every connection that subscribes to something.
     let (acknowledged, sse, poll) = under_fault(&scope.prefix, async || {
-        for url in cluster_urls() {
+        for node in nodes().iter().filter(|n| n.up) {
             redis::cmd("CLIENT")
                 .arg("KILL")
                 .arg("TYPE")
                 .arg("pubsub")
-                .exec(&mut node(&url))
+                .exec(&mut self::node(&node.url))
                 .expect("CLIENT KILL");
         }
     })
@@ -245,7 +245,8 @@ async fn a_killed_primary_fails_over_and_nothing_is_lost_in_silence() {
     }
 
     // Act: the channel's primary dies (SIGKILL); its replica takes over after the node
-    // timeout; the old primary comes back as a replica.
+    // timeout; the old primary comes back as a replica (also if the test fails).
+    let revive = Revive(port_of(&primary));
     let (acknowledged, sse, poll) = under_fault(&scope.prefix, async || {
         let pid = pid_of(&primary);
         let killed = std::process::Command::new("kill")
@@ -256,10 +257,7 @@ async fn a_killed_primary_fails_over_and_nothing_is_lost_in_silence() {
         primary_again(&replica).await;
     })
     .await;
-    let revived = std::process::Command::new("scripts/redis-cluster")
-        .args(["revive", &port_of(&primary).to_string()])
-        .status()
-        .expect("scripts/redis-cluster revive");
+    let revived = revive.now();
 
     // Assert
     eprintln!(
@@ -268,6 +266,32 @@ async fn a_killed_primary_fails_over_and_nothing_is_lost_in_silence() {
         resets(&sse),
         resets(&poll)
     );
-    assert!(revived.success(), "the killed node starts again");
+    assert!(revived, "the killed node starts again");
     assert_honest(&acknowledged, &sse, &poll);
+}
+
+/// Starts the node on its port again with `scripts/redis-cluster revive`, at the latest when
+/// dropped.
+struct Revive(u16);
+
+impl Revive {
+    /// Starts it now; true when it answers.
+    fn now(self) -> bool {
+        let port = self.0;
+        std::mem::forget(self);
+        revive(port)
+    }
+}
+
+impl Drop for Revive {
+    fn drop(&mut self) {
+        revive(self.0);
+    }
+}
+
+fn revive(port: u16) -> bool {
+    std::process::Command::new("scripts/redis-cluster")
+        .args(["revive", &port.to_string()])
+        .status()
+        .is_ok_and(|status| status.success())
 }

@@ -34,6 +34,9 @@ pub struct Scope {
     on_cluster: bool,
     _shared: Option<RwLockReadGuard<'static, ()>>,
     _exclusive: Option<RwLockWriteGuard<'static, ()>>,
+    // Declared last: dropped after the hold on the single Redis, the reverse of taking them.
+    _cluster_shared: Option<RwLockReadGuard<'static, ()>>,
+    _cluster_exclusive: Option<RwLockWriteGuard<'static, ()>>,
 }
 
 impl Drop for Scope {
@@ -47,21 +50,25 @@ impl Drop for Scope {
 }
 
 /// A scope on the Redis Cluster for `test`, or `None` (after a notice) when there is none;
-/// `exclusive` for a test that disturbs the cluster: it runs alone there.
+/// `exclusive` for a test that disturbs the cluster: it runs alone, with no other Redis test
+/// beside it (its followers' deadlines need the machine's attention).
 pub async fn cluster_scope(test: &str, exclusive: bool) -> Option<Scope> {
     if !cluster_ready(test).await {
         return None;
     }
-    let (shared, exclusive) = if exclusive {
-        (None, Some(CLUSTER.write().await))
+    let (cluster_shared, cluster_exclusive, redis) = if exclusive {
+        let cluster = CLUSTER.write().await;
+        (None, Some(cluster), Some(REDIS_CONNECTIONS.write().await))
     } else {
-        (Some(CLUSTER.read().await), None)
+        (Some(CLUSTER.read().await), None, None)
     };
     Some(Scope {
         prefix: unique_prefix(test),
         on_cluster: true,
-        _shared: shared,
-        _exclusive: exclusive,
+        _shared: None,
+        _exclusive: redis,
+        _cluster_shared: cluster_shared,
+        _cluster_exclusive: cluster_exclusive,
     })
 }
 
@@ -75,6 +82,8 @@ pub async fn scope(test: &str) -> Option<Scope> {
         on_cluster: false,
         _shared: Some(REDIS_CONNECTIONS.read().await),
         _exclusive: None,
+        _cluster_shared: None,
+        _cluster_exclusive: None,
     })
 }
 
@@ -88,6 +97,8 @@ pub async fn exclusive_scope(test: &str) -> Option<Scope> {
         on_cluster: false,
         _shared: None,
         _exclusive: Some(REDIS_CONNECTIONS.write().await),
+        _cluster_shared: None,
+        _cluster_exclusive: None,
     })
 }
 
