@@ -270,6 +270,59 @@ async fn a_killed_primary_fails_over_and_nothing_is_lost_in_silence() {
     assert_honest(&acknowledged, &sse, &poll);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_primary_paused_past_the_node_timeout_loses_nothing_in_silence() {
+    // Arrange: as for the killed primary, only on a cluster this project's script started.
+    let Some(scope) = cluster_scope("cluster_primary_paused", true).await else {
+        return;
+    };
+    let (primary, replica) = owner_and_replica(&format!("{}:{{{ROOM}}}:meta", scope.prefix)).await;
+    if !started_by_script(port_of(&primary)) {
+        eprintln!("SKIPPED a_primary_paused: the cluster was not started by scripts/redis-cluster");
+        return;
+    }
+
+    // Act: the channel's primary stops (SIGSTOP) until its replica has taken over, then goes
+    // on (SIGCONT) and finds itself a replica.
+    let paused = Paused(pid_of(&primary));
+    let (acknowledged, sse, poll) = under_fault(&scope.prefix, async || {
+        signal("-STOP", paused.0);
+        primary_again(&replica).await;
+        signal("-CONT", paused.0);
+    })
+    .await;
+    drop(paused);
+
+    // Assert
+    eprintln!(
+        "cluster primary paused past the node timeout: {} acknowledged; resets: SSE {}, \
+         long poll {}",
+        acknowledged.len(),
+        resets(&sse),
+        resets(&poll)
+    );
+    assert_honest(&acknowledged, &sse, &poll);
+}
+
+fn signal(which: &str, pid: u32) {
+    let sent = std::process::Command::new("kill")
+        .args([which, &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(sent.success(), "kill {which} {pid}");
+}
+
+/// A paused node, sent SIGCONT when dropped (also if the test fails).
+struct Paused(u32);
+
+impl Drop for Paused {
+    fn drop(&mut self) {
+        let _sent = std::process::Command::new("kill")
+            .args(["-CONT", &self.0.to_string()])
+            .status();
+    }
+}
+
 /// Starts the node on its port again with `scripts/redis-cluster revive`, at the latest when
 /// dropped.
 struct Revive(u16);
