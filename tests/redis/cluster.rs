@@ -304,6 +304,87 @@ async fn a_primary_paused_past_the_node_timeout_loses_nothing_in_silence() {
     assert_honest(&acknowledged, &sse, &poll);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_live_migration_of_the_busy_slot_loses_nothing_in_silence() {
+    // Arrange
+    let Some(scope) = cluster_scope("cluster_migration", true).await else {
+        return;
+    };
+    let key = format!("{}:{{{ROOM}}}:meta", scope.prefix);
+    let (source, _) = owner_and_replica(&key).await;
+
+    // Act: the channel's slot moves to another primary, keys and all (as
+    // `redis-cli --cluster reshard` does it).
+    let (acknowledged, sse, poll) = under_fault(&scope.prefix, async || {
+        migrate_slot_of(&key, &source);
+    })
+    .await;
+
+    // Assert
+    eprintln!(
+        "cluster slot migration: {} acknowledged; resets: SSE {}, long poll {}",
+        acknowledged.len(),
+        resets(&sse),
+        resets(&poll)
+    );
+    assert_honest(&acknowledged, &sse, &poll);
+}
+
+/// Moves the slot of `key` from the primary at `source` to another primary.
+fn migrate_slot_of(key: &str, source: &str) {
+    let all = nodes();
+    let from = all.iter().find(|n| n.url == source).expect("the source");
+    let to = all
+        .iter()
+        .find(|n| n.primary && n.up && n.url != source)
+        .expect("another primary");
+    let (mut src, mut dst) = (node(&from.url), node(&to.url));
+    let slot: u16 = redis::cmd("CLUSTER")
+        .arg("KEYSLOT")
+        .arg(key)
+        .query(&mut src)
+        .expect("CLUSTER KEYSLOT");
+    let setslot = |connection: &mut redis::Connection, how: &str, id: &str| {
+        redis::cmd("CLUSTER")
+            .arg("SETSLOT")
+            .arg(slot)
+            .arg(how)
+            .arg(id)
+            .exec(connection)
+            .expect("CLUSTER SETSLOT");
+    };
+    setslot(&mut dst, "IMPORTING", &from.id);
+    setslot(&mut src, "MIGRATING", &to.id);
+    let (host, port) = to
+        .url
+        .trim_start_matches("redis://")
+        .split_once(':')
+        .expect("host:port");
+    loop {
+        let keys: Vec<String> = redis::cmd("CLUSTER")
+            .arg("GETKEYSINSLOT")
+            .arg(slot)
+            .arg(100)
+            .query(&mut src)
+            .expect("CLUSTER GETKEYSINSLOT");
+        if keys.is_empty() {
+            break;
+        }
+        redis::cmd("MIGRATE")
+            .arg(host)
+            .arg(port)
+            .arg("")
+            .arg(0)
+            .arg(5000)
+            .arg("KEYS")
+            .arg(keys)
+            .exec(&mut src)
+            .expect("MIGRATE");
+    }
+    setslot(&mut dst, "NODE", &to.id);
+    setslot(&mut src, "NODE", &to.id);
+}
+
 fn signal(which: &str, pid: u32) {
     let sent = std::process::Command::new("kill")
         .args([which, &pid.to_string()])
