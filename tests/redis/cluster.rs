@@ -13,12 +13,34 @@ use crate::harness::{Instance, WAIT, cluster_scope};
 use crate::history_loss::{ROOM, assert_honest, publish_stored};
 use crate::support::cluster_urls;
 
-/// A plain connection to the node at `url`.
+/// A plain connection to the node at `url`, waiting a moment for one that a previous test
+/// revived and is still starting.
 fn node(url: &str) -> redis::Connection {
-    redis::Client::open(url)
-        .expect("a node URL")
-        .get_connection_with_timeout(Duration::from_secs(2))
-        .expect("a connection to a cluster node")
+    let client = redis::Client::open(url).expect("a node URL");
+    let mut tries = 0;
+    loop {
+        match client.get_connection_with_timeout(Duration::from_secs(2)) {
+            Ok(connection) => return connection,
+            Err(_) if tries < 50 => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Err(e) => panic!("a connection to the cluster node {url}: {e}"),
+        }
+    }
+}
+
+/// A connection to the first seed that answers (a test may have killed another).
+fn seed() -> redis::Connection {
+    cluster_urls()
+        .iter()
+        .find_map(|url| {
+            redis::Client::open(url.as_str())
+                .ok()?
+                .get_connection_with_timeout(Duration::from_secs(2))
+                .ok()
+        })
+        .expect("a cluster node that answers")
 }
 
 /// One line of `CLUSTER NODES`: the node's id, URL, whether it is a primary, the primary it
@@ -34,10 +56,9 @@ struct Node {
 }
 
 fn nodes() -> Vec<Node> {
-    let seed = cluster_urls().into_iter().next().expect("a seed");
     let text: String = redis::cmd("CLUSTER")
         .arg("NODES")
-        .query(&mut node(&seed))
+        .query(&mut seed())
         .expect("CLUSTER NODES");
     text.lines()
         .filter_map(|line| {
@@ -77,11 +98,10 @@ async fn owner_and_replica(key: &str) -> (String, String) {
 }
 
 fn try_owner_and_replica(key: &str) -> Option<(String, String)> {
-    let seed = cluster_urls().into_iter().next().expect("a seed");
     let slot: u16 = redis::cmd("CLUSTER")
         .arg("KEYSLOT")
         .arg(key)
-        .query(&mut node(&seed))
+        .query(&mut seed())
         .expect("CLUSTER KEYSLOT");
     let all = nodes();
     let owner = all

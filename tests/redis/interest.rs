@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::common::within;
-use crate::harness::{Instance, WAIT, cluster_scope, scope};
+use crate::harness::{Instance, WAIT, cluster_scope, exclusive_scope, scope};
 use crate::support::redis_url;
 
 const INSTANCES: usize = 3;
@@ -14,7 +14,8 @@ const PER_INSTANCE: usize = 100;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn each_instance_receives_only_the_live_traffic_of_its_own_channels() {
-    let Some(scope) = scope("interest_share").await else {
+    // Alone: 300 streams and 3 instances would slow the other tests past their deadlines.
+    let Some(scope) = exclusive_scope("interest_share").await else {
         return;
     };
     let mut instances = Vec::new();
@@ -26,7 +27,7 @@ async fn each_instance_receives_only_the_live_traffic_of_its_own_channels() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn each_instance_receives_only_the_live_traffic_of_its_own_channels_on_a_cluster() {
-    let Some(scope) = cluster_scope("interest_share_cluster", false).await else {
+    let Some(scope) = cluster_scope("interest_share_cluster", true).await else {
         return;
     };
     let mut instances = Vec::new();
