@@ -63,9 +63,15 @@ pub struct HubConfig {
     pub sweep_interval: u64,
     /// The Redis server of the `redis` backend.
     pub url: String,
+    /// Seed nodes of a Redis Cluster for the `redis` backend (`redis://host:port` each); when
+    /// given, `url` is not used.
+    pub cluster: Vec<String>,
     /// The prefix of every Redis key and pub/sub topic of the `redis` backend, so several
     /// applications (or test runs) can share one server.
     pub prefix: String,
+    /// How long (ms) an instance stays subscribed to a channel's live topic after its last
+    /// local subscriber left (`redis` backend), so one that comes back soon costs nothing.
+    pub unsubscribe_after_ms: u64,
 }
 
 impl Default for HubConfig {
@@ -80,7 +86,9 @@ impl Default for HubConfig {
             subscriber_queue: 256,
             sweep_interval: 30,
             url: "redis://127.0.0.1:6379".into(),
+            cluster: Vec::new(),
             prefix: "rajax".into(),
+            unsubscribe_after_ms: 30_000,
         }
     }
 }
@@ -314,7 +322,7 @@ impl HubConfig {
         }
         let prefix_ok = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-');
         if self.prefix.is_empty() || self.prefix.len() > 64 || !self.prefix.chars().all(prefix_ok) {
-            // Also keeps the pub/sub pattern `<prefix>:live:*` free of glob characters.
+            // Also keeps hash tags and pub/sub topics free of braces and glob characters.
             return Err(
                 "hub.prefix is 1 to 64 characters from A-Z, a-z, 0-9, '_', '.', '-'".into(),
             );

@@ -213,6 +213,25 @@ pub trait EventHub: Send + Sync {
 
     /// What this process holds now, for the metrics.
     fn footprint(&self) -> Footprint;
+
+    /// The counters of a backend that fans out through a server (none for memory).
+    fn backend_stats(&self) -> Option<BackendStats> {
+        None
+    }
+}
+
+/// What an instance's link to a shared backend has done, for the metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BackendStats {
+    /// Live messages received from the backend.
+    pub live_messages: u64,
+    /// Channels whose live topic is subscribed now.
+    pub subscribed: usize,
+    /// Holes in a live window filled from the channel's history.
+    pub gap_repairs: u64,
+    /// Windows started over by the backend (a new history, or a hole history could not fill):
+    /// their subscribers resume to a reset.
+    pub resets: u64,
 }
 
 /// The channels and history bytes a process holds.

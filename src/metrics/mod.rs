@@ -162,7 +162,57 @@ pub struct Metrics {
     publishes: Publishes,
     channels: Gauge,
     history_bytes: Gauge,
+    backend: BackendMetrics,
     public: bool,
+}
+
+/// What an instance's link to a shared backend (Redis) has done; zero with memory.
+#[derive(Debug, Default)]
+struct BackendMetrics {
+    messages: Counter,
+    subscribed: Gauge,
+    gap_repairs: Counter,
+    resets: Counter,
+}
+
+impl BackendMetrics {
+    fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "backend_messages",
+            "Live messages this instance received from the backend (Redis pub/sub)",
+            self.messages.clone(),
+        );
+        registry.register(
+            "backend_subscribed_channels",
+            "Channels whose live topic this instance subscribes to now",
+            self.subscribed.clone(),
+        );
+        registry.register(
+            "backend_gap_repairs",
+            "Holes in the live messages filled from a channel's history",
+            self.gap_repairs.clone(),
+        );
+        registry.register(
+            "backend_resets",
+            "Live windows started over by the backend (a new history, or a hole history could \
+             not fill); their subscribers resume to a reset",
+            self.resets.clone(),
+        );
+    }
+
+    /// Copies the backend's own counters (they only grow, so a late copy never goes back).
+    fn set(&self, stats: crate::hub::BackendStats) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.messages
+            .inner()
+            .fetch_max(stats.live_messages, Relaxed);
+        self.gap_repairs
+            .inner()
+            .fetch_max(stats.gap_repairs, Relaxed);
+        self.resets.inner().fetch_max(stats.resets, Relaxed);
+        self.subscribed
+            .set(i64::try_from(stats.subscribed).unwrap_or(i64::MAX));
+    }
 }
 
 /// A family with one member per transport, each made now so that it shows from the start.
@@ -277,12 +327,15 @@ impl Metrics {
             "Bytes of event history this process holds (0 with Redis, which holds it)",
             history_bytes.clone(),
         );
+        let backend = BackendMetrics::default();
+        backend.register(&mut registry);
         Metrics {
             registry,
             transports,
             publishes: Publishes(Some(Arc::new(outcomes))),
             channels,
             history_bytes,
+            backend,
             public,
         }
     }
@@ -314,6 +367,9 @@ impl Metrics {
             .set(i64::try_from(footprint.channels).unwrap_or(i64::MAX));
         self.history_bytes
             .set(i64::try_from(footprint.history_bytes).unwrap_or(i64::MAX));
+        if let Some(stats) = hub.backend_stats() {
+            self.backend.set(stats);
+        }
         let mut out = String::new();
         // Writing into a String cannot fail.
         let _written = prometheus_client::encoding::text::encode(&mut out, &self.registry);

@@ -3,7 +3,8 @@
 //! `suite/` holds one async function per rule of the event model, each taking a factory that
 //! builds a fresh hub from a `HubConfig`. [`hub_suite!`] turns the whole suite into
 //! `#[tokio::test]`s for one factory, so a new backend is covered by one more line:
-//! `mod redis { hub_suite!(crate::redis_hub); }`. Rules that only make sense for the memory
+//! `mod redis { hub_suite!(crate::redis_hub); }`. It runs on memory, one Redis and a Redis
+//! Cluster (`REDIS_CLUSTER_URLS`, see `scripts/redis-cluster`). Rules that only make sense for the memory
 //! backend (its channel table and sweeping) live in `memory_only.rs`.
 
 #[path = "../common/mod.rs"]
@@ -80,4 +81,8 @@ mod memory {
 
 mod redis {
     hub_suite!(crate::redis_backend::redis_hub, if crate::redis_backend::ready);
+}
+
+mod cluster {
+    hub_suite!(crate::redis_backend::cluster_hub, if crate::redis_backend::cluster);
 }

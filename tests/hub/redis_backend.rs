@@ -7,42 +7,70 @@ use std::sync::Arc;
 use reverse_ajax::config::{Backend, HubConfig};
 use reverse_ajax::hub::redis::RedisHub;
 use reverse_ajax::hub::{
-    Batch, Channel, EventHub, EventId, Footprint, Hub, HubError, IdempotencyKey, Payload,
-    Published, Subscription,
+    BackendStats, Batch, Channel, EventHub, EventId, Footprint, Hub, HubError, IdempotencyKey,
+    Payload, Published, Subscription,
 };
 
-use crate::redis_support::{delete_keys, redis_ready, redis_url, unique_prefix};
+use crate::redis_support::{
+    cluster_ready, cluster_urls, delete_cluster_keys, delete_keys, redis_ready, redis_url,
+    unique_prefix,
+};
 
 /// True when the Redis suite can run (see `redis_ready`).
 pub async fn ready() -> bool {
     redis_ready("the hub suite on Redis").await
 }
 
+/// True when the suite can run on the Redis Cluster (see `cluster_ready`).
+pub async fn cluster() -> bool {
+    cluster_ready("the hub suite on Redis Cluster").await
+}
+
 /// A Redis hub on a fresh prefix, with its fan-out task running.
 pub async fn redis_hub(config: HubConfig) -> Hub {
+    hub_on(config, Vec::new())
+}
+
+/// A hub on the Redis Cluster, on a fresh prefix, with its fan-out task running.
+pub async fn cluster_hub(config: HubConfig) -> Hub {
+    hub_on(config, cluster_urls())
+}
+
+fn hub_on(config: HubConfig, cluster: Vec<String>) -> Hub {
     let prefix = unique_prefix("hub");
+    let on_cluster = !cluster.is_empty();
     let config = HubConfig {
         backend: Backend::Redis,
         url: redis_url(),
+        cluster,
         prefix: prefix.clone(),
         ..config
     };
     let hub =
         RedisHub::new(config.check().expect("a valid test configuration")).expect("a Redis hub");
     hub.start();
-    Arc::new(Cleaned { hub, prefix })
+    Arc::new(Cleaned {
+        hub,
+        prefix,
+        on_cluster,
+    })
 }
 
 /// A Redis hub that deletes its keys when dropped.
 struct Cleaned {
     hub: RedisHub,
     prefix: String,
+    on_cluster: bool,
 }
 
 impl Drop for Cleaned {
     fn drop(&mut self) {
         self.hub.stop();
-        delete_keys(&self.prefix);
+        if self.on_cluster {
+            delete_cluster_keys(&self.prefix);
+        } else {
+            delete_keys(&self.prefix);
+        }
     }
 }
 
@@ -79,5 +107,9 @@ impl EventHub for Cleaned {
 
     fn footprint(&self) -> Footprint {
         self.hub.footprint()
+    }
+
+    fn backend_stats(&self) -> Option<BackendStats> {
+        self.hub.backend_stats()
     }
 }

@@ -4,6 +4,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use rocket::fairing::AdHoc;
+use rocket::figment::Figment;
 use rocket::{Ignite, Rocket, Shutdown};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -12,7 +13,10 @@ use tokio::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::common::within;
-use crate::support::{delete_keys, redis_ready, redis_url, unique_prefix};
+use crate::support::{
+    cluster_ready, cluster_urls, delete_cluster_keys, delete_keys, redis_ready, redis_url,
+    unique_prefix,
+};
 
 /// How long any single wait may take before the test fails.
 pub const WAIT: Duration = Duration::from_secs(10);
@@ -21,17 +25,51 @@ pub const WAIT: Duration = Duration::from_secs(10);
 /// `CLIENT KILL` never hits another test's instances.
 static REDIS_CONNECTIONS: RwLock<()> = RwLock::const_new(());
 
+/// Tests that disturb the Redis Cluster (kill links, fail over) take this for writing.
+static CLUSTER: RwLock<()> = RwLock::const_new(());
+
 /// One test's Redis: a fresh key prefix, deleted on drop.
 pub struct Scope {
     pub prefix: String,
+    on_cluster: bool,
     _shared: Option<RwLockReadGuard<'static, ()>>,
     _exclusive: Option<RwLockWriteGuard<'static, ()>>,
+    // Declared last: dropped after the hold on the single Redis, the reverse of taking them.
+    _cluster_shared: Option<RwLockReadGuard<'static, ()>>,
+    _cluster_exclusive: Option<RwLockWriteGuard<'static, ()>>,
 }
 
 impl Drop for Scope {
     fn drop(&mut self) {
-        delete_keys(&self.prefix);
+        if self.on_cluster {
+            delete_cluster_keys(&self.prefix);
+        } else {
+            delete_keys(&self.prefix);
+        }
     }
+}
+
+/// A scope on the Redis Cluster for `test`, or `None` (after a notice) when there is none;
+/// `exclusive` for a test that disturbs the cluster: it runs alone, with no other Redis test
+/// beside it (its followers' deadlines need the machine's attention).
+pub async fn cluster_scope(test: &str, exclusive: bool) -> Option<Scope> {
+    if !cluster_ready(test).await {
+        return None;
+    }
+    let (cluster_shared, cluster_exclusive, redis) = if exclusive {
+        let cluster = CLUSTER.write().await;
+        (None, Some(cluster), Some(REDIS_CONNECTIONS.write().await))
+    } else {
+        (Some(CLUSTER.read().await), None, None)
+    };
+    Some(Scope {
+        prefix: unique_prefix(test),
+        on_cluster: true,
+        _shared: None,
+        _exclusive: redis,
+        _cluster_shared: cluster_shared,
+        _cluster_exclusive: cluster_exclusive,
+    })
 }
 
 /// A scope for `test`, or `None` (after a notice) when Redis is not there.
@@ -41,8 +79,11 @@ pub async fn scope(test: &str) -> Option<Scope> {
     }
     Some(Scope {
         prefix: unique_prefix(test),
+        on_cluster: false,
         _shared: Some(REDIS_CONNECTIONS.read().await),
         _exclusive: None,
+        _cluster_shared: None,
+        _cluster_exclusive: None,
     })
 }
 
@@ -53,8 +94,11 @@ pub async fn exclusive_scope(test: &str) -> Option<Scope> {
     }
     Some(Scope {
         prefix: unique_prefix(test),
+        on_cluster: false,
         _shared: None,
         _exclusive: Some(REDIS_CONNECTIONS.write().await),
+        _cluster_shared: None,
+        _cluster_exclusive: None,
     })
 }
 
@@ -71,8 +115,26 @@ impl Instance {
         Instance::start_with(prefix, &redis_url()).await
     }
 
+    /// An instance on the Redis Cluster (`REDIS_CLUSTER_URLS`) under `prefix`.
+    pub async fn start_on_cluster(prefix: &str) -> Instance {
+        let seeds = cluster_urls();
+        Instance::start_tuned(prefix, &redis_url(), |figment| {
+            figment.merge(("hub.cluster", seeds))
+        })
+        .await
+    }
+
     /// An instance on the Redis at `url` under `prefix`.
     pub async fn start_with(prefix: &str, url: &str) -> Instance {
+        Instance::start_tuned(prefix, url, |figment| figment).await
+    }
+
+    /// Like [`Instance::start_with`], with `tune` applied to the configuration last.
+    pub async fn start_tuned(
+        prefix: &str,
+        url: &str,
+        tune: impl FnOnce(Figment) -> Figment,
+    ) -> Instance {
         let figment = crate::common::open_access(rocket::Config::figment())
             .merge(("address", "127.0.0.1"))
             .merge(("port", 0))
@@ -81,6 +143,7 @@ impl Instance {
             .merge(("hub.backend", "redis"))
             .merge(("hub.url", url))
             .merge(("hub.prefix", prefix));
+        let figment = tune(figment);
         let (tx, rx) = oneshot::channel();
         let tx = Mutex::new(Some(tx));
         let rocket = reverse_ajax::rocket_from(figment).attach(AdHoc::on_liftoff(
@@ -179,6 +242,17 @@ impl Instance {
             .to_owned()
     }
 
+    /// The value of the metric sample named `name` (with its labels, if any) on `/metrics`.
+    pub async fn metric(&self, name: &str) -> f64 {
+        let mut response = self.request("GET /metrics", "").await;
+        assert_eq!(response.code, 200);
+        let text = response.text().await;
+        text.lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+            .and_then(|value| value.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no sample {name} in /metrics"))
+    }
+
     /// Opens a Server-Sent Events stream on `ch`, after `last_id` if given.
     pub async fn sse(&self, ch: &str, last_id: Option<&str>) -> Sse {
         open_sse(self.port, ch, last_id)
@@ -275,11 +349,17 @@ impl Response {
 
     /// The rest of the body as JSON.
     pub async fn json(&mut self) -> Value {
+        let body = self.text().await;
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("JSON body ({e}): {body:?}"))
+    }
+
+    /// The rest of the body.
+    pub async fn text(&mut self) -> String {
         let mut body = String::new();
         within(WAIT, self.reader.read_to_string(&mut body))
             .await
             .expect("a body");
-        serde_json::from_str(&body).unwrap_or_else(|e| panic!("JSON body ({e}): {body:?}"))
+        body
     }
 }
 

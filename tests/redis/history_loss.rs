@@ -14,12 +14,12 @@ use crate::private::{Persistence, PrivateRedis};
 use crate::support::unique_prefix;
 
 /// The channel of these tests.
-const ROOM: &str = "room";
+pub const ROOM: &str = "room";
 
 /// Publishes `count` events through `instance`, each retried until it is stored (Redis may
 /// be on its way back), and returns their ids. A refusal answers 503 or 504, never anything
 /// else.
-async fn publish_stored(instance: &Instance, from: usize, count: usize) -> Vec<String> {
+pub async fn publish_stored(instance: &Instance, from: usize, count: usize) -> Vec<String> {
     let mut ids = Vec::with_capacity(count);
     for n in from..from + count {
         let id = within(WAIT, async {
@@ -72,7 +72,7 @@ async fn under_fault(
 
 /// No two acknowledged events share an id, neither follower skipped one in silence, and both
 /// received every event acknowledged after the fault (the last 100).
-fn assert_honest(acknowledged: &[String], sse: &Seen, poll: &Seen) {
+pub fn assert_honest(acknowledged: &[String], sse: &Seen, poll: &Seen) {
     let mut sorted = acknowledged.to_vec();
     sorted.sort();
     sorted.dedup();

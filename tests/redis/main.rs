@@ -5,6 +5,7 @@
 //! its own and deletes its keys at the end. Without a Redis server each test prints a notice
 //! and passes, unless `CI` is set (see `support.rs`).
 
+mod cluster;
 #[path = "../common/mod.rs"]
 mod common;
 mod expiry;
@@ -12,6 +13,7 @@ mod failover;
 mod follower;
 mod harness;
 mod history_loss;
+mod interest;
 mod outages;
 mod outcomes;
 mod private;

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde_json::json;
 
 use crate::common::within;
+use crate::follower::{Item, follow_sse};
 use crate::harness::{Instance, WAIT, exclusive_scope, ids_on, scope, seq};
 use crate::support::redis_url;
 
@@ -65,17 +66,16 @@ fn kill_clients(kind: &str) {
         .expect("CLIENT KILL");
 }
 
-/// Waits until `count` pub/sub connections are open again.
-async fn pubsub_links(count: usize) {
+/// Waits until some link subscribes to the live topic of `ch` (again).
+async fn topic_subscribed(prefix: &str, ch: &str) {
     within(WAIT, async {
         loop {
-            let list: String = redis::cmd("CLIENT")
-                .arg("LIST")
-                .arg("TYPE")
-                .arg("pubsub")
+            let (_, count): (String, u64) = redis::cmd("PUBSUB")
+                .arg("NUMSUB")
+                .arg(format!("{prefix}:{{{ch}}}:live"))
                 .query(&mut redis())
-                .expect("CLIENT LIST");
-            if list.lines().count() >= count {
+                .expect("PUBSUB NUMSUB");
+            if count > 0 {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -108,6 +108,43 @@ async fn a_lost_pubsub_message_is_healed_from_the_stream_before_the_next_event()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_hole_the_stream_can_no_longer_fill_ends_in_a_reset_not_a_stall() {
+    // Arrange: two instances keeping 3 events per channel, an SSE follower on A.
+    let Some(scope) = scope("unfillable_hole").await else {
+        return;
+    };
+    let short = |figment: rocket::figment::Figment| figment.merge(("hub.history", 3));
+    let a = Instance::start_tuned(&scope.prefix, &redis_url(), short).await;
+    let b = Instance::start_tuned(&scope.prefix, &redis_url(), short).await;
+    b.publish("room", json!("the channel exists")).await;
+    let head = a.head("room").await;
+    let (target, stop_at) = tokio::sync::watch::channel(None);
+    let follower = follow_sse(a.port, "room", head.clone(), stop_at);
+    topic_subscribed(&scope.prefix, "room").await;
+
+    // Act: five events only the stream knows, then one announced, whose publish trims the
+    // stream to its newest three: A cannot fill the hole before it any more.
+    let mut acknowledged = Vec::new();
+    for n in 0..5 {
+        acknowledged.push(store_silently(&scope.prefix, "room", &n.to_string()));
+    }
+    let announced = b.publish("room", json!("announced")).await;
+    acknowledged.push(announced.clone());
+    target.send_replace(Some(announced));
+    let seen = within(WAIT, follower).await.expect("the follower");
+
+    // Assert: told of the loss, not stalled and not lied to.
+    seen.assert_no_silent_gap(&acknowledged);
+    assert!(
+        seen.log.iter().any(|item| matches!(item, Item::Reset(_))),
+        "a reset: {seen:?}"
+    );
+    assert!(a.metric("reverse_ajax_backend_resets_total").await >= 1.0);
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_killed_pubsub_link_reconnects_and_the_subscriber_misses_nothing() {
     // Arrange: a subscriber on A that has received one event from B.
     let Some(scope) = exclusive_scope("killed_pubsub").await else {
@@ -117,7 +154,7 @@ async fn a_killed_pubsub_link_reconnects_and_the_subscriber_misses_nothing() {
     let b = Instance::start(&scope.prefix).await;
     let head = a.head("room").await;
     let mut stream = a.sse("room", Some(&head)).await;
-    pubsub_links(2).await;
+    topic_subscribed(&scope.prefix, "room").await;
     let first = b.publish("room", json!(1)).await;
     assert_eq!(stream.ids(1).await, std::slice::from_ref(&first));
 
@@ -131,7 +168,7 @@ async fn a_killed_pubsub_link_reconnects_and_the_subscriber_misses_nothing() {
     // once A is back, both instances publish again.
     kill_clients("pubsub");
     let during = b.publish("room", json!(3)).await;
-    pubsub_links(2).await;
+    topic_subscribed(&scope.prefix, "room").await;
     let after_a = a.publish("room", json!(4)).await;
     let after_b = b.publish("room", json!(5)).await;
     let rest = stream.ids(3).await;

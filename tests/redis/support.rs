@@ -48,6 +48,58 @@ pub async fn redis_ready(test: &str) -> bool {
     false
 }
 
+/// The seed URLs of the local Redis Cluster (`REDIS_CLUSTER_URLS`, comma-separated, as
+/// `scripts/redis-cluster start` prints them), if any.
+pub fn cluster_urls() -> Vec<String> {
+    std::env::var("REDIS_CLUSTER_URLS")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|url| !url.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// True when the Redis Cluster answers a PING on its first seed. Otherwise prints a notice
+/// naming `test` and returns false, unless `CI` is set: then the test fails.
+pub async fn cluster_ready(test: &str) -> bool {
+    let urls = cluster_urls();
+    let why = match urls.first() {
+        None => {
+            "REDIS_CLUSTER_URLS is not set (start one with scripts/redis-cluster start)".to_owned()
+        }
+        Some(url) => match ping(url, Duration::from_secs(2)).await {
+            Ok(()) => return true,
+            Err(why) => format!("{url}: {why}"),
+        },
+    };
+    if std::env::var("CI").is_ok_and(|ci| !ci.is_empty()) {
+        panic!("{test}: no Redis Cluster ({why}) and CI is set");
+    }
+    eprintln!("SKIPPED {test}: no Redis Cluster ({why})");
+    false
+}
+
+/// Deletes every key under `prefix` on every primary of the cluster (replicas refuse; they
+/// follow their primary).
+pub fn delete_cluster_keys(prefix: &str) {
+    for url in cluster_urls() {
+        let cleanup = || -> redis::RedisResult<()> {
+            let client = redis::Client::open(url.as_str())?;
+            let mut connection = client.get_connection_with_timeout(Duration::from_secs(2))?;
+            let keys: Vec<String> = redis::cmd("KEYS")
+                .arg(format!("{prefix}:*"))
+                .query(&mut connection)?;
+            for key in keys {
+                redis::cmd("DEL").arg(key).exec(&mut connection)?;
+            }
+            Ok(())
+        };
+        // Replicas answer READONLY; their primary deletes the keys.
+        let _deleted = cleanup();
+    }
+}
+
 /// A key prefix no other test (in this run or another) uses.
 pub fn unique_prefix(tag: &str) -> String {
     static NEXT: AtomicU64 = AtomicU64::new(0);

@@ -1,13 +1,18 @@
-//! Live fan-out for one instance: ONE Redis pub/sub connection (a pattern subscription on
-//! `<prefix>:live:*`) feeding one local window per channel that has subscribers here.
+//! Live fan-out for one instance: ONE Redis pub/sub connection, subscribed to the live topic
+//! (`<prefix>:{<channel>}:live`) of each channel that has subscribers here (see [`interest`]),
+//! feeding one local window per channel.
 //!
 //! Pub/sub is fire-and-forget, so the task checks every message's `seq` against the last one in
 //! that channel's window: an older one is a duplicate and is dropped, a newer one after a
-//! hole (a lost message, a reconnect) first fetches the missing events from the stream and
-//! appends them in order. After a reconnect every channel with local subscribers catches up
-//! from the stream the same way. A hole the stream cannot fill any more is passed on, and the
-//! subscription ends as lagged: the client resumes from its cursor and learns of the reset.
+//! hole (a lost message, a reconnect, a topic subscribed late) first fetches the missing events
+//! from the stream and appends them in order. After a (re)subscribe every channel concerned
+//! catches up from the stream the same way. A hole the stream cannot fill any more starts the
+//! window over after it: its subscribers end as lagged, resume from their cursor and learn of
+//! the reset.
+//!
+//! [`interest`]: super::interest
 
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -15,17 +20,21 @@ use redis::aio::{PubSubSink, PubSubStream};
 use rocket::futures::StreamExt;
 use tokio::sync::oneshot;
 
-use super::Shared;
+use super::interest::Plan;
 use super::local::Next;
 use super::replay::{Range, envelope};
+use super::{Live, Shared};
+use crate::hub::EventId;
 use crate::hub::feed::Feed;
-use crate::hub::{Channel, EventId};
 
 /// The first pause after a failed connection attempt; it doubles up to [`MAX_BACKOFF`].
 const MIN_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
-/// How often the pub/sub connection is checked with a PING (a dead peer sends no FIN).
-const PING_EVERY: Duration = Duration::from_secs(5);
+/// How often the pub/sub connection is checked with a PING (a dead peer sends no FIN, and a
+/// quiet link gives no other sign), so a detached link is found within seconds.
+pub(super) const PING_EVERY: Duration = Duration::from_secs(2);
+/// The most topics one `SUBSCRIBE` or `UNSUBSCRIBE` names.
+pub(super) const BATCH: usize = 500;
 
 /// Why [`listen`] returned.
 enum Ended {
@@ -33,9 +42,19 @@ enum Ended {
     Lost(String),
 }
 
-/// The fan-out task: connects, listens, and reconnects with capped exponential back-off until
-/// `stop` fires or the hub is dropped. Logs once when the link is lost and once when it is back.
-pub(super) async fn run(shared: Weak<Shared>, mut stop: oneshot::Receiver<()>) {
+/// The fan-out task, until `stop` fires or the hub is dropped.
+pub(super) async fn run(shared: Weak<Shared>, stop: oneshot::Receiver<()>) {
+    let cluster = shared.upgrade().is_some_and(|hub| hub.cluster());
+    if cluster {
+        super::sharded::run(shared, stop).await;
+    } else {
+        run_single(shared, stop).await;
+    }
+}
+
+/// On one server: connects, listens, and reconnects with capped exponential back-off. Logs
+/// once when the link is lost and once when it is back.
+async fn run_single(shared: Weak<Shared>, mut stop: oneshot::Receiver<()>) {
     let mut backoff = MIN_BACKOFF;
     let mut down = false;
     loop {
@@ -50,9 +69,13 @@ pub(super) async fn run(shared: Weak<Shared>, mut stop: oneshot::Receiver<()>) {
                     rocket::info!("Redis fan-out: connected again; catching up from the streams");
                 }
                 backoff = MIN_BACKOFF;
-                heal_all(&hub).await;
+                hub.local.interest.link(true);
                 drop(hub);
-                match listen(&shared, sink, stream, &mut stop).await {
+                let ended = listen(&shared, sink, stream, &mut stop).await;
+                if let Some(hub) = shared.upgrade() {
+                    hub.local.interest.link(false);
+                }
+                match ended {
                     Ended::Stopped => return,
                     Ended::Lost(why) => {
                         rocket::warn!("Redis fan-out: connection lost ({why}); reconnecting");
@@ -77,8 +100,10 @@ pub(super) async fn run(shared: Weak<Shared>, mut stop: oneshot::Receiver<()>) {
 
 async fn connect(hub: &Shared) -> Result<(PubSubSink, PubSubStream), String> {
     let attempt = async {
-        let (mut sink, stream) = hub.client.get_async_pubsub().await?.split();
-        sink.psubscribe(hub.topic_pattern()).await?;
+        let Live::Single(client) = &hub.live else {
+            unreachable!("the fan-out task of a cluster is `sharded::run`")
+        };
+        let (sink, stream) = client.get_async_pubsub().await?.split();
         Ok::<_, redis::RedisError>((sink, stream))
     };
     match tokio::time::timeout(super::COMMAND_TIMEOUT, attempt).await {
@@ -94,8 +119,23 @@ async fn listen(
     mut stream: PubSubStream,
     stop: &mut oneshot::Receiver<()>,
 ) -> Ended {
+    // A new connection subscribes to nothing: every wanted topic now, then every local
+    // window catches up with what it missed while the link was away.
+    {
+        let Some(hub) = shared.upgrade() else {
+            return Ended::Stopped;
+        };
+        if let Err(why) = send_plan(&hub, &mut sink).await {
+            return Ended::Lost(why);
+        }
+        heal_all(&hub).await;
+    }
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
     loop {
+        let due = shared
+            .upgrade()
+            .and_then(|hub| hub.local.interest.next_due())
+            .unwrap_or_else(|| tokio::time::Instant::now() + PING_EVERY);
         tokio::select! {
             message = stream.next() => {
                 let Some(message) = message else {
@@ -103,6 +143,18 @@ async fn listen(
                 };
                 let Some(hub) = shared.upgrade() else { return Ended::Stopped };
                 deliver(&hub, &message).await;
+            }
+            () = wanted(shared) => {
+                let Some(hub) = shared.upgrade() else { return Ended::Stopped };
+                if let Err(why) = send_plan(&hub, &mut sink).await {
+                    return Ended::Lost(why);
+                }
+            }
+            () = tokio::time::sleep_until(due) => {
+                let Some(hub) = shared.upgrade() else { return Ended::Stopped };
+                if let Err(why) = send_plan(&hub, &mut sink).await {
+                    return Ended::Lost(why);
+                }
             }
             _ = ping.tick() => {
                 let Some(hub) = shared.upgrade() else { return Ended::Stopped };
@@ -121,13 +173,58 @@ async fn listen(
     }
 }
 
-/// Handles one pub/sub message: `<epoch> <seq> <at> <data>` on `<prefix>:live:<channel>`.
-async fn deliver(hub: &Shared, message: &redis::Msg) {
-    let name = message.get_channel_name();
-    let Some(channel) = name
-        .rsplit_once(":live:")
-        .and_then(|(_, ch)| Channel::parse(ch).ok())
-    else {
+/// Resolves when the hub asks for a round of (un)subscribing; never while the hub is gone.
+pub(super) async fn wanted(shared: &Weak<Shared>) {
+    match shared.upgrade() {
+        Some(hub) => {
+            let interest = Arc::clone(&hub.local.interest);
+            drop(hub);
+            interest.wake.notified().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// Sends one round of interest changes: `UNSUBSCRIBE` for the topics idle long enough, then
+/// `SUBSCRIBE` for the new ones, in batches; then the channels just subscribed catch up with
+/// what was published before their subscription took hold. An error means the link is lost.
+async fn send_plan(hub: &Shared, sink: &mut PubSubSink) -> Result<(), String> {
+    let Plan {
+        subscribe,
+        unsubscribe,
+    } = hub.local.interest.plan(tokio::time::Instant::now());
+    for chunk in unsubscribe.chunks(BATCH) {
+        let topics: Vec<String> = chunk.iter().map(|ch| hub.topic(ch)).collect();
+        answered(sink.unsubscribe(topics)).await?;
+    }
+    for chunk in subscribe.chunks(BATCH) {
+        let topics: Vec<String> = chunk.iter().map(|ch| hub.topic(ch)).collect();
+        answered(sink.subscribe(topics)).await?;
+        hub.local.interest.confirmed(chunk);
+        for (feed, epoch, from) in hub.local.active() {
+            if chunk.contains(feed.channel()) {
+                catch_up(hub, &feed, &epoch, from, None).await;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Awaits a pub/sub command's confirmation with the command deadline.
+pub(super) async fn answered(
+    command: impl Future<Output = redis::RedisResult<()>>,
+) -> Result<(), String> {
+    match tokio::time::timeout(super::COMMAND_TIMEOUT, command).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("Redis did not confirm a subscription in time".to_owned()),
+    }
+}
+
+/// Handles one pub/sub message: `<epoch> <seq> <at> <data>` on `<prefix>:{<channel>}:live`.
+pub(super) async fn deliver(hub: &Shared, message: &redis::Msg) {
+    hub.live_messages.fetch_add(1, Ordering::Relaxed);
+    let Some(channel) = hub.channel_of_topic(message.get_channel_name()) else {
         return;
     };
     let Ok(payload) = std::str::from_utf8(message.get_payload_bytes()) else {
@@ -142,7 +239,7 @@ async fn deliver(hub: &Shared, message: &redis::Msg) {
     let (Ok(seq), Ok(at)) = (seq.parse::<u64>(), at.parse::<i64>()) else {
         return;
     };
-    // Most messages of the pattern are for channels nobody here listens to: decide first.
+    // A topic that lingers after its last subscriber left brings messages nobody here needs.
     let (Next::After(from), Some(feed)) = hub.local.next(&channel, (epoch, seq), (at, data)) else {
         return;
     };
@@ -156,7 +253,15 @@ async fn deliver(hub: &Shared, message: &redis::Msg) {
 }
 
 /// Appends the stored events of `feed`'s channel after `from` (and before `until`), in order.
-async fn catch_up(hub: &Shared, feed: &Feed, epoch: &str, from: u64, until: Option<u64>) {
+/// When the stream no longer holds the event after `from` the window starts over after the
+/// hole (its subscribers resume to a reset); a new history starts it over at once.
+pub(super) async fn catch_up(
+    hub: &Shared,
+    feed: &Feed,
+    epoch: &str,
+    from: u64,
+    until: Option<u64>,
+) {
     let cursor = EventId::new(epoch, from);
     let Ok(snap) = hub.snapshot(feed.channel(), Range::After(&cursor)).await else {
         return; // Redis is unreachable: the next reconnect heals, or the subscriber lags.
@@ -165,11 +270,25 @@ async fn catch_up(hub: &Shared, feed: &Feed, epoch: &str, from: u64, until: Opti
         // A new history (Redis lost or rolled back the old one): the window starts over at
         // once, and its subscribers end and resume to a reset.
         hub.local.settle(feed, &snap.epoch, snap.head);
+        hub.local.count_reset();
         return;
     }
     let Ok(events) = hub.events(feed.channel(), &snap) else {
         return;
     };
+    let wanted = until.map_or(snap.head, |until| until - 1).min(snap.head);
+    if wanted <= from {
+        return;
+    }
+    match events.first() {
+        Some(first) if first.id.seq == from + 1 => {
+            hub.gap_repairs.fetch_add(1, Ordering::Relaxed);
+        }
+        // Trimmed away (or too old to replay): the hole cannot be filled.
+        first => hub
+            .local
+            .skip_to(feed, first.map_or(wanted, |e| e.id.seq - 1)),
+    }
     for event in events {
         if until.is_some_and(|until| event.id.seq >= until) {
             break;
@@ -179,16 +298,31 @@ async fn catch_up(hub: &Shared, feed: &Feed, epoch: &str, from: u64, until: Opti
 }
 
 /// After a (re)connect: every channel with local subscribers catches up from its stream.
-async fn heal_all(hub: &Shared) {
+pub(super) async fn heal_all(hub: &Shared) {
     for (feed, epoch, from) in hub.local.active() {
         catch_up(hub, &feed, &epoch, from, None).await;
     }
 }
 
 /// Refreshes the expiry of the meta hash of every channel watched here.
-async fn keep_alive(hub: &Shared) {
+pub(super) async fn keep_alive(hub: &Shared) {
     let active = hub.local.active();
     if active.is_empty() {
+        return;
+    }
+    // On failure Redis is away, the fan-out link notices it, and the next round tries again.
+    if hub.cluster() {
+        // The keys live in many slots: one command each, all at once.
+        let touches = active.iter().map(|(feed, _, _)| {
+            let mut commands = hub.commands.clone();
+            let mut touch = redis::cmd("PEXPIRE");
+            touch
+                .arg(hub.meta_key(feed.channel()))
+                .arg(hub.key_ttl_ms());
+            async move { touch.query_async::<()>(&mut commands).await }
+        });
+        let all = rocket::futures::future::join_all(touches);
+        let _touched = tokio::time::timeout(super::COMMAND_TIMEOUT, all).await;
         return;
     }
     let mut pipe = redis::pipe();
@@ -200,6 +334,5 @@ async fn keep_alive(hub: &Shared) {
     }
     let mut commands = hub.commands.clone();
     let touch = pipe.query_async::<()>(&mut commands);
-    // On failure Redis is away, the fan-out link notices it, and the next round tries again.
     let _touched = tokio::time::timeout(super::COMMAND_TIMEOUT, touch).await;
 }

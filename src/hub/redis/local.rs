@@ -3,8 +3,10 @@
 //! duplicate from a hole.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
+use super::interest::Interest;
 use crate::hub::feed::{Feed, Home, Member};
 use crate::hub::waiters::wake_all;
 use crate::hub::{Channel, Event, HubError};
@@ -17,6 +19,11 @@ pub(super) struct Local {
     bytes: usize,
     max_channels: usize,
     feeds: Mutex<HashMap<Channel, Arc<Feed>>>,
+    /// The topics the pub/sub link subscribes to: a channel is wanted while it has a feed.
+    pub(super) interest: Arc<Interest>,
+    /// Windows started over because Redis held another history or went back on an event, or
+    /// because a hole could no longer be filled from the stream.
+    pub(super) resets: AtomicU64,
     me: Weak<Local>,
 }
 
@@ -29,12 +36,17 @@ pub(super) enum Next {
 }
 
 impl Local {
-    pub(super) fn new(queue: usize, bytes: usize, max_channels: usize) -> Arc<Local> {
+    pub(super) fn new(
+        (queue, bytes, max_channels): (usize, usize, usize),
+        interest: Arc<Interest>,
+    ) -> Arc<Local> {
         Arc::new_cyclic(|me| Local {
             queue,
             bytes,
             max_channels,
             feeds: Mutex::new(HashMap::new()),
+            interest,
+            resets: AtomicU64::new(0),
             me: Weak::clone(me),
         })
     }
@@ -61,6 +73,7 @@ impl Local {
         let home: Weak<dyn Home> = Weak::clone(&self.me) as Weak<dyn Home>;
         let feed = Arc::new(Feed::new(channel.clone(), Arc::from(""), 0, home));
         feeds.insert(channel.clone(), Arc::clone(&feed));
+        self.interest.want(channel);
         Ok(feed.join())
     }
 
@@ -114,6 +127,7 @@ impl Local {
         }
         if &*ring.epoch != epoch {
             ring.replace(Arc::from(epoch), seq - 1);
+            self.count_reset();
         }
         if seq > ring.head {
             let from = ring.head;
@@ -132,8 +146,28 @@ impl Local {
             let waiting = ring.waiters.take();
             drop(ring);
             wake_all(waiting);
+            self.count_reset();
         }
         (Next::Skip, None)
+    }
+
+    pub(super) fn count_reset(&self) {
+        self.resets.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Starts `feed`'s window over after a hole the stream can no longer fill: at `head`
+    /// (the event before the oldest one still stored). Its subscribers end, and resume to a
+    /// reset.
+    pub(super) fn skip_to(&self, feed: &Feed, head: u64) {
+        let mut ring = feed.lock();
+        if ring.started && head > ring.head {
+            let epoch = Arc::clone(&ring.epoch);
+            ring.replace(epoch, head);
+            let waiting = ring.waiters.take();
+            drop(ring);
+            wake_all(waiting);
+            self.count_reset();
+        }
     }
 
     /// Appends `event` to its feed's window if it is the window's next one.
@@ -166,6 +200,7 @@ impl Home for Local {
                 .is_some_and(|f| Arc::ptr_eq(f, feed))
         {
             feeds.remove(feed.channel());
+            self.interest.release(feed.channel());
         }
     }
 }

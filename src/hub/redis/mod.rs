@@ -5,40 +5,46 @@
 //!   and `bytes` (the bytes of data its stream holds);
 //! - `<p>:{<ch>}:log`, a stream with one entry per event, id `<seq>-0` (so `XRANGE` by sequence
 //!   number is a range of ids), fields `at` (ms, Redis clock) and `data` (compact JSON text);
-//! - `<p>:live:<ch>`, the pub/sub topic on which each event is announced as
-//!   `<epoch> <seq> <at> <data>`;
-//! - `<p>:site`, shared by all channels: the genesis, the `run_id` of the Redis process it
-//!   belongs to and one generation counter per bucket of channel names. The epoch a channel's
-//!   next history takes is the genesis followed by its bucket's generation (as in the memory
-//!   backend, see `hub/epochs.rs`), so reads need no per-channel state; `site.lua` holds the
-//!   rule for history Redis may have lost. The backend runs on one Redis server (not a
-//!   cluster): this key shares no hash slot with a channel's.
+//! - `<p>:{<ch>}:live`, the pub/sub topic on which each event is announced as
+//!   `<epoch> <seq> <at> <data>` (the sequence lets a receiver see a hole and fill it);
+//! - `<p>:{<tag>}:site`, one per hash slot, shared by the channels whose keys live in that slot
+//!   (`<tag>` is a hash tag of the slot, see [`slots`]): the genesis, the `run_id` of the Redis
+//!   process it belongs to and one generation counter per bucket of channel names. The epoch a
+//!   channel's next history takes is the genesis followed by its bucket's generation (as in
+//!   the memory backend, see `hub/epochs.rs`), so reads need no per-channel state; `site.lua`
+//!   holds the rule for history Redis may have lost, which thus holds slot by slot. Every
+//!   key a script touches shares one slot, so the scripts run on Redis Cluster as they do on
+//!   one server.
 //!
 //! Publishing is one Lua script (`publish.lua`), so ids stay dense across instances; it trims
 //! the stream to `history` entries, `history_bytes` bytes of data and `history_ttl`. Reads run
 //! `read.lua`, which returns the head and the wanted entries at once and applies no rule of its
 //! own: the cursor rule is [`super::cursor::start`], as in the memory backend. Each instance holds one
-//! pub/sub connection ([`fanout`]) and feeds one local window per channel from it, which every
+//! pub/sub connection ([`fanout`]), subscribed to the topics of the channels that have
+//! subscribers here ([`interest`]), and feeds one local window per channel from it, which every
 //! local subscriber reads in place, so browsers never cost a Redis connection. A channel's keys
 //! expire `history_ttl` after its last publish (reads keep an existing epoch alive), so an idle
 //! channel cleans itself up; reads of a channel with no keys create none.
 
 mod fanout;
+mod interest;
+mod link;
 mod local;
 mod replay;
+mod sharded;
+mod slots;
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use rocket::fairing::AdHoc;
 use tokio::sync::oneshot;
 
 use super::{
-    Batch, Channel, Event, EventHub, EventId, Footprint, HubError, IdempotencyKey, Payload,
-    Published, Subscription,
+    BackendStats, Batch, Channel, Event, EventHub, EventId, Footprint, HubError, IdempotencyKey,
+    Payload, Published, Subscription,
 };
 use crate::config::HubConfig;
 use replay::Range;
@@ -60,35 +66,41 @@ pub struct RedisHub {
 /// What the hub and its fan-out task share.
 struct Shared {
     config: HubConfig,
-    client: redis::Client,
-    commands: ConnectionManager,
+    commands: link::Commands,
+    /// How live messages arrive: a pub/sub connection of the fan-out task's own (one
+    /// server), or pushes on the cluster connection (sharded pub/sub).
+    live: Live,
     publish: redis::Script,
     read: redis::Script,
     local: Arc<local::Local>,
+    /// Live messages received on the pub/sub link.
+    live_messages: AtomicU64,
+    /// Holes in a window filled from the stream.
+    gap_repairs: AtomicU64,
 }
 
 impl RedisHub {
     /// Prepares the backend. Nothing is connected yet (commands connect on first use), but the
     /// URL is checked. Must run inside a Tokio runtime.
     pub fn new(config: HubConfig) -> Result<RedisHub, String> {
-        let client = redis::Client::open(config.url.as_str())
-            .map_err(|e| format!("bad `hub.url` {:?}: {e}", config.url))?;
-        let manager = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(1)))
-            .set_response_timeout(Some(COMMAND_TIMEOUT))
-            .set_number_of_retries(1);
-        let commands = client
-            .get_connection_manager_lazy(manager)
-            .map_err(|e| format!("cannot prepare Redis connections: {e}"))?;
+        let (commands, live) = link::open(&config, COMMAND_TIMEOUT)?;
+        let live = match live {
+            link::Live::Single(client) => Live::Single(client),
+            link::Live::Cluster(pushes) => Live::Cluster(Arc::new(tokio::sync::Mutex::new(pushes))),
+        };
+        let interest = interest::Interest::new(Duration::from_millis(config.unsubscribe_after_ms));
         let local = local::Local::new(
-            config.subscriber_queue,
-            config.history_bytes,
-            config.max_channels,
+            (
+                config.subscriber_queue,
+                config.history_bytes,
+                config.max_channels,
+            ),
+            Arc::new(interest),
         );
         let shared = Arc::new(Shared {
             config,
-            client,
             commands,
+            live,
             // Both scripts start with the site's rule (site.lua), written once.
             publish: redis::Script::new(concat!(
                 include_str!("site.lua"),
@@ -96,6 +108,8 @@ impl RedisHub {
             )),
             read: redis::Script::new(concat!(include_str!("site.lua"), include_str!("read.lua"))),
             local,
+            live_messages: AtomicU64::new(0),
+            gap_repairs: AtomicU64::new(0),
         });
         Ok(RedisHub {
             shared,
@@ -136,7 +150,18 @@ impl RedisHub {
     }
 }
 
+/// How live messages reach an instance.
+enum Live {
+    Single(redis::Client),
+    /// The fan-out task holds the lock while it runs.
+    Cluster(Arc<tokio::sync::Mutex<tokio::sync::mpsc::UnboundedReceiver<redis::PushInfo>>>),
+}
+
 impl Shared {
+    fn cluster(&self) -> bool {
+        matches!(self.live, Live::Cluster(_))
+    }
+
     fn meta_key(&self, channel: &Channel) -> String {
         format!("{}:{{{channel}}}:meta", self.config.prefix)
     }
@@ -146,11 +171,16 @@ impl Shared {
     }
 
     fn topic(&self, channel: &Channel) -> String {
-        format!("{}:live:{channel}", self.config.prefix)
+        format!("{}:{{{channel}}}:live", self.config.prefix)
     }
 
-    fn topic_pattern(&self) -> String {
-        format!("{}:live:*", self.config.prefix)
+    /// The channel whose topic is `topic`, if it is one of this hub's.
+    fn channel_of_topic(&self, topic: &str) -> Option<Channel> {
+        let name = topic
+            .strip_prefix(self.config.prefix.as_str())?
+            .strip_prefix(":{")?
+            .strip_suffix("}:live")?;
+        Channel::parse(name).ok()
     }
 
     /// Adds the three keys every script takes: the channel's meta and stream, then the site
@@ -163,7 +193,11 @@ impl Shared {
         invocation
             .key(self.meta_key(channel))
             .key(self.log_key(channel))
-            .key(format!("{}:site", self.config.prefix))
+            .key(format!(
+                "{}:{{{}}}:site",
+                self.config.prefix,
+                slots::site_tag(channel)
+            ))
     }
 
     /// Where a publish's idempotency key lives: beside its channel's keys.
@@ -234,7 +268,12 @@ impl EventHub for RedisHub {
             .arg(shared.config.history_bytes)
             .arg(bucket(channel))
             .arg(if key.is_some() { "1" } else { "0" })
-            .arg(u64::try_from(ttl_ms).unwrap_or(u64::MAX));
+            .arg(u64::try_from(ttl_ms).unwrap_or(u64::MAX))
+            .arg(if shared.cluster() {
+                "SPUBLISH"
+            } else {
+                "PUBLISH"
+            });
         // Never retried: the script may have run before the answer was lost, and a second run
         // without a key would store the event twice.
         let (epoch, seq, at, duplicate): (String, u64, i64, u8) =
@@ -287,9 +326,15 @@ impl EventHub for RedisHub {
             return Ok(Subscription::closed(channel));
         }
         self.start();
-        // Join the local window before reading the backlog, so nothing published in between
-        // is missed; the subscription skips what both parts carry.
+        // Join the local window before reading the backlog, and wait until the channel's
+        // topic is subscribed, so nothing published in between is missed; the subscription
+        // skips what both parts carry.
         let member = self.shared.local.join(channel)?;
+        self.shared
+            .local
+            .interest
+            .subscribed(channel, COMMAND_TIMEOUT)
+            .await;
         let range = since.map_or(Range::Head, Range::After);
         let snap = self.shared.snapshot(channel, range).await?;
         let (start, events) = self.shared.after(channel, since, &snap)?;
@@ -317,6 +362,16 @@ impl EventHub for RedisHub {
             channels: self.local_channel_count(),
             history_bytes: 0,
         }
+    }
+
+    fn backend_stats(&self) -> Option<BackendStats> {
+        let shared = &self.shared;
+        Some(BackendStats {
+            live_messages: shared.live_messages.load(Ordering::Relaxed),
+            subscribed: shared.local.interest.count(),
+            gap_repairs: shared.gap_repairs.load(Ordering::Relaxed),
+            resets: shared.local.resets.load(Ordering::Relaxed),
+        })
     }
 }
 

@@ -16,6 +16,8 @@
 -- ARGV[8]  the channel's bucket
 -- ARGV[9]  '1' when the publish carries an idempotency key
 -- ARGV[10] how long (ms) an idempotency key is remembered
+-- ARGV[11] how to announce it: 'PUBLISH' (one server) or 'SPUBLISH' (a cluster: sharded pub/sub,
+--          from the channel's slot, to the instances subscribed there)
 -- Returns {epoch, seq, at, 0} with `at` in milliseconds on the Redis server's clock (the one
 -- clock every instance shares), or {epoch, seq, 0, 1} when the key was used already: the id of
 -- the event it stored then, and nothing stored now.
@@ -75,5 +77,5 @@ redis.call('PEXPIRE', KEYS[2], ARGV[5])
 if ARGV[9] == '1' then
   redis.call('SET', KEYS[4], epoch .. '-' .. string.format('%d', seq), 'PX', ARGV[10])
 end
-redis.call('PUBLISH', ARGV[6], epoch .. ' ' .. string.format('%d', seq) .. ' ' .. at_text .. ' ' .. ARGV[2])
+redis.call(ARGV[11], ARGV[6], epoch .. ' ' .. string.format('%d', seq) .. ' ' .. at_text .. ' ' .. ARGV[2])
 return {epoch, seq, at, 0}
