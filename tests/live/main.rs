@@ -6,13 +6,13 @@ mod common;
 #[path = "../redis/support.rs"]
 mod redis_support;
 
-mod kernel_memory;
 mod installed;
+mod kernel_memory;
 mod launcher;
 mod server;
 mod slow_readers;
-mod token_expiry;
 mod stored_data;
+mod token_expiry;
 mod websocket;
 mod websocket_limits;
 mod websocket_protocol;
