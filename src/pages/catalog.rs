@@ -229,9 +229,9 @@ pub const TECHNIQUES: &[Technique] = &[
         summary: "One small script that picks the best technique, falls back, resumes and loses nothing.",
         client: "conn = connect(channel(), {",
         more: [
-            source!("Library", "static/client/reverse-ajax.js", "export function connect("),
+            source!("Library", "static/client/reverse-ajax.js", "// Everything that arrives goes through here" ..= "for (const event of answer.events ?? []) deliver(event);"),
             source!("Fallback rules", "static/client/negotiate.js", "export function decide("),
-            source!("Liveness", "static/client/liveness.js", "export function createLiveness("),
+            source!("Liveness", "static/client/liveness.js", "const timer = env.setInterval(" ..= "}, TICK_MS);"),
         ],
     },
     technique! {
