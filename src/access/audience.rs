@@ -120,6 +120,23 @@ impl Audience {
         }
     }
 
+    /// The channels listened to within `within`, each with how long ago (zero while a held
+    /// connection is open).
+    pub fn recent(&self, within: Duration) -> Vec<(Channel, Duration)> {
+        let now = Instant::now();
+        self.channels()
+            .iter()
+            .filter_map(|(channel, seen)| {
+                let ago = if seen.held > 0 {
+                    Duration::ZERO
+                } else {
+                    now.duration_since(seen.last)
+                };
+                (ago < within).then(|| (channel.clone(), ago))
+            })
+            .collect()
+    }
+
     /// Drops the entries of channels nobody holds that have been quiet for `forget_after`.
     pub fn sweep(&self) {
         let now = Instant::now();
