@@ -8,8 +8,8 @@ use rocket::figment::Figment;
 use serde_json::{Value, json};
 
 use crate::common::within;
-use crate::harness::{Instance, Sse, request_on, scope};
-use crate::support::redis_url;
+use crate::harness::{Instance, Sse, cluster_scope, request_on, scope};
+use crate::support::{cluster_urls, redis_url};
 
 /// A steady ticker, a short idle time and a short lease.
 const TICK_MS: u64 = 200;
@@ -25,6 +25,15 @@ fn fast(figment: Figment) -> Figment {
 
 async fn instance(prefix: &str) -> Instance {
     Instance::start_tuned(prefix, &redis_url(), fast).await
+}
+
+/// An instance on the Redis Cluster, tuned like [`instance`].
+async fn cluster_instance(prefix: &str) -> Instance {
+    let seeds = cluster_urls();
+    Instance::start_tuned(prefix, &redis_url(), |figment| {
+        fast(figment).merge(("hub.cluster", seeds))
+    })
+    .await
 }
 
 /// `PUT /api/channels/<ch>/pattern` on `on`: the status and the JSON answer.
@@ -58,11 +67,25 @@ async fn next_tick(stream: &mut Sse) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_pattern_chosen_on_a_keeps_running_while_only_b_listens() {
-    // Arrange
     let Some(scope) = scope("patterns_listened_elsewhere").await else {
         return;
     };
     let (a, b) = (instance(&scope.prefix).await, instance(&scope.prefix).await);
+    listened_elsewhere(a, b).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn on_the_cluster_a_pattern_chosen_on_a_keeps_running_while_only_b_listens() {
+    let Some(scope) = cluster_scope("pat_cl_elsewhere", false).await else {
+        return;
+    };
+    let a = cluster_instance(&scope.prefix).await;
+    let b = cluster_instance(&scope.prefix).await;
+    listened_elsewhere(a, b).await;
+}
+
+async fn listened_elsewhere(a: Instance, b: Instance) {
+    // Arrange
     let ch = "demo-elsewhere1";
     let mut stream = b.sse(ch, None).await;
 
@@ -85,11 +108,25 @@ async fn a_pattern_chosen_on_a_keeps_running_while_only_b_listens() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_pattern_chosen_on_both_instances_ticks_once() {
-    // Arrange
     let Some(scope) = scope("patterns_chosen_twice").await else {
         return;
     };
     let (a, b) = (instance(&scope.prefix).await, instance(&scope.prefix).await);
+    chosen_twice(a, b).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn on_the_cluster_a_pattern_chosen_on_both_instances_ticks_once() {
+    let Some(scope) = cluster_scope("pat_cl_twice", false).await else {
+        return;
+    };
+    let a = cluster_instance(&scope.prefix).await;
+    let b = cluster_instance(&scope.prefix).await;
+    chosen_twice(a, b).await;
+}
+
+async fn chosen_twice(a: Instance, b: Instance) {
+    // Arrange
     let ch = "demo-twice1";
     let mut stream = a.sse(ch, None).await;
 
