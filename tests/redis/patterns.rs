@@ -211,3 +211,53 @@ async fn max_running_counts_the_patterns_of_every_instance() {
     a.stop().await;
     b.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_lease_whose_holder_died_lapses_and_a_listening_instance_takes_over() {
+    // Arrange: B listens; a holder that died left the choice and its lease behind, 1.5 s of it.
+    let Some(scope) = scope("patterns_dead_holder").await else {
+        return;
+    };
+    let b = instance(&scope.prefix).await;
+    let ch = "demo-orphan1";
+    let mut stream = b.sse(ch, None).await;
+    let client = redis::Client::open(redis_url().as_str()).expect("a Redis URL");
+    let mut redis = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("a Redis connection");
+    let key = |what: &str| format!("{}:{{{ch}}}:{what}", scope.prefix);
+
+    // Act
+    let left = Instant::now();
+    redis::pipe()
+        .cmd("SET")
+        .arg(key("pattern"))
+        .arg("ticker")
+        .arg("PX")
+        .arg(10_000)
+        .cmd("SET")
+        .arg(key("lease"))
+        .arg("a-dead-instance")
+        .arg("PX")
+        .arg(1_500)
+        .exec_async(&mut redis)
+        .await
+        .expect("the orphan's keys");
+    let first = within(Duration::from_secs(5), next_tick(&mut stream)).await;
+
+    // Assert: B waited for the lease to lapse, then ran the pattern itself.
+    assert_eq!(first, 1, "B's own run");
+    assert!(
+        left.elapsed() >= Duration::from_millis(1_500),
+        "B ticked {:?} after the dead holder's lease was written",
+        left.elapsed()
+    );
+    let holder: String = redis::cmd("GET")
+        .arg(key("lease"))
+        .query_async(&mut redis)
+        .await
+        .expect("GET the lease");
+    assert_ne!(holder, "a-dead-instance");
+    b.stop().await;
+}
