@@ -220,6 +220,30 @@ mod tests {
     }
 
     #[test]
+    fn recent_lists_held_channels_and_fresh_reads_only() {
+        let audience = Audience::new(Duration::from_secs(60));
+        let (read, held) = (channel("demo-aaaaaa"), channel("demo-bbbbbb"));
+        audience.heard(&read);
+        let _presence = audience.presence(&held);
+
+        let mut recent = audience.recent(Duration::from_secs(60));
+        recent.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+
+        assert_eq!(recent.len(), 2);
+        assert!(recent[0].1 < Duration::from_secs(60), "a fresh read");
+        assert_eq!(
+            recent[1],
+            (held.clone(), Duration::ZERO),
+            "a held connection"
+        );
+        assert_eq!(
+            audience.recent(Duration::ZERO),
+            Vec::new(),
+            "nothing is that recent"
+        );
+    }
+
+    #[test]
     fn quiet_channels_are_forgotten_and_held_ones_kept() {
         let audience = Audience::new(Duration::ZERO);
         let (read, held) = (channel("demo-aaaaaa"), channel("demo-bbbbbb"));
