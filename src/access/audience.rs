@@ -231,11 +231,7 @@ mod tests {
 
         assert_eq!(recent.len(), 2);
         assert!(recent[0].1 < Duration::from_secs(60), "a fresh read");
-        assert_eq!(
-            recent[1],
-            (held.clone(), Duration::ZERO),
-            "a held connection"
-        );
+        assert_eq!(recent[1], (held, Duration::ZERO), "a held connection");
         assert_eq!(
             audience.recent(Duration::ZERO),
             Vec::new(),
