@@ -137,6 +137,11 @@ pub struct PatternsConfig {
     pub ticker_max_ms: u64,
     /// The pause of the `every-10s` pattern, in milliseconds.
     pub slow_ms: u64,
+    /// Redis backend: how long (ms) an instance's lease on a channel's pattern, and the
+    /// pattern's seat among the site's `max_running`, last unless renewed (every third of
+    /// it); another instance takes a pattern over within about this long after its holder
+    /// died.
+    pub lease_ms: u64,
 }
 
 impl Default for PatternsConfig {
@@ -147,6 +152,7 @@ impl Default for PatternsConfig {
             ticker_min_ms: 1_000,
             ticker_max_ms: 3_000,
             slow_ms: 10_000,
+            lease_ms: 3_000,
         }
     }
 }
@@ -156,10 +162,18 @@ impl PatternsConfig {
         Duration::from_millis(self.idle_ms)
     }
 
+    /// How often an instance renews its leases and marks its listeners in Redis.
+    pub fn beat(&self) -> Duration {
+        Duration::from_millis(self.lease_ms / 3)
+    }
+
     /// Rejects zero pauses (they would spin) and a reversed ticker interval.
     pub fn check(self) -> Result<Self, String> {
         if self.idle_ms == 0 || self.slow_ms == 0 {
             return Err("patterns.idle_ms and patterns.slow_ms must be > 0".into());
+        }
+        if self.lease_ms < 300 {
+            return Err("patterns.lease_ms must be at least 300".into());
         }
         if self.ticker_min_ms == 0 || self.ticker_min_ms > self.ticker_max_ms {
             return Err(

@@ -120,6 +120,23 @@ impl Audience {
         }
     }
 
+    /// The channels listened to within `within`, each with how long ago (zero while a held
+    /// connection is open).
+    pub fn recent(&self, within: Duration) -> Vec<(Channel, Duration)> {
+        let now = Instant::now();
+        self.channels()
+            .iter()
+            .filter_map(|(channel, seen)| {
+                let ago = if seen.held > 0 {
+                    Duration::ZERO
+                } else {
+                    now.duration_since(seen.last)
+                };
+                (ago < within).then(|| (channel.clone(), ago))
+            })
+            .collect()
+    }
+
     /// Drops the entries of channels nobody holds that have been quiet for `forget_after`.
     pub fn sweep(&self) {
         let now = Instant::now();
@@ -200,6 +217,26 @@ mod tests {
         assert_eq!(wake(Quiet::Since(ago(4)), now, idle), Some(ago(4) + idle));
         assert_eq!(wake(Quiet::Since(ago(10)), now, idle), None);
         assert_eq!(wake(Quiet::Unknown, now, idle), None);
+    }
+
+    #[test]
+    fn recent_lists_held_channels_and_fresh_reads_only() {
+        let audience = Audience::new(Duration::from_secs(60));
+        let (read, held) = (channel("demo-aaaaaa"), channel("demo-bbbbbb"));
+        audience.heard(&read);
+        let _presence = audience.presence(&held);
+
+        let mut recent = audience.recent(Duration::from_secs(60));
+        recent.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+
+        assert_eq!(recent.len(), 2);
+        assert!(recent[0].1 < Duration::from_secs(60), "a fresh read");
+        assert_eq!(recent[1], (held, Duration::ZERO), "a held connection");
+        assert_eq!(
+            audience.recent(Duration::ZERO),
+            Vec::new(),
+            "nothing is that recent"
+        );
     }
 
     #[test]

@@ -263,32 +263,41 @@ fn close_at_shutdown() -> AdHoc {
 
 /// Builds the backend named by `config`, with the fairing that keeps it running and tidy
 /// while the server runs.
-fn from_config(config: HubConfig) -> Result<(Hub, AdHoc), String> {
+/// The Redis backend also shares the visitors' [`redis::Choices`].
+fn from_config(config: HubConfig) -> Result<(Hub, AdHoc, Option<redis::Choices>), String> {
     match config.backend {
         Backend::Memory => {
             let hub = Arc::new(memory::MemoryHub::new(config));
             let sweeper = memory::sweeper(&hub);
-            Ok((hub, sweeper))
+            Ok((hub, sweeper, None))
         }
         Backend::Redis => {
             let hub = Arc::new(redis::RedisHub::new(config)?);
             let fanout = redis::upkeep(&hub);
-            Ok((hub, fanout))
+            let choices = hub.choices();
+            Ok((hub, fanout, Some(choices)))
         }
     }
 }
 
-/// Reads `[hub]`, builds the backend and manages it as [`Hub`].
+/// Reads `[hub]`, builds the backend and manages it as [`Hub`] (and, on Redis, the shared
+/// [`redis::Choices`], which the event patterns then use).
 pub fn stage() -> AdHoc {
     AdHoc::try_on_ignite("Event hub", |rocket| async move {
         let config = config::section::<HubConfig>(rocket.figment(), "hub")
             .and_then(HubConfig::check)
             .and_then(from_config);
         match config {
-            Ok((hub, upkeep)) => Ok(rocket
-                .manage(hub)
-                .attach(upkeep)
-                .attach(close_at_shutdown())),
+            Ok((hub, upkeep, choices)) => {
+                let rocket = match choices {
+                    Some(choices) => rocket.manage(choices),
+                    None => rocket,
+                };
+                Ok(rocket
+                    .manage(hub)
+                    .attach(upkeep)
+                    .attach(close_at_shutdown()))
+            }
             Err(message) => {
                 rocket::error!("{message}");
                 Err(rocket)

@@ -7,8 +7,12 @@
 //! listens to the channel, on any transport (the access guards keep the [`Audience`]), and
 //! stops `[patterns] idle_ms` after the last listener left; pages send their choice again when
 //! they load. At most `max_running` patterns run at once.
+//!
+//! On the Redis backend all of this is the site's, not the process's ([`shared`]): the
+//! choice, its audience and the count live in Redis, and one instance runs each pattern.
 
 mod registry;
+mod shared;
 
 use rocket::fairing::AdHoc;
 use rocket::http::Status;
@@ -22,11 +26,12 @@ use crate::access::audience::Audience;
 use crate::access::guard::refuse;
 use crate::config::{self, PatternsConfig};
 use crate::error::AppError;
+use crate::hub::redis::Choices;
 use crate::hub::{Channel, EventId, Hub, Payload};
 use crate::metrics::PublishOutcome;
 use crate::wire::{self, visitor};
 
-pub use registry::{Full, Registry};
+pub use registry::{Refusal, Registry};
 
 /// How many events a burst publishes.
 pub const BURST: usize = 10;
@@ -113,9 +118,9 @@ impl<'r> FromRequest<'r> for Own {
 /// Runs the pattern named in the body, `{"pattern":"quiet"|"every-10s"|"ticker"}`, on the
 /// channel, and answers `{"channel","pattern"}`. It counts as a publish (this site's pages
 /// only, within the caller's rate). An unknown name or another channel is a 400; a new pattern
-/// while `max_running` run is a 429.
+/// while `max_running` run is a 429; Redis out of reach is a 503.
 #[put("/api/channels/<_>/pattern", data = "<choice>")]
-fn set_pattern(
+async fn set_pattern(
     own: Own,
     _writer: Writer,
     choice: Result<Json<Choice>, json::Error<'_>>,
@@ -125,12 +130,16 @@ fn set_pattern(
     let choice = choice
         .map_err(|e| AppError::bad_request(format!("send {{\"pattern\":\"…\"}} as JSON: {e}")))?;
     let pattern = Pattern::parse(&choice.pattern).map_err(AppError::BadRequest)?;
-    registry.set(hub, &own.0, pattern).map_err(|Full(max)| {
-        AppError::TooManyRequests(
-            format!("the server runs its limit of {max} event patterns: try again later"),
-            registry.retry_after(),
-        )
-    })?;
+    registry
+        .set(hub, &own.0, pattern)
+        .await
+        .map_err(|refusal| match refusal {
+            Refusal::Full(max) => AppError::TooManyRequests(
+                format!("the server runs its limit of {max} event patterns: try again later"),
+                registry.retry_after(),
+            ),
+            Refusal::Hub(error) => AppError::from(error),
+        })?;
     Ok(Json(Chosen {
         channel: own.0,
         pattern,
@@ -138,14 +147,14 @@ fn set_pattern(
 }
 
 /// Answers `{"channel","pattern"}`: what runs on the channel now (`quiet` when nothing does,
-/// or after its listeners left).
+/// or after its listeners left), the same on every instance.
 #[get("/api/channels/<_>/pattern")]
-fn get_pattern(own: Own, registry: &State<Registry>) -> Json<Chosen> {
-    let pattern = registry.get(&own.0);
-    Json(Chosen {
+async fn get_pattern(own: Own, registry: &State<Registry>) -> Result<Json<Chosen>, AppError> {
+    let pattern = registry.get(&own.0).await?;
+    Ok(Json(Chosen {
         channel: own.0,
         pattern,
-    })
+    }))
 }
 
 /// Publishes ten events now, `"Burst 1 of 10"` to `"Burst 10 of 10"`, in order, and answers
@@ -198,8 +207,9 @@ pub fn stage() -> AdHoc {
         };
         let audience = Audience::new(config.idle());
         let every = config.idle().max(std::time::Duration::from_secs(1));
-        let registry = Registry::new(config, audience.clone());
-        let (closing, stopping) = (registry.clone(), registry.clone());
+        let choices = rocket.state::<Choices>().cloned();
+        let registry = Registry::new(config, audience.clone(), choices);
+        let (closing, stopping, beating) = (registry.clone(), registry.clone(), registry.clone());
         let sweeper = audience.clone();
         Ok(rocket
             .manage(audience)
@@ -207,7 +217,11 @@ pub fn stage() -> AdHoc {
             .mount("/", routes())
             .attach(AdHoc::on_liftoff("Audience sweeps", move |rocket| {
                 let shutdown = rocket.shutdown();
+                let hub = rocket.state::<Hub>().cloned();
                 Box::pin(async move {
+                    if let (Some(hub), true) = (hub, beating.site().is_some()) {
+                        rocket::tokio::spawn(shared::beat(beating, hub));
+                    }
                     rocket::tokio::spawn(async move {
                         let mut ticks = rocket::tokio::time::interval(every);
                         loop {

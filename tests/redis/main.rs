@@ -16,6 +16,7 @@ mod history_loss;
 mod interest;
 mod outages;
 mod outcomes;
+mod patterns;
 mod private;
 mod support;
 mod two_instances;

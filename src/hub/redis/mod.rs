@@ -26,6 +26,7 @@
 //! expire `history_ttl` after its last publish (reads keep an existing epoch alive), so an idle
 //! channel cleans itself up; reads of a channel with no keys create none.
 
+mod choices;
 mod fanout;
 mod interest;
 mod link;
@@ -48,6 +49,8 @@ use super::{
 };
 use crate::config::HubConfig;
 use replay::Range;
+
+pub use choices::{Choices, Lease, Timing};
 
 pub(super) use super::epochs::bucket;
 
@@ -142,6 +145,11 @@ impl RedisHub {
             let _ended = tx.send(());
         }
         self.shared.local.close_all();
+    }
+
+    /// The visitors' choices (event patterns) kept in the same Redis.
+    pub fn choices(&self) -> Choices {
+        Choices::new(Arc::clone(&self.shared))
     }
 
     /// How many channels have local subscribers' windows right now.
