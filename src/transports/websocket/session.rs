@@ -1,6 +1,12 @@
 //! One WebSocket connection's loop: events out as text frames (every ready one, then one
-//! flush), text frames in as publishes, pings on the pump's timer, and a close that says why
-//! the connection ends and that reaches the client.
+//! flush), text frames in as publishes, heartbeats on the pump's timer, and a close that says
+//! why the connection ends and that reaches the client.
+//!
+//! A heartbeat is two frames. The ping keeps proxies' idle timers from closing the line and
+//! lets any client's library see that the server is there; but browsers answer pings without
+//! telling scripts, so a text frame `{"type":"heartbeat"}` follows, which a page can see and
+//! time its silence rule against (the hello's `heartbeat_ms` is their interval). The echo
+//! route sends only the ping: every text frame there must be an echo.
 //!
 //! Every end is one [`Ending`]. A client's protocol error closes with the code RFC 6455 gives
 //! it (1002, 1007 for invalid UTF-8, 1009 for a message over the limit). The close frame is
@@ -26,7 +32,7 @@ use crate::access::token;
 use crate::hub::{Channel, Hub, Payload};
 use crate::metrics::PublishOutcome;
 use crate::transports::pump::{End, Pump, Step};
-use crate::transports::stream::Opening;
+use crate::transports::stream::{Opening, heartbeat_frame};
 
 /// What the connection does with the messages the client sends.
 #[derive(Debug)]
@@ -114,7 +120,9 @@ impl Session {
                         Step::Beat => &[],
                         Step::End(end) => return closing(end),
                     };
-                    let bytes = events.iter().map(|e| e.json().len()).sum();
+                    let heartbeat = heartbeat(&self.mode, events.is_empty());
+                    let bytes = events.iter().map(|e| e.json().len()).sum::<usize>()
+                        + heartbeat.as_ref().map_or(0, String::len);
                     let written = within(watchdog, patience, async {
                         // Every ready event, then one flush: one write for all of them.
                         for event in events {
@@ -122,6 +130,9 @@ impl Session {
                         }
                         if events.is_empty() {
                             socket.feed(Message::Ping(Default::default())).await?;
+                        }
+                        if let Some(heartbeat) = heartbeat {
+                            socket.feed(Message::text(heartbeat)).await?;
                         }
                         socket.flush().await
                     })
@@ -201,6 +212,12 @@ impl Session {
             }
         }
     }
+}
+
+/// The visible heartbeat frame to send with a beat's ping, if this is a beat (`quiet`) and
+/// the connection is not an echo.
+fn heartbeat(mode: &Mode, quiet: bool) -> Option<String> {
+    (quiet && !matches!(mode, Mode::Echo)).then(|| heartbeat_frame().to_string())
 }
 
 /// Runs `write`, giving up with [`End::WriteTimeout`] once it has taken longer than
