@@ -120,19 +120,15 @@ impl Session {
                         Step::Beat => &[],
                         Step::End(end) => return closing(end),
                     };
-                    let heartbeat = heartbeat(&self.mode, events.is_empty());
-                    let bytes = events.iter().map(|e| e.json().len()).sum::<usize>()
-                        + heartbeat.as_ref().map_or(0, String::len);
+                    let beat = if events.is_empty() { heartbeat(&self.mode) } else { Vec::new() };
+                    let bytes = events.iter().map(|e| e.json().len()).sum();
                     let written = within(watchdog, patience, async {
                         // Every ready event, then one flush: one write for all of them.
                         for event in events {
                             socket.feed(Message::text(event.json())).await?;
                         }
-                        if events.is_empty() {
-                            socket.feed(Message::Ping(Default::default())).await?;
-                        }
-                        if let Some(heartbeat) = heartbeat {
-                            socket.feed(Message::text(heartbeat)).await?;
+                        for frame in beat {
+                            socket.feed(frame).await?;
                         }
                         socket.flush().await
                     })
@@ -214,10 +210,14 @@ impl Session {
     }
 }
 
-/// The visible heartbeat frame to send with a beat's ping, if this is a beat (`quiet`) and
-/// the connection is not an echo.
-fn heartbeat(mode: &Mode, quiet: bool) -> Option<String> {
-    (quiet && !matches!(mode, Mode::Echo)).then(|| heartbeat_frame().to_string())
+/// The frames of one heartbeat: a ping, then (except on an echo, where every text frame
+/// must be an echo) the text frame a page can see.
+fn heartbeat(mode: &Mode) -> Vec<Message> {
+    let ping = Message::Ping(Default::default());
+    match mode {
+        Mode::Echo => vec![ping],
+        _ => vec![ping, Message::text(heartbeat_frame().to_string())],
+    }
 }
 
 /// Runs `write`, giving up with [`End::WriteTimeout`] once it has taken longer than
