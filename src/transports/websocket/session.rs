@@ -6,7 +6,8 @@
 //! lets any client's library see that the server is there; but browsers answer pings without
 //! telling scripts, so a text frame `{"type":"heartbeat"}` follows, which a page can see and
 //! time its silence rule against (the hello's `heartbeat_ms` is their interval). The echo
-//! route sends only the ping: every text frame there must be an echo.
+//! route sends neither the hello nor heartbeat frames, only pings: every text frame there
+//! must be an echo.
 //!
 //! Every end is one [`Ending`]. A client's protocol error closes with the code RFC 6455 gives
 //! it (1002, 1007 for invalid UTF-8, 1009 for a message over the limit). The close frame is
@@ -91,9 +92,10 @@ impl Session {
         // timeout, and a write that has been going on for longer than the timeout ends.
         let mut watchdog = interval(patience / 4);
         watchdog.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        let opening = Opening::of(&self.pump);
+        // An echo sends nothing of its own: every text frame there must be an echo.
+        let opening = (!matches!(self.mode, Mode::Echo)).then(|| Opening::of(&self.pump));
         let sent = within(&mut watchdog, patience, async {
-            for frame in opening.frames() {
+            for frame in opening.iter().flat_map(Opening::frames) {
                 socket.feed(Message::text(frame.to_string())).await?;
             }
             socket.flush().await
