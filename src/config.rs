@@ -233,7 +233,8 @@ pub struct PushConfig {
     pub retry_ms: u64,
     /// Bytes after which a forever-iframe document ends so the browser can free it.
     pub iframe_budget: usize,
-    /// How often a WebSocket is pinged, in milliseconds.
+    /// Quiet time after which a WebSocket sends a heartbeat (a ping and a heartbeat text
+    /// frame), in milliseconds.
     pub ws_ping_ms: u64,
     /// The largest WebSocket message accepted from a browser, in bytes (larger: close 1009).
     pub ws_max_message: usize,

@@ -8,10 +8,9 @@ use rand::Rng;
 use rand::distributions::Alphanumeric;
 use rocket::http::ContentType;
 use rocket::{Route, State};
-use serde_json::json;
 
 use super::pump::End;
-use super::stream::{Framing, Opening, Push, end_frame};
+use super::stream::{Framing, Opening, Push, end_frame, heartbeat_frame};
 use crate::access::Listener;
 use crate::config::PushConfig;
 use crate::error::AppError;
@@ -107,7 +106,7 @@ impl Framing for Multipart {
     }
 
     fn heartbeat(&mut self, out: &mut Vec<u8>) {
-        self.frame(&json!({"type": "heartbeat"}), out);
+        self.frame(&heartbeat_frame(), out);
     }
 
     fn end(&mut self, why: End, cursor: &EventId, out: &mut Vec<u8>) {
@@ -142,6 +141,8 @@ pub fn routes() -> Vec<Route> {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]

@@ -83,6 +83,12 @@ pub fn reset_frame(next: &EventId, why: ResetReason) -> serde_json::Value {
     serde_json::json!({"type": "reset", "next": next, "reason": why.as_str()})
 }
 
+/// The control frame a multipart stream or a WebSocket sends when nothing else went out for
+/// a heartbeat interval: `{"type":"heartbeat"}`.
+pub fn heartbeat_frame() -> serde_json::Value {
+    serde_json::json!({"type": "heartbeat"})
+}
+
 /// The last frame of an iframe or multipart stream: why it ends and where to resume.
 pub fn end_frame(why: End, next: &EventId) -> serde_json::Value {
     serde_json::json!({"type": "end", "reason": why.reason(), "next": next})

@@ -111,8 +111,6 @@ export interface Transport {
   name: TransportName;
   /** Opens only with an answer the app absorbs; no open timeout (piggyback). */
   passive?: boolean;
-  /** Its heartbeats are invisible to scripts (WebSocket pings). */
-  hiddenBeats?: boolean;
   supported?(env: Record<string, unknown>, base: string): boolean;
   open(ctx: Context): () => void;
 }

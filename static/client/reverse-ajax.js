@@ -137,7 +137,7 @@ export function connect(channel, options = {}) {
 
   /** Starts one session of transport `name`; `asProbe` for a background re-check of `list[candidate]`. */
   function start(name, asProbe, candidate) {
-    const s = { name, candidate, opened: false, responded: false, over: false, started: env.now(), limit: 0 };
+    const s = { name, candidate, opened: false, responded: false, over: false, started: env.now() };
     const mine = () => !s.over && (s === current || s === probe);
     /** @type {import('./reverse-ajax.js').Context} */
     const ctx = {
@@ -158,21 +158,14 @@ export function connect(channel, options = {}) {
       watch: (progress) => void (s.progress = progress),
       hello(info) {
         if (!mine()) return;
-        s.beat = Number(info?.heartbeat_ms) || DEFAULT_HEARTBEAT_MS;
-        // Where heartbeats cannot be seen (WebSocket pings), silence proves nothing until a
-        // heartbeat frame has shown that the server sends visible ones.
-        const limit = registry[name].hiddenBeats ? 0 : 2 * s.beat;
+        const limit = 2 * (Number(info?.heartbeat_ms) || DEFAULT_HEARTBEAT_MS);
         if (!s.opened) return opened(s, limit);
-        s.limit = limit;
-        if (s === current && limit) live.watch(limit, s.progress);
+        if (s === current) live.watch(limit, s.progress);
       },
       frame(frame) {
         if (!mine() || !frame || typeof frame !== 'object') return;
         if (frame.type === 'hello') return ctx.hello(frame);
-        if (frame.type === 'heartbeat') {
-          if (!s.limit && s.opened && s === current) live.watch((s.limit = 2 * (s.beat ?? DEFAULT_HEARTBEAT_MS)), s.progress);
-          return ctx.alive();
-        }
+        if (frame.type === 'heartbeat') return ctx.alive();
         if (frame.type === 'end') return ctx.end(frame.reason, frame.retry_ms);
         if (frame.type === 'reset') reset(frame.reason, frame.next);
         else deliver(frame.type === 'event' ? frame.event : frame);
@@ -241,7 +234,6 @@ export function connect(channel, options = {}) {
 
   function opened(s, limitMs) {
     s.opened = true;
-    s.limit = limitMs;
     if (s === probe) {
       // The better transport works: it carries on from the same cursor, so nothing is lost
       // and duplicates are dropped; the old one goes.

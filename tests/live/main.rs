@@ -14,5 +14,6 @@ mod slow_readers;
 mod stored_data;
 mod token_expiry;
 mod websocket;
+mod websocket_heartbeat;
 mod websocket_limits;
 mod websocket_protocol;

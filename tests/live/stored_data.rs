@@ -36,7 +36,7 @@ async fn a_websocket_delivers_it(app: &App) {
     let (mut socket, _) = within(patience, connect_async(url))
         .await
         .expect("the handshake succeeds");
-
+    crate::websocket::hello(&mut socket).await;
     for text in broken() {
         let frame = loop {
             match within(patience, socket.next()).await {

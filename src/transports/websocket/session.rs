@@ -1,6 +1,13 @@
 //! One WebSocket connection's loop: events out as text frames (every ready one, then one
-//! flush), text frames in as publishes, pings on the pump's timer, and a close that says why
-//! the connection ends and that reaches the client.
+//! flush), text frames in as publishes, heartbeats on the pump's timer, and a close that says
+//! why the connection ends and that reaches the client.
+//!
+//! A heartbeat is two frames. The ping keeps proxies' idle timers from closing the line and
+//! lets any client's library see that the server is there; but browsers answer pings without
+//! telling scripts, so a text frame `{"type":"heartbeat"}` follows, which a page can see and
+//! time its silence rule against (the hello's `heartbeat_ms` is their interval). The echo
+//! route sends neither the hello nor heartbeat frames, only pings: every text frame there
+//! must be an echo.
 //!
 //! Every end is one [`Ending`]. A client's protocol error closes with the code RFC 6455 gives
 //! it (1002, 1007 for invalid UTF-8, 1009 for a message over the limit). The close frame is
@@ -26,7 +33,7 @@ use crate::access::token;
 use crate::hub::{Channel, Hub, Payload};
 use crate::metrics::PublishOutcome;
 use crate::transports::pump::{End, Pump, Step};
-use crate::transports::stream::Opening;
+use crate::transports::stream::{Opening, heartbeat_frame};
 
 /// What the connection does with the messages the client sends.
 #[derive(Debug)]
@@ -85,9 +92,10 @@ impl Session {
         // timeout, and a write that has been going on for longer than the timeout ends.
         let mut watchdog = interval(patience / 4);
         watchdog.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        let opening = Opening::of(&self.pump);
+        // An echo sends nothing of its own: every text frame there must be an echo.
+        let opening = (!matches!(self.mode, Mode::Echo)).then(|| Opening::of(&self.pump));
         let sent = within(&mut watchdog, patience, async {
-            for frame in opening.frames() {
+            for frame in opening.iter().flat_map(Opening::frames) {
                 socket.feed(Message::text(frame.to_string())).await?;
             }
             socket.flush().await
@@ -114,14 +122,15 @@ impl Session {
                         Step::Beat => &[],
                         Step::End(end) => return closing(end),
                     };
+                    let beat = if events.is_empty() { heartbeat(&self.mode) } else { Vec::new() };
                     let bytes = events.iter().map(|e| e.json().len()).sum();
                     let written = within(watchdog, patience, async {
                         // Every ready event, then one flush: one write for all of them.
                         for event in events {
                             socket.feed(Message::text(event.json())).await?;
                         }
-                        if events.is_empty() {
-                            socket.feed(Message::Ping(Default::default())).await?;
+                        for frame in beat {
+                            socket.feed(frame).await?;
                         }
                         socket.flush().await
                     })
@@ -200,6 +209,16 @@ impl Session {
                 Take::Refuse(CloseCode::Unsupported, "only text frames are accepted")
             }
         }
+    }
+}
+
+/// The frames of one heartbeat: a ping, then (except on an echo, where every text frame
+/// must be an echo) the text frame a page can see.
+fn heartbeat(mode: &Mode) -> Vec<Message> {
+    let ping = Message::Ping(Default::default());
+    match mode {
+        Mode::Echo => vec![ping],
+        _ => vec![ping, Message::text(heartbeat_frame().to_string())],
     }
 }
 

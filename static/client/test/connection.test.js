@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { event, fakeTransport, flush, harness, hello, memoryStorage, slowHello } from './fakes.js';
+import websocket from '../transports/websocket.js';
+import { event, fakeTransport, fakeWebSocket, flush, harness, hello, memoryStorage, slowHello } from './fakes.js';
 
 const statuses = (seen) => seen.states.map((s) => `${s.status}:${s.transport}`);
 
@@ -179,15 +180,26 @@ test('silence longer than twice the heartbeat means dead: it reconnects from the
   assert.equal(ws.last.since, 'e-1');
 });
 
-test('where heartbeats are hidden (WebSocket pings) silence counts only once a heartbeat frame was seen', async () => {
-  const ws = fakeTransport('ws', { hiddenBeats: true, onOpen: (s) => s.ctx.frame(hello) });
-  const { clock } = harness([ws]);
+test('a WebSocket is watched from its hello: silence ends it, heartbeat frames keep it', async () => {
+  const { WebSocket, sockets } = fakeWebSocket();
+  const { clock, seen } = harness([websocket], { env: { WebSocket } });
   await flush();
-  clock.advance(60_000);
-  assert.equal(ws.sessions.length, 1, 'a quiet channel is not a dead socket');
-  ws.last.ctx.frame({ type: 'heartbeat' });
+  sockets[0].onopen();
+  sockets[0].receive(hello);
   clock.advance(3000);
-  assert.ok(ws.sessions[0].closed);
+  assert.ok(sockets[0].closed, 'silence for more than twice the heartbeat ends it');
+  assert.match(seen.states.at(-1).cause, /silent for 3 s/);
+  clock.advance(1000);
+  await flush();
+  assert.equal(sockets.length, 2);
+  sockets[1].onopen();
+  sockets[1].receive(hello);
+  for (let beat = 0; beat < 10; beat++) {
+    clock.advance(1000);
+    sockets[1].receive({ type: 'heartbeat' });
+  }
+  assert.ok(!sockets[1].closed, 'heartbeats keep a channel without events open');
+  assert.equal(seen.events.length, 0, 'a heartbeat is not an event');
 });
 
 test('offline stops without counting attempts; online reconnects at once', async () => {

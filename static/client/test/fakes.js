@@ -55,12 +55,11 @@ export function memoryStorage() {
 }
 
 /** A transport whose sessions are recorded; `onOpen(session)` may act at once. */
-export function fakeTransport(name, { onOpen = () => {}, supported = true, passive = false, hiddenBeats = false } = {}) {
+export function fakeTransport(name, { onOpen = () => {}, supported = true, passive = false } = {}) {
   const sessions = [];
   return {
     name,
     passive,
-    hiddenBeats,
     sessions,
     supported: () => supported,
     get last() {
@@ -75,6 +74,26 @@ export function fakeTransport(name, { onOpen = () => {}, supported = true, passi
       };
     },
   };
+}
+
+/** A `WebSocket` class whose sockets the test drives by hand; `sockets` lists them. */
+export function fakeWebSocket() {
+  const sockets = [];
+  class FakeWebSocket {
+    constructor(url) {
+      this.url = url;
+      this.closed = false;
+      sockets.push(this);
+    }
+    close() {
+      this.closed = true;
+    }
+    /** The server sends `frame` as a text frame. */
+    receive(frame) {
+      this.onmessage?.({ data: JSON.stringify(frame) });
+    }
+  }
+  return { WebSocket: FakeWebSocket, sockets };
 }
 
 /** A minimal EventTarget standing in for `window`. */
@@ -106,6 +125,7 @@ export function harness(transports, options = {}) {
     session: options.session ?? memoryStorage(),
     local: options.local ?? memoryStorage(),
     transports: Object.fromEntries(transports.map((t) => [t.name, t])),
+    ...options.env,
   };
   const seen = { events: [], resets: [], states: [], log: [] };
   const conn = connect('ch', {

@@ -1,5 +1,7 @@
 // WebSocket: one connection, one JSON text frame per event or control
-// (`{"type":"hello"|"reset"|…}`). The close code says why the server ended it.
+// (`{"type":"hello"|"reset"|"heartbeat"}`). The server's pings are answered by the browser
+// unseen, so it also sends a heartbeat frame each beat: the silence rule holds here too. The
+// close code says why the server ended it.
 
 import { failure, parse } from '../http.js';
 
@@ -9,8 +11,6 @@ const ENDS = { 1000: 'closed', 1001: 'shutdown', 1008: 'token_expired', 1013: 'l
 /** @type {import('../reverse-ajax.js').Transport} */
 export default {
   name: 'websocket',
-  // The server's heartbeats are pings, which the browser answers without telling scripts.
-  hiddenBeats: true,
   supported: (env) => typeof env.WebSocket === 'function',
   open(ctx) {
     const socket = new ctx.env.WebSocket(ctx.url('ws').replace(/^http/, 'ws'));

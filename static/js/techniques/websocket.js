@@ -71,7 +71,8 @@ export function start(log, doc = document) {
       log.frame();
       log.raw(message.data, `the last text frame from the server (${byteLength(message.data)} B of payload)`);
       const frame = JSON.parse(message.data);
-      // Control frames (the opening `hello`, a `reset`) have a type; envelopes have none.
+      // Control frames (the opening `hello`, a `reset`, a `heartbeat`) have a type; envelopes
+      // have none.
       connection.mark?.push({ text: frame.type ?? 'frame', size, detail: 'text frame' });
       if (frame.type === 'reset') {
         cursor.update({ reset: true, next: frame.next, reset_reason: frame.reason }, log);
