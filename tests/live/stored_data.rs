@@ -40,7 +40,7 @@ async fn a_websocket_delivers_it(app: &App) {
     for text in broken() {
         let frame = loop {
             match within(patience, socket.next()).await {
-                // Control frames (the opening hello) carry no event: an envelope starts
+                // Control frames (heartbeats) carry no event: an envelope starts
                 // with its id.
                 Some(Ok(Message::Text(frame))) if frame.starts_with("{\"id\":") => break frame,
                 Some(Ok(Message::Text(_))) => {}
