@@ -44,23 +44,23 @@ enum Ended {
 
 /// The fan-out task, until `stop` fires or the hub is dropped.
 pub(super) async fn run(shared: Weak<Shared>, stop: oneshot::Receiver<()>) {
-    let cluster = shared.upgrade().is_some_and(|hub| hub.cluster());
-    if cluster {
-        super::sharded::run(shared, stop).await;
-    } else {
-        run_single(shared, stop).await;
-    }
+    let client = match shared.upgrade().as_deref().map(|hub| &hub.live) {
+        Some(Live::Single(client)) => client.clone(),
+        Some(Live::Cluster(_)) => return super::sharded::run(shared, stop).await,
+        None => return,
+    };
+    run_single(shared, client, stop).await;
 }
 
 /// On one server: connects, listens, and reconnects with capped exponential back-off. Logs
 /// once when the link is lost and once when it is back.
-async fn run_single(shared: Weak<Shared>, mut stop: oneshot::Receiver<()>) {
+async fn run_single(shared: Weak<Shared>, client: redis::Client, mut stop: oneshot::Receiver<()>) {
     let mut backoff = MIN_BACKOFF;
     let mut down = false;
     loop {
         let Some(hub) = shared.upgrade() else { return };
         let connected = tokio::select! {
-            connected = connect(&hub) => connected,
+            connected = connect(&client) => connected,
             _ = &mut stop => return,
         };
         match connected {
@@ -98,11 +98,17 @@ async fn run_single(shared: Weak<Shared>, mut stop: oneshot::Receiver<()>) {
     }
 }
 
-async fn connect(hub: &Shared) -> Result<(PubSubSink, PubSubStream), String> {
+/// When the listening loop must next wake for the interest plan: a topic's lingering
+/// unsubscribe, or one ping interval from now when none is due.
+pub(super) fn next_due(shared: &Weak<Shared>) -> tokio::time::Instant {
+    shared
+        .upgrade()
+        .and_then(|hub| hub.local.interest.next_due())
+        .unwrap_or_else(|| tokio::time::Instant::now() + PING_EVERY)
+}
+
+async fn connect(client: &redis::Client) -> Result<(PubSubSink, PubSubStream), String> {
     let attempt = async {
-        let Live::Single(client) = &hub.live else {
-            unreachable!("the fan-out task of a cluster is `sharded::run`")
-        };
         let (sink, stream) = client.get_async_pubsub().await?.split();
         Ok::<_, redis::RedisError>((sink, stream))
     };
@@ -132,10 +138,7 @@ async fn listen(
     }
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
     loop {
-        let due = shared
-            .upgrade()
-            .and_then(|hub| hub.local.interest.next_due())
-            .unwrap_or_else(|| tokio::time::Instant::now() + PING_EVERY);
+        let due = next_due(shared);
         tokio::select! {
             message = stream.next() => {
                 let Some(message) = message else {

@@ -18,7 +18,7 @@ use redis::{PushInfo, PushKind};
 use rocket::futures::future::join_all;
 use tokio::sync::oneshot;
 
-use super::fanout::{PING_EVERY, answered, catch_up, deliver, keep_alive, wanted};
+use super::fanout::{PING_EVERY, answered, catch_up, deliver, keep_alive, next_due, wanted};
 use super::interest::Plan;
 use super::link::Commands;
 use super::{Live, Shared};
@@ -41,10 +41,7 @@ pub(super) async fn run(shared: Weak<Shared>, mut stop: oneshot::Receiver<()>) {
     }
     let mut ping = tokio::time::interval(PING_EVERY);
     loop {
-        let due = shared
-            .upgrade()
-            .and_then(|hub| hub.local.interest.next_due())
-            .unwrap_or_else(|| tokio::time::Instant::now() + PING_EVERY);
+        let due = next_due(&shared);
         tokio::select! {
             push = pushes.recv() => {
                 let (Some(push), Some(hub)) = (push, shared.upgrade()) else { break };
