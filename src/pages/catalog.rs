@@ -19,12 +19,6 @@ pub struct Technique {
     pub title: &'static str,
     pub family: &'static str,
     pub summary: &'static str,
-    /// False for techniques whose page is not written yet: listed, but not linked.
-    pub built: bool,
-    /// The page's template name (`techniques/<slug>`); none before the page is built.
-    pub template: Option<&'static str>,
-    /// The page's script URL (`/static/js/techniques/<slug>.js`); none before it is built.
-    pub script: Option<&'static str>,
     /// The files the page shows, its own script first. Pages get them highlighted from
     /// [`Technique::panels`], so the index does not carry them.
     #[serde(skip)]
@@ -64,7 +58,7 @@ macro_rules! source {
     };
 }
 
-/// A built technique's row: everything that follows from the slug is derived here.
+/// A technique's row: everything that follows from the slug is derived here.
 macro_rules! technique {
     (
         slug: $slug:literal,
@@ -81,9 +75,6 @@ macro_rules! technique {
             title: $title,
             family: $family,
             summary: $summary,
-            built: true,
-            template: Some(concat!("techniques/", $slug)),
-            script: Some(concat!("/static/js/techniques/", $slug, ".js")),
             sources: &[
                 Source {
                     label: "Client",
@@ -247,9 +238,9 @@ pub const TECHNIQUES: &[Technique] = &[
     },
 ];
 
-/// The built technique with this slug, if any.
+/// The technique with this slug, if any.
 pub fn find(slug: &str) -> Option<&'static Technique> {
-    TECHNIQUES.iter().find(|t| t.slug == slug && t.built)
+    TECHNIQUES.iter().find(|t| t.slug == slug)
 }
 
 #[cfg(test)]
@@ -257,30 +248,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn slugs_are_unique_and_built_pages_show_code() {
+    fn slugs_are_unique_and_pages_show_their_script_first() {
         for (i, t) in TECHNIQUES.iter().enumerate() {
             assert!(
                 TECHNIQUES[i + 1..].iter().all(|o| o.slug != t.slug),
                 "{} twice",
                 t.slug
             );
+            let script = format!("static/js/techniques/{}.js", t.slug);
             assert_eq!(
-                t.built,
-                !t.sources.is_empty(),
-                "{}: built pages show their code",
-                t.slug
+                (t.sources[0].label, t.sources[0].path),
+                ("Client", script.as_str())
             );
-            if t.built {
-                assert_eq!(t.template, Some(format!("techniques/{}", t.slug).as_str()));
-                let script = format!("static/js/techniques/{}.js", t.slug);
-                assert_eq!(t.script, Some(format!("/{script}").as_str()));
-                assert_eq!(
-                    (t.sources[0].label, t.sources[0].path),
-                    ("Client", script.as_str())
-                );
-            } else {
-                assert_eq!((t.template, t.script), (None, None));
-            }
         }
     }
 }
