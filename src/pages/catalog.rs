@@ -7,10 +7,11 @@
 //! and the first code panel, "Client", showing that script; all three are compiled in or
 //! checked here, so a missing file fails the build.
 
+use rocket::fairing::AdHoc;
 use serde::Serialize;
 
+use super::code::{Cache, Panel};
 pub use super::code::{Essence, Source};
-use super::code::{Panel, panels};
 
 /// A technique and its page.
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -25,11 +26,29 @@ pub struct Technique {
     pub sources: &'static [Source],
 }
 
+/// Every page's code panels, one group per technique in catalog order.
+static PANELS: Cache = Cache::new(|| TECHNIQUES.iter().map(|t| t.sources).collect());
+
 impl Technique {
-    /// The page's code panels, highlighted once per process.
+    /// The page's code panels, highlighted once per process. Never waits: until the
+    /// highlighting started at ignite is done, the panels come escaped but plain.
     pub fn panels(&self) -> &'static [Panel] {
-        panels(self)
+        TECHNIQUES
+            .iter()
+            .position(|t| t.slug == self.slug)
+            .map_or(&[], |i| PANELS.panels(i))
     }
+}
+
+/// Every page's code panels highlighted: done once per process, waiting for it if it is
+/// under way.
+pub fn highlighted() -> &'static [Vec<Panel>] {
+    PANELS.highlighted()
+}
+
+/// Starts highlighting every page's code panels at ignite, so no request waits for it.
+pub fn stage() -> AdHoc {
+    PANELS.stage()
 }
 
 /// `Some(to)` when the essence names a second anchor, `None` otherwise.
@@ -246,6 +265,7 @@ pub fn find(slug: &str) -> Option<&'static Technique> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pages::code::ESSENCE_LINES;
 
     #[test]
     fn slugs_are_unique_and_pages_show_their_script_first() {
@@ -261,5 +281,25 @@ mod tests {
                 ("Client", script.as_str())
             );
         }
+    }
+
+    #[test]
+    fn every_essence_is_found_and_short() {
+        let mut wrong = Vec::new();
+        for technique in TECHNIQUES {
+            for source in technique.sources {
+                let at = format!("{}: {}", technique.slug, source.path);
+                match source.essence.lines(source.text) {
+                    Err(e) => wrong.push(format!("{at}: {e}")),
+                    Ok(lines) if !ESSENCE_LINES.contains(&lines.len()) => wrong.push(format!(
+                        "{at}: the essence from {:?} is {} lines, not {ESSENCE_LINES:?}",
+                        source.essence.from,
+                        lines.len()
+                    )),
+                    Ok(_) => {}
+                }
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     }
 }

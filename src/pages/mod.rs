@@ -116,7 +116,7 @@ pub fn demo_channel() -> Channel {
 pub fn stage() -> AdHoc {
     AdHoc::on_ignite("Pages", |rocket| async {
         rocket
-            .attach(code::stage())
+            .attach(catalog::stage())
             .attach(assets::stage())
             .mount(
                 "/",

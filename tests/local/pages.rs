@@ -88,7 +88,7 @@ fn panel<'p>(page: &'p str, path: &str) -> (&'p str, &'p str) {
 
 /// Waits for the highlighting that the app starts at ignite (pages before it show plain code).
 async fn highlighted() {
-    rocket::tokio::task::spawn_blocking(reverse_ajax::pages::code::highlighted)
+    rocket::tokio::task::spawn_blocking(reverse_ajax::pages::catalog::highlighted)
         .await
         .expect("highlighting finishes");
 }
