@@ -214,8 +214,16 @@ async fn a_stream_cut_for_not_reading_counts_as_a_write_timeout() {
 
     // Assert: each was counted once, as a write timeout and not as a client that left.
     for (_, transport) in transports {
-        assert_eq!(disconnects(&app, transport, "write_timeout").await, 1, "{transport}");
-        assert_eq!(disconnects(&app, transport, "client").await, 0, "{transport}");
+        assert_eq!(
+            disconnects(&app, transport, "write_timeout").await,
+            1,
+            "{transport}"
+        );
+        assert_eq!(
+            disconnects(&app, transport, "client").await,
+            0,
+            "{transport}"
+        );
     }
     drop(stalled);
     app.stop().await;
