@@ -138,6 +138,13 @@ impl Meter {
     pub fn cut(&mut self, why: Disconnect) {
         self.ending = Ending::Cut(why);
     }
+
+    /// The connection went away for `why`, unless it had already answered or been cut.
+    pub fn gone(&mut self, why: Disconnect) {
+        if self.ending == Ending::Open {
+            self.ending = Ending::Cut(why);
+        }
+    }
 }
 
 impl Drop for Meter {

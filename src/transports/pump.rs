@@ -104,6 +104,11 @@ pub struct Pump {
     _slot: Slot,
     /// The connection's counts, closed when the pump goes.
     meter: Meter,
+    /// When the last chunk went to the writer, until the writer asks for the next step.
+    handed: Option<Instant>,
+    /// How long a writer may sit on a chunk before a pump dropped in that state counts the
+    /// client as one that stopped reading; `None` never does.
+    stuck_after: Option<Duration>,
 }
 
 impl Pump {
@@ -131,6 +136,8 @@ impl Pump {
             deadline: None,
             _slot: slot,
             meter,
+            handed: None,
+            stuck_after: None,
         }
         .ending_at(expiry.map(until), End::TokenExpired)
     }
@@ -138,6 +145,30 @@ impl Pump {
     /// Ends the pump with [`End::Cap`] once `cap` has passed (unless it ends earlier).
     pub fn with_cap(self, cap: Duration) -> Pump {
         self.ending_at(Some(Instant::now() + cap), End::Cap)
+    }
+
+    /// Counts the connection as cut by a write timeout when the pump is dropped while a
+    /// chunk it handed out ([`Pump::handing`]) has waited at least `after` for its writer.
+    ///
+    /// Streams need this because Rocket writes them: when the kernel ends a connection whose
+    /// client stopped reading (`TCP_USER_TIMEOUT`, see `crate::listener`), the `ETIMEDOUT`
+    /// reaches hyper, never the stream, which is simply dropped. What the stream does see is
+    /// that its writer stopped asking for more: a writer that takes a chunk asks for the next
+    /// one as soon as the socket took it, so one that sat on a chunk for a good part of the
+    /// write timeout before the connection died was blocked on a client that did not read.
+    pub fn watching_writes(mut self, after: Duration) -> Pump {
+        self.stuck_after = Some(after);
+        self
+    }
+
+    /// A chunk goes to the writer now.
+    pub fn handing(&mut self) {
+        self.handed = Some(Instant::now());
+    }
+
+    /// The writer took the last chunk and asks for more.
+    pub fn taken(&mut self) {
+        self.handed = None;
     }
 
     /// Ends the pump with `end` at `at`, unless it is set to end earlier.
@@ -227,6 +258,18 @@ impl Pump {
                     return Step::End(end);
                 }
             }
+        }
+    }
+}
+
+impl Drop for Pump {
+    fn drop(&mut self) {
+        let stuck = self
+            .handed
+            .zip(self.stuck_after)
+            .is_some_and(|(at, after)| at.elapsed() >= after);
+        if stuck {
+            self.meter.gone(Disconnect::WriteTimeout);
         }
     }
 }

@@ -125,11 +125,14 @@ impl<F: Framing> Push<F> {
     /// connection's place (its slot and meter) until the stream ends, and ending it when the
     /// connection's token expires.
     pub fn new(framing: F, subscription: Subscription, config: &PushConfig, place: Place) -> Self {
-        let pump = Pump::new(subscription, config.heartbeat(), place);
+        let pump = Pump::new(subscription, config.heartbeat(), place)
+            .watching_writes(config.write_timeout() / 4);
         Push { framing, pump }
     }
 
-    /// The whole stream as chunks, ending after the closing frame.
+    /// The whole stream as chunks, ending after the closing frame. Every chunk is marked
+    /// as handed to the writer until the writer comes back for more (see
+    /// [`Pump::watching_writes`]).
     fn chunks(self) -> impl Stream<Item = Cursor<Vec<u8>>> + Send {
         let Push {
             mut framing,
@@ -141,7 +144,9 @@ impl<F: Framing> Push<F> {
             let mut sent = out.len();
             if !out.is_empty() {
                 pump.sent(sent);
+                pump.handing();
                 yield Cursor::new(out);
+                pump.taken();
             }
             let why = loop {
                 let room = framing.budget().map_or(usize::MAX, |max| max.saturating_sub(sent));
@@ -162,7 +167,9 @@ impl<F: Framing> Push<F> {
                 }
                 sent += out.len();
                 pump.sent(out.len());
+                pump.handing();
                 yield Cursor::new(out);
+                pump.taken();
             };
             let mut out = Vec::new();
             framing.end(why, &pump.cursor(), &mut out);

@@ -183,6 +183,52 @@ async fn a_websocket_cut_for_not_reading_counts_as_a_write_timeout() {
     app.stop().await;
 }
 
+#[tokio::test]
+async fn a_stream_cut_for_not_reading_counts_as_a_write_timeout() {
+    // Arrange: one reader that stops reading on each streaming transport.
+    let app = launch_with(|f| f.merge(("push.write_timeout_ms", WRITE_TIMEOUT_MS))).await;
+    let transports = [
+        ("/push/slow/sse", "server-sent-events"),
+        ("/push/slow/iframe", "forever-iframe"),
+        ("/push/slow/multipart", "multipart-streaming"),
+    ];
+    let mut stalled = Vec::new();
+    for (path, _) in transports {
+        stalled.push(stalled_get(app.port, path).await);
+    }
+
+    // Act: more than their buffers hold, then wait for the kernel to end each connection and
+    // for the server to drop the stream behind it.
+    flood(&app, "slow").await;
+    for tcp in &stalled {
+        cut_off(&app, tcp.local_addr().expect("a local address").port()).await;
+    }
+    within(Duration::from_secs(10), async {
+        for (_, transport) in transports {
+            while disconnects(&app, transport, "write_timeout").await == 0 {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    })
+    .await;
+
+    // Assert: each was counted once, as a write timeout and not as a client that left.
+    for (_, transport) in transports {
+        assert_eq!(
+            disconnects(&app, transport, "write_timeout").await,
+            1,
+            "{transport}"
+        );
+        assert_eq!(
+            disconnects(&app, transport, "client").await,
+            0,
+            "{transport}"
+        );
+    }
+    drop(stalled);
+    app.stop().await;
+}
+
 /// How long after Rocket's last timer (one second after the grace period when a connection is
 /// still stalled) the process may take to end and be reaped on a busy machine.
 const EXIT_SLACK: Duration = Duration::from_millis(300);
