@@ -44,13 +44,18 @@ pub fn read<S: Section>(figment: &Figment) -> Result<S, String> {
             ));
         }
     }
-    let section: S = if figment.find_value(name).is_err() {
-        S::default()
-    } else {
-        figment
+    let section: S = match figment.find_value(name) {
+        Err(_) => S::default(),
+        Ok(value) if value.as_dict().is_none() => {
+            let found = value.to_actual();
+            return Err(format!(
+                "bad configuration `{name}`: found {found}, expected a table of keys"
+            ));
+        }
+        Ok(_) => figment
             .focus(name)
             .extract()
-            .map_err(|e| describe(name, &e))?
+            .map_err(|e| describe(name, &e))?,
     };
     section.check()
 }
@@ -484,6 +489,13 @@ mod tests {
         let figment = Figment::new().merge(("publish.max_body", "lots"));
         let error = read::<PublishConfig>(&figment).expect_err("a string for a number");
         assert!(error.contains("publish.max_body"), "{error}");
+    }
+
+    #[test]
+    fn a_section_that_is_not_a_table_is_refused() {
+        let figment = Figment::new().merge(("hub", 5));
+        let error = read::<HubConfig>(&figment).expect_err("a number for a table");
+        assert!(error.contains("`hub`"), "{error}");
     }
 
     #[test]
