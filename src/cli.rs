@@ -72,7 +72,7 @@ pub fn token(
     }
     Patterns::parse(&publish)?;
     Patterns::parse(&subscribe)?;
-    let auth = config::section::<AuthConfig>(&rocket::Config::figment(), "auth")?;
+    let auth = config::read::<AuthConfig>(&rocket::Config::figment())?;
     let secret = auth.secret.ok_or(
         "no [auth] secret is configured: set `secret` under [default.auth] in Rocket.toml, or \
          ROCKET_AUTH='{secret=\"…\"}' (at least 32 bytes, e.g. from `openssl rand -hex 32`)",

@@ -57,9 +57,11 @@ impl Default for ListenerConfig {
     }
 }
 
-impl ListenerConfig {
+impl config::Section for ListenerConfig {
+    const NAME: &'static str = "listener";
+
     /// Rejects a backlog of 0 and a send buffer the kernel would not honour.
-    pub fn check(self) -> Result<Self, String> {
+    fn check(self) -> Result<Self, String> {
         if self.backlog == 0 {
             return Err("listener.backlog must be > 0".into());
         }
@@ -74,16 +76,10 @@ impl ListenerConfig {
 
 /// Tunes the listening socket once Rocket has bound it.
 pub fn stage() -> AdHoc {
-    AdHoc::try_on_ignite("Listener", |rocket| async {
-        let config = config::section::<ListenerConfig>(rocket.figment(), "listener");
-        let config = match config.and_then(ListenerConfig::check) {
-            Ok(config) => config,
-            Err(message) => {
-                rocket::error!("{message}");
-                return Err(rocket);
-            }
-        };
-        Ok(
+    config::stage(
+        "Listener",
+        config::read::<ListenerConfig>,
+        |rocket, config| {
             rocket.attach(AdHoc::on_liftoff("Listener tuning", move |rocket| {
                 let address = SocketAddr::new(rocket.config().address, rocket.config().port);
                 let timeout = rocket
@@ -99,9 +95,9 @@ pub fn stage() -> AdHoc {
                         );
                     }
                 })
-            })),
-        )
-    })
+            }))
+        },
+    )
 }
 
 /// Applies the backlog, the send buffer and the write timeout (milliseconds) to the socket

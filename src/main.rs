@@ -37,7 +37,10 @@ fn main() -> ExitCode {
 fn serve() -> ExitCode {
     match rocket::execute(reverse_ajax::rocket().launch()) {
         Ok(_) => ExitCode::SUCCESS,
-        // Rocket has already said what went wrong.
-        Err(_) => ExitCode::FAILURE,
+        // The stages have already said what went wrong; Rocket names the stages that failed.
+        Err(error) => {
+            error.pretty_print();
+            ExitCode::FAILURE
+        }
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! A JSON body (any JSON value) or a `text/plain` body becomes one event on the channel. With
 //! an `Idempotency-Key` header, a repeat of the same key on the same channel (within
-//! `publish.idempotency_ttl`) stores nothing and answers the first event's id, so a client
+//! `publish.idempotency_ttl_ms`) stores nothing and answers the first event's id, so a client
 //! may retry a publish whose answer it did not get.
 
 use rocket::data::{Data, ToByteUnit};
@@ -134,15 +134,9 @@ pub fn routes() -> Vec<Route> {
 
 /// Reads `[publish]` and mounts the publish API.
 pub fn stage() -> AdHoc {
-    AdHoc::try_on_ignite("Publish API", |rocket| async {
-        match config::section::<PublishConfig>(rocket.figment(), "publish")
-            .and_then(PublishConfig::check)
-        {
-            Ok(config) => Ok(rocket.manage(config).mount("/", routes())),
-            Err(message) => {
-                rocket::error!("{message}");
-                Err(rocket)
-            }
-        }
-    })
+    config::stage(
+        "Publish API",
+        config::read::<PublishConfig>,
+        |rocket, config| rocket.manage(config).mount("/", routes()),
+    )
 }

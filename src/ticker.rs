@@ -3,7 +3,7 @@
 //! After liftoff it publishes `"Tick <n>"` on its channel (`demo`) at random intervals
 //! between `ticker.min_ms` and `ticker.max_ms`, until the server shuts down. Tests turn it
 //! off. The same loop, [`run`], drives the event patterns of visitors' channels
-//! ([`crate::patterns`]).
+//! ([`crate::patterns`]), whose `ticker` pattern keeps the same pace.
 
 use std::future::Future;
 use std::time::Duration;
@@ -12,6 +12,7 @@ use crate::config::{self, TickerConfig};
 use crate::hub::{Channel, Hub, Payload};
 use rand::Rng;
 use rocket::fairing::AdHoc;
+use rocket::figment::Figment;
 
 /// The text of the `n`th tick of one run, counting from 1. The event's own `at` says when.
 pub fn tick_text(n: u64) -> String {
@@ -68,33 +69,28 @@ pub async fn run(hub: &Hub, channel: &Channel, pace: Pace, stop: impl Future<Out
     ticks
 }
 
+/// `[ticker]` and its channel.
+fn read(figment: &Figment) -> Result<(TickerConfig, Channel), String> {
+    let config = config::read::<TickerConfig>(figment)?;
+    let channel = Channel::parse(&config.channel).map_err(|e| format!("ticker.channel: {e}"))?;
+    Ok((config, channel))
+}
+
 /// Reads `[ticker]` and, when enabled, starts publishing once the server is up.
 pub fn stage() -> AdHoc {
-    AdHoc::try_on_ignite("Ticker", |rocket| async {
-        let config = config::section::<TickerConfig>(rocket.figment(), "ticker")
-            .and_then(TickerConfig::check)
-            .and_then(|c| Channel::parse(&c.channel).map(|ch| (c, ch)));
-        let (config, channel) = match config {
-            Ok(ok) => ok,
-            Err(message) => {
-                rocket::error!("bad `ticker` configuration: {message}");
-                return Err(rocket);
-            }
-        };
+    config::stage("Ticker", read, |rocket, (config, channel)| {
         if !config.enabled {
-            return Ok(rocket);
+            return rocket;
         }
         let pace = Pace::between(config.min_ms, config.max_ms);
-        Ok(
-            rocket.attach(AdHoc::on_liftoff("Ticker loop", move |rocket| {
-                let hub = rocket.state::<Hub>().cloned();
-                let shutdown = rocket.shutdown();
-                Box::pin(async move {
-                    let Some(hub) = hub else { return };
-                    rocket::tokio::spawn(async move { run(&hub, &channel, pace, shutdown).await });
-                })
-            })),
-        )
+        rocket.attach(AdHoc::on_liftoff("Ticker loop", move |rocket| {
+            let hub = rocket.state::<Hub>().cloned();
+            let shutdown = rocket.shutdown();
+            Box::pin(async move {
+                let Some(hub) = hub else { return };
+                rocket::tokio::spawn(async move { run(&hub, &channel, pace, shutdown).await });
+            })
+        }))
     })
 }
 

@@ -100,10 +100,10 @@ pub struct Access(Arc<Inner>);
 impl Access {
     /// Reads `[auth]`, `[clients]`, `[site]` and `push.allowed_origins`.
     pub fn from_figment(figment: &Figment) -> Result<Access, String> {
-        let auth = config::section::<AuthConfig>(figment, "auth")?;
-        let clients = config::section::<ClientsConfig>(figment, "clients")?.check()?;
-        let site = config::section::<SiteConfig>(figment, "site")?;
-        let push = config::section::<PushConfig>(figment, "push")?;
+        let auth = config::read::<AuthConfig>(figment)?;
+        let clients = config::read::<ClientsConfig>(figment)?;
+        let site = config::read::<SiteConfig>(figment)?;
+        let push = config::read::<PushConfig>(figment)?;
         let keys = auth.secret.as_deref().map(Keys::new).transpose()?;
         let patterns = |key: &str, list: &[String]| {
             Patterns::parse(list).map_err(|e| format!("auth.{key}: {e}"))
@@ -272,16 +272,9 @@ fn bearer<'r>(request: &'r Request<'_>) -> Result<Option<&'r str>, AppError> {
 /// Reads the access configuration, manages [`Access`], forgets idle rate-limit keys every
 /// few seconds, and warns at launch when a non-loopback address has no secret.
 pub fn stage() -> AdHoc {
-    AdHoc::try_on_ignite("Access", |rocket| async {
-        let access = match Access::from_figment(rocket.figment()) {
-            Ok(access) => access,
-            Err(message) => {
-                rocket::error!("{message}");
-                return Err(rocket);
-            }
-        };
+    config::stage("Access", Access::from_figment, |rocket, access| {
         let sweeper = access.clone();
-        Ok(rocket
+        rocket
             .manage(access)
             .attach(cors::SiblingReads)
             .attach(AdHoc::on_liftoff("Access sweeps", move |rocket| {
@@ -300,7 +293,7 @@ pub fn stage() -> AdHoc {
                         }
                     });
                 })
-            })))
+            }))
     })
 }
 

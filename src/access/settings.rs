@@ -6,6 +6,8 @@
 
 use serde::Deserialize;
 
+use crate::config::Section;
+
 /// `[auth]`: tokens and what needs none.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -26,6 +28,10 @@ impl Default for AuthConfig {
             public_subscribe: vec!["*".into()],
         }
     }
+}
+
+impl Section for AuthConfig {
+    const NAME: &'static str = "auth";
 }
 
 /// `[clients]`: what one client, and all of them, may hold or send.
@@ -56,8 +62,11 @@ impl Default for ClientsConfig {
     }
 }
 
-impl ClientsConfig {
-    pub fn check(self) -> Result<Self, String> {
+impl Section for ClientsConfig {
+    const NAME: &'static str = "clients";
+
+    /// Rejects limits of 0, which would refuse everyone.
+    fn check(self) -> Result<Self, String> {
         if self.publish_per_ip == 0
             || self.publish_per_token == 0
             || self.held_per_ip == 0
@@ -80,4 +89,8 @@ pub struct SiteConfig {
     /// The origins pages of this site are served from (`https://push.example.org`). Empty:
     /// `http://127.0.0.1:<port>`, `http://localhost:<port>` and `http://[::1]:<port>`.
     pub origins: Vec<String>,
+}
+
+impl Section for SiteConfig {
+    const NAME: &'static str = "site";
 }

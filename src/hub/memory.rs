@@ -1,7 +1,7 @@
 //! The in-memory backend: every channel's history and fan-out live in this process.
 //!
 //! Each channel is a [`Feed`] whose ring is its whole history, bounded by count
-//! (`history`), age (`history_ttl`) and bytes (`history_bytes`); all histories together stay
+//! (`history`), age (`history_ttl_ms`) and bytes (`history_bytes`); all histories together stay
 //! within `max_bytes`, the oldest events going first. One mutex guards the channel table and
 //! is held (never across an `.await`) while a sequence number is assigned, which keeps ids
 //! dense and ordered.
@@ -13,7 +13,6 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
-use std::time::Duration;
 
 use rocket::fairing::AdHoc;
 
@@ -305,16 +304,13 @@ impl EventHub for MemoryHub {
     }
 }
 
-/// A fairing that sweeps idle channels every `sweep_interval` until shutdown.
+/// A fairing that sweeps idle channels every `sweep_interval_ms` until shutdown.
 pub fn sweeper(hub: &Arc<MemoryHub>) -> AdHoc {
     let hub: Weak<MemoryHub> = Arc::downgrade(hub);
     AdHoc::on_liftoff("Channel sweeper", move |rocket| {
         let shutdown = rocket.shutdown();
         Box::pin(async move {
-            let Some(every) = hub
-                .upgrade()
-                .map(|h| Duration::from_secs(h.shared.config.sweep_interval))
-            else {
+            let Some(every) = hub.upgrade().map(|h| h.shared.config.sweep_interval()) else {
                 return;
             };
             rocket::tokio::spawn(async move {

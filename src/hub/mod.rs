@@ -283,25 +283,15 @@ fn from_config(config: HubConfig) -> Result<(Hub, AdHoc, Option<redis::Choices>)
 /// Reads `[hub]`, builds the backend and manages it as [`Hub`] (and, on Redis, the shared
 /// [`redis::Choices`], which the event patterns then use).
 pub fn stage() -> AdHoc {
-    AdHoc::try_on_ignite("Event hub", |rocket| async move {
-        let config = config::section::<HubConfig>(rocket.figment(), "hub")
-            .and_then(HubConfig::check)
-            .and_then(from_config);
-        match config {
-            Ok((hub, upkeep, choices)) => {
-                let rocket = match choices {
-                    Some(choices) => rocket.manage(choices),
-                    None => rocket,
-                };
-                Ok(rocket
-                    .manage(hub)
-                    .attach(upkeep)
-                    .attach(close_at_shutdown()))
-            }
-            Err(message) => {
-                rocket::error!("{message}");
-                Err(rocket)
-            }
-        }
+    let read = |figment: &_| config::read::<HubConfig>(figment).and_then(from_config);
+    config::stage("Event hub", read, |rocket, (hub, upkeep, choices)| {
+        let rocket = match choices {
+            Some(choices) => rocket.manage(choices),
+            None => rocket,
+        };
+        rocket
+            .manage(hub)
+            .attach(upkeep)
+            .attach(close_at_shutdown())
     })
 }

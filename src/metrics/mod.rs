@@ -52,6 +52,10 @@ impl Default for MetricsConfig {
     }
 }
 
+impl config::Section for MetricsConfig {
+    const NAME: &'static str = "metrics";
+}
+
 /// The technique a request serves, by its route's (handler's) name; one route serves both
 /// pollings, JSONP when there is a `callback`.
 fn of_route(name: &str, request: &Request<'_>) -> Option<Technique> {
@@ -448,18 +452,18 @@ fn routes() -> Vec<Route> {
 
 /// Reads `[metrics]`; when enabled, manages the metrics and mounts `/metrics`.
 pub fn stage() -> AdHoc {
-    AdHoc::try_on_ignite("Metrics", |rocket| async {
-        match config::section::<MetricsConfig>(rocket.figment(), "metrics") {
-            Ok(config) if config.enabled => Ok(rocket
-                .manage(Metrics::new(config.public))
-                .mount("/", routes())),
-            Ok(_) => Ok(rocket),
-            Err(message) => {
-                rocket::error!("{message}");
-                Err(rocket)
+    config::stage(
+        "Metrics",
+        config::read::<MetricsConfig>,
+        |rocket, config| {
+            if !config.enabled {
+                return rocket;
             }
-        }
-    })
+            rocket
+                .manage(Metrics::new(config.public))
+                .mount("/", routes())
+        },
+    )
 }
 
 #[cfg(test)]

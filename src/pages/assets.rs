@@ -25,6 +25,7 @@ use rocket::request::{self, FromRequest, Request};
 use rocket::response::{self, Responder, Response};
 use serde::Deserialize;
 
+use crate::config;
 use crate::embedded::{self, EmbeddedFile};
 
 /// `[default.assets]`.
@@ -35,6 +36,10 @@ pub struct AssetsConfig {
     /// working on the site's files without a rebuild); read once at ignite. Relative paths are
     /// relative to the configuration file.
     pub static_dir: Option<RelativePathBuf>,
+}
+
+impl config::Section for AssetsConfig {
+    const NAME: &'static str = "assets";
 }
 
 /// One static file, ready to serve.
@@ -260,25 +265,16 @@ fn is_version(segment: &str) -> bool {
 /// Loads the static files (compiled in, or `[default.assets] static_dir`), manages them and
 /// mounts `/static`. A folder that cannot be read stops the launch with a message.
 pub fn stage() -> AdHoc {
-    AdHoc::try_on_ignite("Static files", |rocket| async {
-        let config: AssetsConfig = match crate::config::section(rocket.figment(), "assets") {
-            Ok(config) => config,
-            Err(e) => {
-                rocket::error!("{e}");
-                return Err(rocket);
-            }
-        };
-        let assets = match &config.static_dir {
-            None => Assets::embedded(),
-            Some(dir) => match Assets::read(&dir.relative()) {
-                Ok(assets) => assets,
-                Err(e) => {
-                    rocket::error!("assets.static_dir = {}: {e}", dir.relative().display());
-                    return Err(rocket);
-                }
-            },
-        };
-        Ok(rocket.manage(assets).mount("/", routes![serve]))
+    let read = |figment: &_| {
+        let config = config::read::<AssetsConfig>(figment)?;
+        match &config.static_dir {
+            None => Ok(Assets::embedded()),
+            Some(dir) => Assets::read(&dir.relative())
+                .map_err(|e| format!("assets.static_dir = {}: {e}", dir.relative().display())),
+        }
+    };
+    config::stage("Static files", read, |rocket, assets| {
+        rocket.manage(assets).mount("/", routes![serve])
     })
 }
 

@@ -15,6 +15,7 @@ mod registry;
 mod shared;
 
 use rocket::fairing::AdHoc;
+use rocket::figment::Figment;
 use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::serde::json::{self, Json};
@@ -24,11 +25,12 @@ use serde::{Deserialize, Serialize};
 use crate::access::Writer;
 use crate::access::audience::Audience;
 use crate::access::guard::refuse;
-use crate::config::{self, PatternsConfig};
+use crate::config::{self, PatternsConfig, TickerConfig};
 use crate::error::AppError;
 use crate::hub::redis::Choices;
 use crate::hub::{Channel, EventId, Hub, Payload};
 use crate::metrics::PublishOutcome;
+use crate::ticker::Pace;
 use crate::wire::{self, visitor};
 
 pub use registry::{Refusal, Registry};
@@ -45,7 +47,8 @@ pub enum Pattern {
     /// One event every `slow_ms` (10 s).
     #[serde(rename = "every-10s")]
     Every10s,
-    /// One event after a random pause between `ticker_min_ms` and `ticker_max_ms` (1–3 s).
+    /// One event after a random pause between `ticker.min_ms` and `ticker.max_ms` (1–3 s), like
+    /// the demo ticker.
     #[serde(rename = "ticker")]
     Ticker,
 }
@@ -192,26 +195,25 @@ pub fn routes() -> Vec<Route> {
     routes![set_pattern, get_pattern, burst]
 }
 
-/// Reads `[patterns]`, manages the [`Audience`] the access guards keep and the
-/// [`Registry`], sweeps quiet channels from the audience, and stops every pattern at shutdown.
+/// `[patterns]`, and the pace of the `ticker` pattern: the demo ticker's.
+fn read(figment: &Figment) -> Result<(PatternsConfig, Pace), String> {
+    let ticker = config::read::<TickerConfig>(figment)?;
+    let patterns = config::read::<PatternsConfig>(figment)?;
+    Ok((patterns, Pace::between(ticker.min_ms, ticker.max_ms)))
+}
+
+/// Reads `[patterns]` (and the `ticker` pattern's pace from `[ticker]`), manages the
+/// [`Audience`] the access guards keep and the [`Registry`], sweeps quiet channels from the
+/// audience, and stops every pattern at shutdown.
 pub fn stage() -> AdHoc {
-    AdHoc::try_on_ignite("Event patterns", |rocket| async {
-        let config = match config::section::<PatternsConfig>(rocket.figment(), "patterns")
-            .and_then(PatternsConfig::check)
-        {
-            Ok(config) => config,
-            Err(message) => {
-                rocket::error!("{message}");
-                return Err(rocket);
-            }
-        };
+    config::stage("Event patterns", read, |rocket, (config, ticker)| {
         let audience = Audience::new(config.idle());
         let every = config.idle().max(std::time::Duration::from_secs(1));
         let choices = rocket.state::<Choices>().cloned();
-        let registry = Registry::new(config, audience.clone(), choices);
+        let registry = Registry::new(config, ticker, audience.clone(), choices);
         let (closing, stopping, beating) = (registry.clone(), registry.clone(), registry.clone());
         let sweeper = audience.clone();
-        Ok(rocket
+        rocket
             .manage(audience)
             .manage(registry)
             .mount("/", routes())
@@ -238,7 +240,7 @@ pub fn stage() -> AdHoc {
             }))
             .attach(AdHoc::on_shutdown("Event patterns stop", |_| {
                 Box::pin(async move { closing.close().await })
-            })))
+            }))
     })
 }
 

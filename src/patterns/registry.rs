@@ -38,6 +38,8 @@ struct Runs {
 struct Inner {
     runs: Mutex<Runs>,
     config: PatternsConfig,
+    /// The pace of the `ticker` pattern: the demo ticker's (`[ticker] min_ms`, `max_ms`).
+    ticker: Pace,
     audience: Audience,
     /// Cancelled at shutdown; every run's token is a child of it.
     closing: CancellationToken,
@@ -74,8 +76,14 @@ impl From<HubError> for Refusal {
 }
 
 impl Registry {
-    /// The registry of one process, or of the site when `choices` (Redis) are given.
-    pub fn new(config: PatternsConfig, audience: Audience, choices: Option<Choices>) -> Registry {
+    /// The registry of one process, or of the site when `choices` (Redis) are given; the
+    /// `ticker` pattern keeps the pace `ticker`.
+    pub fn new(
+        config: PatternsConfig,
+        ticker: Pace,
+        audience: Audience,
+        choices: Option<Choices>,
+    ) -> Registry {
         let site = choices.map(|choices| Site {
             choices,
             me: format!("{:016x}", rand::random::<u64>()),
@@ -83,6 +91,7 @@ impl Registry {
         Registry(Arc::new(Inner {
             runs: Mutex::new(Runs::default()),
             config,
+            ticker,
             audience,
             closing: CancellationToken::new(),
             tasks: TaskTracker::new(),
@@ -216,7 +225,7 @@ impl Registry {
         match pattern {
             Pattern::Quiet => None,
             Pattern::Every10s => Some(Pace::every(config.slow_ms)),
-            Pattern::Ticker => Some(Pace::between(config.ticker_min_ms, config.ticker_max_ms)),
+            Pattern::Ticker => Some(self.0.ticker),
         }
     }
 

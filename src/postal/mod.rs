@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use self::code::{Country, PostalCode};
 use self::directory::Directory;
 use self::table::Place;
+use crate::config;
 use crate::wire::NoStore;
 use crate::wire::jsonp::{self, Callback};
 
@@ -39,6 +40,10 @@ pub struct PostalConfig {
     /// A directory of `XX.txt[.gz]` files or one file; relative paths are relative to the
     /// configuration file. Unset: the bundled data.
     pub data: Option<RelativePathBuf>,
+}
+
+impl config::Section for PostalConfig {
+    const NAME: &'static str = "postal";
 }
 
 impl PostalConfig {
@@ -150,24 +155,17 @@ pub fn routes() -> Vec<Route> {
 /// Reads `[default.postal]`, opens the data (listing files only) and mounts the API. A path
 /// that does not exist stops the launch with a message.
 pub fn stage() -> AdHoc {
-    AdHoc::try_on_ignite("Postal codes", |rocket| async {
-        let config: PostalConfig = match crate::config::section(rocket.figment(), "postal") {
-            Ok(config) => config,
-            Err(e) => {
-                rocket::error!("{e}");
-                return Err(rocket);
-            }
-        };
-        let Some(path) = config.path() else {
-            return Ok(rocket.manage(Directory::compiled_in()).mount("/", routes()));
-        };
-        match Directory::open(&path) {
-            Ok(directory) => Ok(rocket.manage(directory).mount("/", routes())),
-            Err(e) => {
-                rocket::error!("postal.data = {}: {e}", path.display());
-                Err(rocket)
+    let read = |figment: &_| {
+        let config = config::read::<PostalConfig>(figment)?;
+        match config.path() {
+            None => Ok(Directory::compiled_in()),
+            Some(path) => {
+                Directory::open(&path).map_err(|e| format!("postal.data = {}: {e}", path.display()))
             }
         }
+    };
+    config::stage("Postal codes", read, |rocket, directory| {
+        rocket.manage(directory).mount("/", routes())
     })
 }
 

@@ -23,18 +23,9 @@ use crate::config::{self, PushConfig};
 
 /// Mounts every transport route listed in DESIGN.md.
 pub fn stage() -> AdHoc {
-    AdHoc::try_on_ignite("Transports", |rocket| async {
-        let push =
-            config::section::<PushConfig>(rocket.figment(), "push").and_then(PushConfig::check);
-        let push = match push {
-            Ok(push) => push,
-            Err(message) => {
-                rocket::error!("{message}");
-                return Err(rocket);
-            }
-        };
+    config::stage("Transports", config::read::<PushConfig>, |rocket, push| {
         let websocket_routes = websocket::routes(&push);
-        Ok(rocket
+        rocket
             .manage(push)
             .mount("/", polling::routes())
             .mount("/", piggyback::routes())
@@ -45,6 +36,6 @@ pub fn stage() -> AdHoc {
             .mount("/", script_long_polling::routes())
             .mount("/", websocket_routes)
             .attach(websocket::stage())
-            .manage(piggyback::Registrations::default()))
+            .manage(piggyback::Registrations::default())
     })
 }

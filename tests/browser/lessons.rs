@@ -62,8 +62,8 @@ async fn a_long_poll_page_shows_one_empty_answer_then_moves_on_to_the_ticker() {
         |figment| {
             figment
                 .merge(("push.long_poll_max_ms", 1500))
-                .merge(("patterns.ticker_min_ms", 200))
-                .merge(("patterns.ticker_max_ms", 400))
+                .merge(("ticker.min_ms", 200))
+                .merge(("ticker.max_ms", 400))
         },
         async |t| {
             t.open("/long-polling?pattern=page").await?;

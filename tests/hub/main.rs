@@ -17,7 +17,7 @@ mod suite;
 
 use std::sync::Arc;
 
-use reverse_ajax::config::HubConfig;
+use reverse_ajax::config::{HubConfig, Section};
 use reverse_ajax::hub::Hub;
 use reverse_ajax::hub::memory::MemoryHub;
 

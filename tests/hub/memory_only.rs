@@ -1,21 +1,21 @@
 //! What only the in-memory backend promises: a bounded channel table that reads never fill,
-//! sweeping of idle channels, a byte bound over all histories, and age-based expiry (checked with `history_ttl = 0`, which expires every event
+//! sweeping of idle channels, a byte bound over all histories, and age-based expiry (checked with `history_ttl_ms = 0`, which expires every event
 //! at once, so no test waits for a clock).
 
 use std::sync::Arc;
 
-use reverse_ajax::config::HubConfig;
+use reverse_ajax::config::{HubConfig, Section};
 use reverse_ajax::hub::memory::MemoryHub;
 use reverse_ajax::hub::{EventHub, Hub, HubError, ResetReason};
 use serde_json::json;
 
 use crate::suite::{at, fresh, head, publish_n};
 
-/// A memory hub with `max_channels` and `history_ttl` (seconds) set.
-fn memory(max_channels: usize, history_ttl: u64) -> Arc<MemoryHub> {
+/// A memory hub with `max_channels` and `history_ttl_ms` set.
+fn memory(max_channels: usize, history_ttl_ms: u64) -> Arc<MemoryHub> {
     let config = HubConfig {
         max_channels,
-        history_ttl,
+        history_ttl_ms,
         ..HubConfig::default()
     };
     Arc::new(MemoryHub::new(
@@ -31,7 +31,7 @@ fn as_hub(hub: &Arc<MemoryHub>) -> Hub {
 #[tokio::test]
 async fn reading_channels_creates_none() {
     // Arrange
-    let hub = memory(100, 600);
+    let hub = memory(100, 600_000);
 
     // Act: polls, replays and page renders on 5,000 channels nobody published to.
     for i in 0..5000 {
@@ -54,7 +54,7 @@ async fn reading_channels_creates_none() {
 #[tokio::test]
 async fn a_subscriber_of_an_empty_channel_leaves_nothing_behind() {
     // Arrange
-    let hub = memory(100, 600);
+    let hub = memory(100, 600_000);
     let channel = fresh("watched");
 
     // Act
@@ -73,7 +73,7 @@ async fn a_subscriber_of_an_empty_channel_leaves_nothing_behind() {
 
 #[tokio::test]
 async fn a_full_hub_refuses_new_channels_until_a_sweep_makes_room() {
-    // Arrange: with history_ttl = 0 every event has expired by the time the sweep runs.
+    // Arrange: with history_ttl_ms = 0 every event has expired by the time the sweep runs.
     let hub = memory(100, 0);
     for i in 0..100 {
         publish_n(&as_hub(&hub), &fresh(&format!("full{i}")), 1).await;
@@ -147,7 +147,7 @@ async fn sweep_removes_idle_channels() {
 async fn sweep_keeps_channels_that_are_in_use() {
     // Arrange: one channel with a subscriber, one with fresh history, one idle.
     let short = memory(1000, 0);
-    let long = memory(1000, 600);
+    let long = memory(1000, 600_000);
     let (watched, idle) = (fresh("watched"), fresh("idle"));
     let sub = short.subscribe(&watched, None).await.expect("subscribe");
     short.read(&idle, None).await.expect("read");

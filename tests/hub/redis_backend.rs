@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use reverse_ajax::config::{Backend, HubConfig};
+use reverse_ajax::config::{Backend, HubConfig, Section};
 use reverse_ajax::hub::redis::RedisHub;
 use reverse_ajax::hub::{
     BackendStats, Batch, Channel, EventHub, EventId, Footprint, Hub, HubError, IdempotencyKey,

@@ -22,8 +22,8 @@ const MINE: &str = "demo-abc123";
 /// a pattern gives up 100 ms after the last listener left.
 fn fast(figment: Figment) -> Figment {
     figment
-        .merge(("patterns.ticker_min_ms", 10))
-        .merge(("patterns.ticker_max_ms", 10))
+        .merge(("ticker.min_ms", 10))
+        .merge(("ticker.max_ms", 10))
         .merge(("patterns.idle_ms", 100))
 }
 

@@ -327,7 +327,7 @@ async fn a_zero_idempotency_ttl_stops_the_launch() {
     let figment = rocket::Config::figment()
         .merge(("ticker.enabled", false))
         .merge(("log_level", "off"))
-        .merge(("publish.idempotency_ttl", 0));
+        .merge(("publish.idempotency_ttl_ms", 0));
     let ignited = reverse_ajax::rocket_from(figment).ignite().await;
     let Err(error) = ignited else {
         panic!("a key that lives 0 s is refused");

@@ -1,5 +1,5 @@
 //! Keys under the Redis backend: an idle channel expires by itself, and an event older than
-//! `history_ttl` is not replayed.
+//! `history_ttl_ms` is not replayed.
 
 use std::time::Duration;
 
@@ -12,12 +12,12 @@ use crate::common::within;
 use crate::harness::{WAIT, scope};
 use crate::support::{count_keys, redis_url};
 
-fn hub(prefix: &str, history_ttl: u64) -> RedisHub {
+fn hub(prefix: &str, history_ttl_ms: u64) -> RedisHub {
     RedisHub::new(HubConfig {
         backend: Backend::Redis,
         url: redis_url(),
         prefix: prefix.to_owned(),
-        history_ttl,
+        history_ttl_ms,
         ..HubConfig::default()
     })
     .expect("a Redis hub")
@@ -29,7 +29,7 @@ async fn an_idle_channel_expires_by_itself() {
     let Some(scope) = scope("expiry_keys").await else {
         return;
     };
-    let hub = hub(&scope.prefix, 1);
+    let hub = hub(&scope.prefix, 1000);
     let channel = Channel::parse("room").expect("a channel");
 
     // Act
@@ -55,7 +55,7 @@ async fn reading_a_channel_nobody_published_to_leaves_no_key() {
     let Some(scope) = scope("expiry_reads").await else {
         return;
     };
-    let hub = hub(&scope.prefix, 600);
+    let hub = hub(&scope.prefix, 600_000);
     let channel = Channel::parse("quiet").expect("a channel");
 
     // Act
@@ -83,7 +83,7 @@ async fn an_event_older_than_history_ttl_is_not_replayed() {
     let Some(scope) = scope("expiry_age").await else {
         return;
     };
-    let hub = hub(&scope.prefix, 1);
+    let hub = hub(&scope.prefix, 1000);
     let channel = Channel::parse("room").expect("a channel");
     let start = hub.read(&channel, None).await.expect("read").next;
     let old = hub

@@ -17,8 +17,8 @@ const IDLE_MS: u64 = 1_000;
 
 fn fast(figment: Figment) -> Figment {
     figment
-        .merge(("patterns.ticker_min_ms", TICK_MS))
-        .merge(("patterns.ticker_max_ms", TICK_MS))
+        .merge(("ticker.min_ms", TICK_MS))
+        .merge(("ticker.max_ms", TICK_MS))
         .merge(("patterns.idle_ms", IDLE_MS))
         .merge(("patterns.lease_ms", 900))
 }

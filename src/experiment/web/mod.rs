@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use rocket::data::{Data, ToByteUnit};
 use rocket::fairing::AdHoc;
+use rocket::figment::Figment;
 use rocket::http::Status;
 use rocket::request::{self, FromRequest, Request};
 use rocket::response::stream::EventStream;
@@ -50,8 +51,8 @@ pub struct ExperimentsConfig {
     pub max_clients: usize,
     /// The most seconds of events per technique a web request may ask for.
     pub max_seconds: u64,
-    /// How long a finished experiment's result stays readable, in seconds.
-    pub keep_seconds: u64,
+    /// How long a finished experiment's result stays readable, in milliseconds.
+    pub keep_ms: u64,
     /// The `reverse-ajax` binary the child server is started from; unset: this process's
     /// own executable.
     pub binary: Option<PathBuf>,
@@ -63,15 +64,25 @@ impl Default for ExperimentsConfig {
             enabled: true,
             max_clients: 500,
             max_seconds: 120,
-            keep_seconds: 600,
+            keep_ms: 600_000,
             binary: None,
         }
     }
 }
 
 impl ExperimentsConfig {
+    pub fn keep(&self) -> Duration {
+        Duration::from_millis(self.keep_ms)
+    }
+}
+
+impl config::Section for ExperimentsConfig {
+    const NAME: &'static str = "experiments";
+    const RENAMED: &'static [(&'static str, &'static str)] =
+        &[("keep_seconds", "experiments.keep_ms")];
+
     /// Rejects bounds beyond the experiment's own and a zero keeping time.
-    pub fn check(self) -> Result<Self, String> {
+    fn check(self) -> Result<Self, String> {
         if !(1..=MAX_CLIENTS).contains(&self.max_clients) {
             return Err(format!(
                 "experiments.max_clients must be 1 to {MAX_CLIENTS}"
@@ -82,8 +93,8 @@ impl ExperimentsConfig {
                 "experiments.max_seconds must be 1 to {MAX_SECONDS}"
             ));
         }
-        if self.keep_seconds == 0 {
-            return Err("experiments.keep_seconds must be at least 1".into());
+        if self.keep_ms == 0 {
+            return Err("experiments.keep_ms must be > 0".into());
         }
         Ok(self)
     }
@@ -202,8 +213,8 @@ fn follow(
 ) -> Result<Streamed<EventStream![]>, AppError> {
     let run = lab.runs.find(id).ok_or_else(|| {
         AppError::NotFound(format!(
-            "no experiment {id:?} (a finished one is kept for {} s)",
-            lab.config.keep_seconds
+            "no experiment {id:?} (a finished one is kept for {:?})",
+            lab.config.keep()
         ))
     })?;
     let mut follower = run.follow();
@@ -227,39 +238,34 @@ fn routes() -> Vec<Route> {
 
 /// Reads `[experiments]`; when enabled, manages the runs and mounts the two routes.
 pub fn stage() -> AdHoc {
-    AdHoc::try_on_ignite("Experiments", |rocket| async {
-        let config = config::section::<ExperimentsConfig>(rocket.figment(), "experiments")
-            .and_then(ExperimentsConfig::check)
-            .and_then(|config| {
-                let binary = match &config.binary {
-                    Some(path) if !path.is_file() => {
-                        return Err(format!(
-                            "experiments.binary: {} is not a file",
-                            path.display()
-                        ));
-                    }
-                    Some(path) => path.clone(),
-                    None => std::env::current_exe()
-                        .map_err(|e| format!("experiments: where is this binary? {e}"))?,
-                };
-                Ok((config, binary))
-            });
-        match config {
-            Ok((config, _)) if !config.enabled => Ok(rocket),
-            Ok((config, binary)) => {
-                let runs = Runs::new(Duration::from_secs(config.keep_seconds));
-                Ok(rocket
-                    .manage(Lab {
-                        config,
-                        binary,
-                        runs,
-                    })
-                    .mount("/", routes()))
-            }
-            Err(message) => {
-                rocket::error!("{message}");
-                Err(rocket)
-            }
+    config::stage("Experiments", read, |rocket, (config, binary)| {
+        if !config.enabled {
+            return rocket;
         }
+        let runs = Runs::new(config.keep());
+        rocket
+            .manage(Lab {
+                config,
+                binary,
+                runs,
+            })
+            .mount("/", routes())
     })
+}
+
+/// `[experiments]`, and the binary the child server runs.
+fn read(figment: &Figment) -> Result<(ExperimentsConfig, PathBuf), String> {
+    let config = config::read::<ExperimentsConfig>(figment)?;
+    let binary = match &config.binary {
+        Some(path) if !path.is_file() => {
+            return Err(format!(
+                "experiments.binary: {} is not a file",
+                path.display()
+            ));
+        }
+        Some(path) => path.clone(),
+        None => std::env::current_exe()
+            .map_err(|e| format!("experiments: where is this binary? {e}"))?,
+    };
+    Ok((config, binary))
 }

@@ -17,13 +17,13 @@
 //!   one server.
 //!
 //! Publishing is one Lua script (`publish.lua`), so ids stay dense across instances; it trims
-//! the stream to `history` entries, `history_bytes` bytes of data and `history_ttl`. Reads run
+//! the stream to `history` entries, `history_bytes` bytes of data and `history_ttl_ms`. Reads run
 //! `read.lua`, which returns the head and the wanted entries at once and applies no rule of its
 //! own: the cursor rule is [`super::cursor::start`], as in the memory backend. Each instance holds one
 //! pub/sub connection ([`fanout`]), subscribed to the topics of the channels that have
 //! subscribers here ([`interest`]), and feeds one local window per channel from it, which every
 //! local subscriber reads in place, so browsers never cost a Redis connection. A channel's keys
-//! expire `history_ttl` after its last publish (reads keep an existing epoch alive), so an idle
+//! expire `history_ttl_ms` after its last publish (reads keep an existing epoch alive), so an idle
 //! channel cleans itself up; reads of a channel with no keys create none.
 
 mod choices;
@@ -214,9 +214,9 @@ impl Shared {
     }
 
     /// How long keys live after their last use, in milliseconds (at least a second, so a
-    /// `history_ttl` of 0 still keeps the epoch between two calls).
+    /// `history_ttl_ms` of 0 still keeps the epoch between two calls).
     fn key_ttl_ms(&self) -> u64 {
-        self.config.history_ttl.max(1) * 1000
+        self.config.history_ttl_ms.max(1000)
     }
 
     /// Runs one script invocation with a deadline; every failure is [`HubError::Unavailable`].
@@ -270,7 +270,7 @@ impl EventHub for RedisHub {
             .arg(EventId::new_epoch())
             .arg(data.as_str())
             .arg(shared.config.history)
-            .arg(shared.config.history_ttl * 1000)
+            .arg(shared.config.history_ttl_ms)
             .arg(shared.key_ttl_ms())
             .arg(shared.topic(channel))
             .arg(shared.config.history_bytes)

@@ -73,7 +73,7 @@ impl Shared {
         channel: &Channel,
         snap: &Snapshot,
     ) -> Result<Vec<Arc<Event>>, HubError> {
-        let cutoff = snap.now - i64::try_from(self.config.history_ttl * 1000).unwrap_or(i64::MAX);
+        let cutoff = snap.now - i64::try_from(self.config.history_ttl_ms).unwrap_or(i64::MAX);
         snap.entries
             .iter()
             .filter(|(_, at, _)| *at >= cutoff)
