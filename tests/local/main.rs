@@ -11,6 +11,7 @@ mod addresses;
 mod assets;
 mod clock;
 mod compare;
+mod doctor;
 mod errors;
 mod event_log;
 mod forever_iframe;
