@@ -114,7 +114,9 @@ impl<'r> FromRequest<'r> for Address {
     async fn from_request(request: &'r Request<'_>) -> Outcome<Self, AppError> {
         let address = match request.rocket().state::<Access>() {
             Some(access) => access.caller(request).map(|c| c.address),
-            None => Err(AppError::Unavailable("access control is not configured".into())),
+            None => Err(AppError::Unavailable(
+                "access control is not configured".into(),
+            )),
         };
         match address {
             Ok(address) => Outcome::Success(Address(address)),

@@ -89,7 +89,13 @@ mod tests {
 
     #[test]
     fn secrets_are_recognised_by_their_names() {
-        for name in ["cookie", "authorization", "proxy-authorization", "x-api-key", "x-csrf-token"] {
+        for name in [
+            "cookie",
+            "authorization",
+            "proxy-authorization",
+            "x-api-key",
+            "x-csrf-token",
+        ] {
             assert!(secret(name), "{name}");
         }
         for name in ["via", "x-forwarded-for", "user-agent", "accept"] {

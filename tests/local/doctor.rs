@@ -80,7 +80,8 @@ async fn good_reports_are_counted_and_bad_ones_refused_with_400() {
     let before = scrape(&client).await;
     assert_eq!(verdicts(&before, "websocket", "blocked"), 0.0);
 
-    let good = r#"{"verdicts":{"websocket":"blocked","server-sent-events":"buffered","polling":"ok"}}"#;
+    let good =
+        r#"{"verdicts":{"websocket":"blocked","server-sent-events":"buffered","polling":"ok"}}"#;
     let response = report(&client, me, good).await;
     assert_eq!(response.status(), Status::Accepted);
     let body: Value = response.into_json().await.expect("JSON");
@@ -96,7 +97,10 @@ async fn good_reports_are_counted_and_bad_ones_refused_with_400() {
         let refused = report(&client, me, bad).await;
         json_error(refused, 400).await;
     }
-    let huge = format!(r#"{{"verdicts":{{"polling":"ok"}},"pad":"{}"}}"#, "x".repeat(4096));
+    let huge = format!(
+        r#"{{"verdicts":{{"polling":"ok"}},"pad":"{}"}}"#,
+        "x".repeat(4096)
+    );
     json_error(report(&client, me, &huge).await, 413).await;
 
     let after = scrape(&client).await;
@@ -131,7 +135,11 @@ async fn reports_from_another_sites_page_are_refused() {
         .await;
     assert_eq!(own.status(), Status::Accepted);
     let after = scrape(&client).await;
-    assert_eq!(verdicts(&after, "polling", "ok"), 1.0, "only the own page's");
+    assert_eq!(
+        verdicts(&after, "polling", "ok"),
+        1.0,
+        "only the own page's"
+    );
 }
 
 #[rocket::async_test]
@@ -151,5 +159,8 @@ async fn reports_are_limited_per_address() {
     assert!(limited.headers().get_one("Retry-After").is_some());
     json_error(limited, 429).await;
     let other: SocketAddr = "192.0.2.21:1000".parse().unwrap();
-    assert_eq!(report(&client, other, body).await.status(), Status::Accepted);
+    assert_eq!(
+        report(&client, other, body).await.status(),
+        Status::Accepted
+    );
 }

@@ -30,7 +30,9 @@ export function figures(rec, offset) {
   rec.events.forEach((e, i) => {
     if (i > 0 && e.at - rec.events[i - 1].at < CLUMP_MS) clumped += 1;
   });
-  const survived = rec.ended && rec.hello !== null ? rec.ended.at - (rec.head ?? rec.hello) : null;
+  // The longest a session lived before it was cut; a stream never cut lived the whole run.
+  const longest = rec.cuts.reduce((best, cut) => (!best || cut.survived > best.survived ? cut : best), null);
+  const uncut = STREAMS.has(rec.name) ? rec.openFor : null;
   return {
     open_ms: rec.head,
     hello_ms: rec.hello,
@@ -40,8 +42,11 @@ export function figures(rec, offset) {
     bytes_per_event: rec.events.length && rec.bytes ? Math.round(rec.bytes / rec.events.length) : null,
     clumped,
     held_ms: rec.held ? Math.round(rec.held) : null,
-    survived_ms: survived ?? (rec.hello !== null && HELD.has(rec.name) ? rec.windowMs - (rec.head ?? rec.hello) : null),
-    cut: Boolean(survived !== null),
+    cuts: rec.cuts.length,
+    survived_ms: longest ? longest.survived : uncut,
+    cut: Boolean(longest),
+    silent: Boolean(longest?.silent),
+    cut_message: longest?.message ?? null,
   };
 }
 
@@ -56,7 +61,7 @@ export function judge(rec, { offset, rttMs, pollMs, feedMs }) {
   const window = secs(rec.windowMs);
   if (!rec.supported) return verdict('unsupported', 'This browser does not have what this technique needs.');
   if (rec.hello === null) {
-    if (rec.ended) return verdict('blocked', `It could not open: ${rec.ended.message} (after ${rec.ended.at} ms).`);
+    if (rec.failed) return verdict('blocked', `It could not open: ${rec.failed.message} (after ${rec.failed.at} ms).`);
     if (rec.head !== null) {
       return verdict('buffered', `The answer's head arrived after ${rec.head} ms, but nothing of its body within ${window}: something holds the body back.`);
     }
@@ -65,9 +70,13 @@ export function judge(rec, { offset, rttMs, pollMs, feedMs }) {
     }
     return verdict('blocked', `No answer within ${window} to a request the server answers at once.`);
   }
-  if (rec.ended) {
+  if (f.cut) {
     const after = secs(f.survived_ms);
-    return verdict('cut', `It opened after ${rec.hello} ms and was closed ${after} later (${rec.ended.message}), though the server had not ended it: something in between cuts held connections after about ${after}.`);
+    const times = f.cuts > 1 ? `, cut ${f.cuts} times in ${window}` : '';
+    const how = f.silent
+      ? `its events stopped though the server sent one every ${feedMs} ms, and nothing told the browser`
+      : `it was closed (${f.cut_message}) though the server had not ended it`;
+    return verdict('cut', `It opened after ${rec.hello} ms${times}; the longest a connection lived was ${after}: ${how}. Something in between cuts held connections after about ${after}.`);
   }
   if (!rec.events.length) {
     return verdict('buffered', `It opened after ${rec.hello} ms, but none of the events the server sent every ${feedMs} ms arrived within ${window}.`);
@@ -82,7 +91,9 @@ export function judge(rec, { offset, rttMs, pollMs, feedMs }) {
     }
     return verdict('slow', `It works, but events took ${f.p50_ms} ms (median) against a round trip of ${rttMs} ms.`);
   }
-  const held = HELD.has(rec.name) ? `, held ${secs(f.survived_ms)} without a cut` : '';
+  let held = '';
+  if (f.survived_ms !== null) held = `; open ${secs(f.survived_ms)} without a cut`;
+  else if (f.held_ms !== null && HELD.has(rec.name)) held = `; the longest request was held ${secs(f.held_ms)}`;
   return verdict('ok', `Opened after ${rec.hello} ms; ${f.events} events, ${f.p50_ms} ms late at the median${held}.`);
 }
 
@@ -98,5 +109,8 @@ export function summary(rows, channel = 'your-channel') {
   const usable = rows.filter((r) => r.verdict in RANK && r.transport !== 'piggyback');
   const order = [...usable].sort((a, b) => RANK[a.verdict] - RANK[b.verdict]).map((r) => r.transport);
   const paste = `connect('${channel}', {\n  transports: [${order.map((n) => `'${n}'`).join(', ')}],\n  onEvent(event) { /* … */ },\n});`;
-  return { best: order[0] ?? null, order, paste };
+  // A connection may reuse one opened a moment earlier, which is cut sooner: the longest
+  // survival is the best estimate of the limit.
+  const cuts = rows.filter((r) => r.verdict === 'cut').map((r) => r.figures.survived_ms);
+  return { best: order[0] ?? null, order, paste, cut_after_ms: cuts.length ? Math.max(...cuts) : null };
 }

@@ -93,8 +93,14 @@ function watchIframe(rec, channel, since) {
   return () => clearInterval(timer);
 }
 
+/** An open session whose events stop this long before the end was cut unseen (the feed never pauses). */
+const SILENCE_MS = 2000;
+
 /**
- * Runs transport `name` on `channel` for `windowMs` and resolves with what was seen.
+ * Runs transport `name` on `channel` for `windowMs` and resolves with what was seen. A
+ * session that opened and then failed counts as cut, and a new one starts from the cursor:
+ * a connection may have been reused, and cut sooner than a fresh one would be, so the
+ * longest survival is the one that tells the limit.
  * @param {string} name
  * @param {{channel: string, base: string, windowMs: number, pollMs: number, capMs: number}} how
  */
@@ -103,109 +109,164 @@ export function probe(name, { channel, base, windowMs, pollMs, capMs }) {
   const t0 = performance.now();
   const since = () => Math.round(performance.now() - t0);
   /** Times are ms from the start; `events` carry the server's send time and our arrival. */
-  const rec = { name, supported: true, head: null, hello: null, serverHello: null, events: [], bytes: 0, held: 0, requests: 0, ended: null, windowMs };
+  const rec = { name, supported: true, head: null, hello: null, serverHello: null, events: [], bytes: 0, held: 0, requests: 0, failed: null, cuts: [], openFor: null, windowMs };
   const env = watchedEnv(rec, since);
   if (transport.supported && !transport.supported(env, base)) {
     rec.supported = false;
     return Promise.resolve(rec);
   }
   const seen = new Set();
+  const options = { openTimeoutMs: windowMs, longPollCapMs: capMs, pollIntervalMs: pollMs, recheckMs: 0, recheckMaxMs: 0, rememberMs: 0, shutdownDelayMs: 0 };
   let cursor = null;
   let over = false;
-  const take = (event) => {
+  let current = null;
+  const take = (s, event) => {
     if (!event || typeof event.id !== 'string' || seen.has(event.id)) return;
     seen.add(event.id);
     cursor = event.id;
+    s.last = since();
     const sent = Number(event.data?.sent_ms);
-    rec.events.push({ at: since(), wall: Date.now(), sent: Number.isFinite(sent) ? sent : null });
+    rec.events.push({ at: s.last, wall: Date.now(), sent: Number.isFinite(sent) ? sent : null });
   };
-  const opened = () => void (rec.hello ??= since());
-  const finish = (kind, message) => {
-    if (over) return;
-    over = true;
-    rec.ended = { kind, message, at: since() };
-  };
-  const ctx = {
-    env,
-    options: { openTimeoutMs: windowMs, longPollCapMs: capMs, pollIntervalMs: pollMs, recheckMs: 0, recheckMaxMs: 0, rememberMs: 0, shutdownDelayMs: 0 },
-    url(kind, sinceName = 'since') {
-      const ch = encodeURIComponent(channel);
-      const path = kind === 'events' ? `/api/channels/${ch}/events` : `/push/${ch}/${kind}`;
-      rec.requests += 1;
-      return `${base}${path}${cursor ? `?${sinceName}=${encodeURIComponent(cursor)}` : ''}`;
-    },
-    headers: (extra = {}) => extra,
-    responded: () => void (rec.head ??= since()),
-    alive() {},
-    expect() {},
-    watch() {},
-    hello(info) {
-      opened();
-      if (Number.isFinite(info?.time)) rec.serverHello ??= info.time;
-    },
-    frame(frame) {
-      if (over || !frame || typeof frame !== 'object') return;
-      if (frame.type === 'hello') return ctx.hello(frame);
-      if (frame.type === 'heartbeat') return;
-      if (frame.type === 'end') return ctx.end(frame.reason);
-      if (frame.type === 'reset') cursor = frame.next ?? cursor;
-      else take(frame.type === 'event' ? frame.event : frame);
-      opened();
-    },
-    batch(answer) {
-      if (over || !answer || typeof answer !== 'object') return;
-      opened();
-      for (const event of answer.events ?? []) take(event);
-      if (typeof answer.next === 'string') cursor = answer.next;
-    },
-    end: (reason) => finish('end', `ended (${reason ?? 'closed'})`),
-    fail: (err) => finish('fail', err?.message ?? String(err)),
-  };
+
+  /** One session of the transport; a cut one is followed by the next. */
+  function begin() {
+    const s = { started: since(), opened: false, last: null, close: null };
+    current = s;
+    const mine = () => !over && s === current;
+    const opened = () => {
+      if (s.opened) return;
+      s.opened = true;
+      s.last = since();
+      rec.hello ??= s.last;
+      rec.openFor ??= windowMs - s.started;
+    };
+    const ctx = {
+      env,
+      options,
+      url(kind, sinceName = 'since') {
+        const ch = encodeURIComponent(channel);
+        const path = kind === 'events' ? `/api/channels/${ch}/events` : `/push/${ch}/${kind}`;
+        rec.requests += 1;
+        return `${base}${path}${cursor ? `?${sinceName}=${encodeURIComponent(cursor)}` : ''}`;
+      },
+      headers: (extra = {}) => extra,
+      responded: () => void (rec.head ??= since()),
+      alive() {},
+      expect() {},
+      watch() {},
+      hello(info) {
+        if (!mine()) return;
+        opened();
+        if (Number.isFinite(info?.time)) rec.serverHello ??= info.time;
+      },
+      frame(frame) {
+        if (!mine() || !frame || typeof frame !== 'object') return;
+        if (frame.type === 'hello') return ctx.hello(frame);
+        if (frame.type === 'heartbeat') return;
+        if (frame.type === 'end') return ctx.end(frame.reason);
+        if (frame.type === 'reset') cursor = frame.next ?? cursor;
+        else take(s, frame.type === 'event' ? frame.event : frame);
+        opened();
+      },
+      batch(answer) {
+        if (!mine() || !answer || typeof answer !== 'object') return;
+        opened();
+        for (const event of answer.events ?? []) take(s, event);
+        if (typeof answer.next === 'string') cursor = answer.next;
+      },
+      // The server ended it on purpose: not a cut; come back from the cursor.
+      end: () => mine() && stop(s, null),
+      fail: (err) => mine() && stop(s, err?.message ?? String(err)),
+    };
+    try {
+      s.close = transport.open(ctx);
+    } catch (err) {
+      ctx.fail(err);
+    }
+    // A transport that failed while it opened: its close runs now.
+    if (current !== s) shut(s);
+  }
+
+  function shut(s) {
+    try {
+      s.close?.();
+    } catch {
+      // A transport that cannot close cleanly is gone anyway.
+    }
+  }
+
+  /** Ends session `s`: a cut when it had opened and `message` says what broke. */
+  function stop(s, message) {
+    const at = since();
+    current = null;
+    shut(s);
+    if (!s.opened) {
+      rec.failed = { message: message ?? 'ended before it opened', at };
+      return;
+    }
+    if (message !== null) rec.cuts.push({ at, survived: at - s.started, message, silent: false });
+    begin();
+  }
 
   const stops = [];
   if (name === 'script-long-polling' || name === 'jsonp-polling') stops.push(watchScripts(rec, channel, t0));
   if (name === 'forever-iframe') stops.push(watchIframe(rec, channel, since));
-  try {
-    stops.push(transport.open(ctx));
-  } catch (err) {
-    ctx.fail(err);
+  if (transport.passive) {
+    // The app's own requests carry the events: one session, our loop.
+    stops.push(piggyback(rec, env, { channel, base, pollMs }, since, () => over, take));
+  } else {
+    begin();
   }
-  if (transport.passive) stops.push(piggyback(ctx, env, channel, base, pollMs, () => cursor, () => over));
 
   return new Promise((resolve) => {
-    const done = () => {
-      over = true;
-      for (const stop of stops) {
-        try {
-          stop?.();
-        } catch {
-          // A transport that cannot close cleanly is gone anyway.
-        }
+    setTimeout(() => {
+      const s = current;
+      if (s?.opened && windowMs - s.last > SILENCE_MS) {
+        rec.cuts.push({ at: s.last, survived: s.last - s.started, message: 'no event any more, and no error', silent: true });
       }
+      over = true;
+      if (s) shut(s);
+      for (const stop of stops) stop?.();
       resolve(rec);
-    };
-    setTimeout(done, windowMs);
+    }, windowMs);
   });
 }
 
 /**
  * Piggyback has no request of its own: here the app's own request is the registration form
- * of the piggyback page, posted empty every `pollMs`; its answer carries the events.
+ * of the piggyback page, posted empty every `pollMs`; its answer carries the events. A
+ * failure after the first answer is a cut; the posts go on.
  */
-function piggyback(ctx, env, channel, base, pollMs, cursor, over) {
+function piggyback(rec, env, { channel, base, pollMs }, since, over, take) {
+  const s = { started: 0, opened: false, last: null, close: null };
   let timer;
+  let cursor = null;
   const ask = async () => {
     if (over()) return;
     const form = new URLSearchParams();
-    if (cursor()) form.set('since', cursor());
+    if (cursor) form.set('since', cursor);
+    const sent = since();
     try {
+      rec.requests += 1;
       const url = `${base}/piggyback?channel=${encodeURIComponent(channel)}`;
       const res = await env.fetch(url, { method: 'POST', body: form, cache: 'no-store' });
-      ctx.responded();
       if (!res.ok) throw new Error(`the server answered ${res.status}`);
-      ctx.batch(await res.json());
+      const answer = await res.json();
+      if (over()) return;
+      if (!s.opened) {
+        s.opened = true;
+        s.last = rec.hello = since();
+      }
+      for (const event of answer.events ?? []) take(s, event);
+      if (typeof answer.next === 'string') cursor = answer.next;
     } catch (err) {
-      return ctx.fail(err);
+      if (over()) return;
+      if (!s.opened) {
+        rec.failed = { message: err.message, at: since() };
+        return;
+      }
+      rec.cuts.push({ at: since(), survived: since() - sent, message: err.message, silent: false });
     }
     timer = setTimeout(ask, pollMs);
   };

@@ -43,7 +43,8 @@ function showRow(result) {
   cell(row, 'hello', ms(f.hello_ms));
   cell(row, 'latency', f.p50_ms === null ? '–' : `${f.p50_ms} / ${f.p95_ms} ms`);
   cell(row, 'bytes', f.bytes_per_event === null ? '–' : `${f.bytes_per_event} B`);
-  cell(row, 'held', f.survived_ms === null ? '–' : `${(f.survived_ms / 1000).toFixed(1)} s${f.cut ? ' (cut)' : ''}`);
+  const held = f.survived_ms ?? f.held_ms;
+  cell(row, 'held', held === null ? '–' : `${(held / 1000).toFixed(1)} s${f.cut ? ' (cut)' : ''}`);
   cell(row, 'evidence', result.evidence);
   row.dataset.verdict = result.verdict;
 }
@@ -114,6 +115,8 @@ async function run() {
     $('doctor-best').textContent = sum.best ?? 'none: nothing got through';
     $('doctor-order').textContent = sum.order.join(' → ') || '–';
     $('doctor-paste').textContent = sum.paste;
+    $('doctor-cut').hidden = sum.cut_after_ms === null;
+    $('doctor-cut').textContent = sum.cut_after_ms === null ? '' : `Something cuts held connections after about ${(sum.cut_after_ms / 1000).toFixed(1)} s: keep a long poll's cap and a stream's life under that.`;
     $('doctor-summary').hidden = false;
     const took = ((performance.now() - started) / 1000).toFixed(1);
     report = { at: new Date().toISOString(), took_s: Number(took), round_trip_ms: context.rttMs, clock_offset_ms: context.offset, summary: sum, seen: session.seen, rows };
