@@ -137,6 +137,19 @@ impl<'r> FromRequest<'r> for Saw {
     }
 }
 
+/// The verdict counters, when metrics are on (`[metrics] enabled = false` counts nothing).
+struct Counters(Option<Verdicts>);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Counters {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(request: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        let metrics = request.rocket().state::<Metrics>();
+        Outcome::Success(Counters(metrics.map(|m| m.doctor().clone())))
+    }
+}
+
 /// Starts a diagnosis: `201 {"channel","feed_ms","lasts_ms","seen"}`. The channel gets
 /// `{"n":<count>,"sent_ms":<server time>}` every `feed_ms` until `lasts_ms` have passed or
 /// the server stops. 429 past the address's rate, 503 when too many run.
@@ -177,7 +190,7 @@ async fn report(
     address: Address,
     body: Data<'_>,
     doctor: &State<Doctor>,
-    metrics: Option<&State<Metrics>>,
+    counters: Counters,
 ) -> Result<(Status, NoStore<Json<Value>>), AppError> {
     doctor.reports.check(address.0, "reports")?;
     let text = body
@@ -191,8 +204,8 @@ async fn report(
         )));
     }
     let report = Report::parse(&text).map_err(AppError::BadRequest)?;
-    if let Some(metrics) = metrics {
-        metrics.doctor().count(&report);
+    if let Some(verdicts) = counters.0 {
+        verdicts.count(&report);
     }
     let answer = json!({ "counted": report.0.len() });
     Ok((Status::Accepted, NoStore::new(Json(answer))))

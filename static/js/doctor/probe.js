@@ -75,7 +75,7 @@ function watchScripts(rec, channel, t0) {
   return () => observer.disconnect();
 }
 
-/** The forever iframe: its head is the document committing, its bytes about its HTML's length. */
+/** The forever iframe: its head is the document committing, its bytes about its markup's length. */
 function watchIframe(rec, channel, since) {
   const timer = setInterval(() => {
     for (const frame of document.querySelectorAll('iframe')) {
@@ -84,7 +84,7 @@ function watchIframe(rec, channel, since) {
         const doc = frame.contentDocument;
         if (!doc || !doc.URL.includes('/iframe')) continue;
         rec.head ??= since();
-        rec.bytes = Math.max(rec.bytes, doc.documentElement.outerHTML.length);
+        rec.bytes = Math.max(rec.bytes, new XMLSerializer().serializeToString(doc.documentElement).length);
       } catch {
         // Another origin's document: nothing to read.
       }
