@@ -18,7 +18,7 @@ async fn report<'c>(client: &'c Client, from: SocketAddr, body: &str) -> LocalRe
         .post("/api/doctor/reports")
         .remote(from)
         .header(ContentType::JSON)
-        .body(body.to_owned())
+        .body(body)
         .dispatch()
         .await
 }
