@@ -11,6 +11,7 @@ pub mod access;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod doctor;
 pub mod embedded;
 pub mod error;
 pub mod experiment;
@@ -58,4 +59,5 @@ pub fn rocket_from(figment: Figment) -> Rocket<Build> {
         .attach(pages::stage())
         .attach(postal::stage())
         .attach(experiment::web::stage())
+        .attach(doctor::stage())
 }

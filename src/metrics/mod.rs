@@ -167,6 +167,7 @@ pub struct Metrics {
     channels: Gauge,
     history_bytes: Gauge,
     backend: BackendMetrics,
+    doctor: crate::doctor::Verdicts,
     public: bool,
 }
 
@@ -333,6 +334,7 @@ impl Metrics {
         );
         let backend = BackendMetrics::default();
         backend.register(&mut registry);
+        let doctor = crate::doctor::Verdicts::register(&mut registry);
         Metrics {
             registry,
             transports,
@@ -340,8 +342,14 @@ impl Metrics {
             channels,
             history_bytes,
             backend,
+            doctor,
             public,
         }
+    }
+
+    /// The doctor's verdict counters.
+    pub fn doctor(&self) -> &crate::doctor::Verdicts {
+        &self.doctor
     }
 
     /// The counters of `transport`.

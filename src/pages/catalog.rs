@@ -245,6 +245,18 @@ pub const TECHNIQUES: &[Technique] = &[
         ],
     },
     technique! {
+        slug: "doctor",
+        title: "The transport doctor",
+        family: "Tools",
+        summary: "Which techniques survive your network: each one run for a few seconds, with a verdict and the evidence.",
+        client: "for (const [i, group] of GROUPS.entries())",
+        more: [
+            source!("Probe", "static/js/doctor/probe.js", "frame(frame) {" ..= "batch(answer) {"),
+            source!("Verdicts", "static/js/doctor/judge.js", "if (rec.hello === null) {"),
+            source!("Server feed", "src/doctor/feed.rs", "pub async fn run("),
+        ],
+    },
+    technique! {
         slug: "compare",
         title: "All techniques at once",
         family: "Tools",

@@ -10,12 +10,11 @@ use std::time::{Duration, Instant};
 use fantoccini::Client;
 use serde::Deserialize;
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::task::JoinSet;
+use tokio::net::TcpListener;
 
 use crate::harness::{App, CHANNEL, Ctx, TestResult, browser_test_with, wait_for};
 use crate::nginx::{self, Nginx};
+use crate::proxies::{NO_UPGRADES, Proxy, buffering, cutting};
 
 /// The test page: it imports the client and records what it reports in `window.seen`.
 const PAGE: &str = "/static/client/browser-test/page.html";
@@ -29,10 +28,6 @@ const OPEN_MS: u64 = 3000;
 const SETTLE: Duration = Duration::from_secs(40);
 /// How long the events may take to arrive once published.
 const DELIVER: Duration = Duration::from_secs(30);
-/// The buffering proxy passes a body on once this much of it has come.
-const HOLD_BYTES: usize = 256 * 1024;
-/// The cutting proxy's connections live this long.
-const CUT_AFTER: Duration = Duration::from_secs(3);
 
 /// What the test page recorded.
 #[derive(Debug, Deserialize)]
@@ -147,15 +142,7 @@ async fn behind_nginx_without_upgrades_the_client_settles_on_server_sent_events(
     };
     let port = nginx::free_port();
     browser_test_with(name, behind(port), async |t| {
-        // A plain reverse proxy that streams but never passes `Upgrade` on.
-        let server = "location / {
-            proxy_pass http://reverse_ajax;
-            proxy_http_version 1.1;
-            proxy_set_header Host $http_host;
-            proxy_buffering off;
-            proxy_read_timeout 120s;
-        }";
-        let _nginx = Nginx::start_with(&binary, t.app.port, port, server).await;
+        let _nginx = Nginx::start_with(&binary, t.app.port, port, NO_UPGRADES).await;
         let seen = run(t, &format!("http://127.0.0.1:{port}"), "server-sent-events").await?;
         let fallback = seen.states.iter().find(|s| s["fallbacks"] == 1);
         let cause = fallback
@@ -244,121 +231,6 @@ async fn a_server_restart_gives_one_reset_with_its_reason_then_events_again() {
         },
     )
     .await;
-}
-
-/// A proxy's accept loop, stopped (with every connection it serves) when dropped.
-struct Proxy(tokio::task::JoinHandle<()>);
-
-impl Proxy {
-    fn spawn(serve: impl Future<Output = ()> + Send + 'static) -> Proxy {
-        Proxy(tokio::spawn(serve))
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-/// Serves each connection to `listener` with `handle`, until aborted; aborting drops the
-/// JoinSet, which aborts the connections too.
-async fn serve<F, Fut>(listener: TcpListener, handle: F)
-where
-    F: Fn(TcpStream) -> Fut,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    let mut connections = JoinSet::new();
-    while let Ok((client, _)) = listener.accept().await {
-        connections.spawn(handle(client));
-        while connections.try_join_next().is_some() {}
-    }
-}
-
-/// A proxy that cuts every connection [`CUT_AFTER`] after it opened, whatever flows.
-async fn cutting(listener: TcpListener, upstream: u16) {
-    serve(listener, move |mut client| async move {
-        let Ok(mut server) = TcpStream::connect(("127.0.0.1", upstream)).await else {
-            return;
-        };
-        let copy = tokio::io::copy_bidirectional(&mut client, &mut server);
-        let _cut = tokio::time::timeout(CUT_AFTER, copy).await;
-    })
-    .await;
-}
-
-/// A proxy that refuses upgrades and holds every answer until it ends or [`HOLD_BYTES`] of it
-/// have come, as a virus scanner or a corporate proxy does. Each request gets a connection of
-/// its own upstream (`Connection: close`), so an answer's end is the connection's.
-async fn buffering(listener: TcpListener, upstream: u16) {
-    serve(listener, move |client| buffer_one(client, upstream)).await;
-}
-
-async fn buffer_one(mut client: TcpStream, upstream: u16) {
-    let mut head = Vec::new();
-    let mut chunk = [0u8; 8192];
-    let end = loop {
-        match client.read(&mut chunk).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => head.extend_from_slice(&chunk[..n]),
-        }
-        if let Some(at) = head.windows(4).position(|w| w == b"\r\n\r\n") {
-            break at + 4;
-        }
-        if head.len() > 64 * 1024 {
-            return;
-        }
-    };
-    let text = String::from_utf8_lossy(&head[..end]).into_owned();
-    let mut lines: Vec<&str> = text.trim_end().split("\r\n").collect();
-    if lines
-        .iter()
-        .any(|l| l.to_ascii_lowercase().starts_with("upgrade:"))
-    {
-        let refusal = "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-        let _sent = client.write_all(refusal.as_bytes()).await;
-        return;
-    }
-    lines.retain(|l| {
-        let l = l.to_ascii_lowercase();
-        !l.starts_with("connection:") && !l.starts_with("keep-alive:")
-    });
-    let mut request = lines.join("\r\n").into_bytes();
-    request.extend_from_slice(b"\r\nConnection: close\r\n\r\n");
-    request.extend_from_slice(&head[end..]);
-    let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)).await else {
-        return;
-    };
-    let (mut client_in, mut client_out) = client.into_split();
-    let (mut server_in, mut server_out) = server.into_split();
-    if server_out.write_all(&request).await.is_err() {
-        return;
-    }
-    let forward = tokio::io::copy(&mut client_in, &mut server_out);
-    let hold = async {
-        let mut held = Vec::new();
-        let mut passing = false;
-        let mut chunk = [0u8; 8192];
-        loop {
-            let n = server_in.read(&mut chunk).await?;
-            if n == 0 {
-                break;
-            }
-            held.extend_from_slice(&chunk[..n]);
-            if passing || held.len() >= HOLD_BYTES {
-                passing = true;
-                client_out.write_all(&held).await?;
-                held.clear();
-            }
-        }
-        client_out.write_all(&held).await?;
-        client_out.shutdown().await?;
-        Ok::<(), std::io::Error>(())
-    };
-    tokio::select! {
-        _ = forward => {}
-        _ = hold => {}
-    }
 }
 
 /// The `/client` page's status line and the ids of the events it listed.

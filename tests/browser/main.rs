@@ -12,6 +12,7 @@ mod console;
 mod harness;
 
 mod demo_widgets;
+mod doctor;
 mod event_log;
 mod forever_iframe;
 mod jsonp_polling;
@@ -22,6 +23,7 @@ mod multipart_streaming;
 mod piggyback;
 mod polling;
 mod postal_code;
+mod proxies;
 mod script_long_polling;
 mod server_sent_events;
 mod smoke;

@@ -12,6 +12,7 @@ mod assets;
 mod clock;
 mod compare;
 mod configuration;
+mod doctor;
 mod errors;
 mod event_log;
 mod forever_iframe;
