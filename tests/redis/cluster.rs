@@ -3,14 +3,16 @@
 //! follower on one, the publisher on the other. Whatever happens, no id names two events and
 //! every acknowledged event reaches the clients or a reset tells them it will not.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::watch;
 
+use crate::burst::{Answers, assert_promises, history};
 use crate::common::within;
 use crate::follower::{Seen, follow_long_poll, follow_sse};
 use crate::harness::{Instance, WAIT, cluster_scope};
-use crate::history_loss::{ROOM, assert_honest, publish_stored};
+use crate::history_loss::ROOM;
 use crate::support::cluster_urls;
 
 /// A plain connection to the node at `url`, waiting a moment for one that a previous test
@@ -128,27 +130,75 @@ async fn primary_again(url: &str) {
     .await;
 }
 
-/// 100 events, `fault`, 100 more, with the followers on; the acknowledged ids and what each
-/// follower saw.
-async fn under_fault(prefix: &str, fault: impl AsyncFnOnce()) -> (Vec<String>, Seen, Seen) {
-    let clients = Instance::start_on_cluster(prefix).await;
-    let publisher = Instance::start_on_cluster(prefix).await;
-    let start = clients.head(ROOM).await;
+/// What a fault left: the publisher's answers, how many of them were acknowledged before the
+/// fault was over, what each follower received and what the history holds afterwards.
+struct Outcome {
+    answers: Answers,
+    during: usize,
+    followers: Vec<Seen>,
+    history: Vec<serde_json::Value>,
+}
+
+impl Outcome {
+    /// Prints the figures and checks the promises (see `burst.rs`) against the events
+    /// acknowledged once the fault was over.
+    fn assert_honest(&self, fault: &str) {
+        let resets: Vec<usize> = self.followers.iter().map(resets).collect();
+        eprintln!(
+            "cluster {fault}: {} acknowledged ({} while the fault ran), {} answered 503, \
+             {} answered 504; resets per follower {resets:?}",
+            self.answers.acknowledged.len(),
+            self.during,
+            self.answers.refused.len(),
+            self.answers.unknown,
+        );
+        let after_fault = &self.answers.acknowledged[100 + self.during..];
+        assert_promises(&self.answers, after_fault, &self.followers, &self.history);
+    }
+}
+
+/// Three instances on the cluster: an SSE follower and a long-poll follower on each of two,
+/// and a publisher on the third. 100 events; then a burst of publishes while `fault` runs
+/// (at least 50); then 100 more.
+async fn under_fault(prefix: &str, fault: impl AsyncFnOnce()) -> Outcome {
+    let a = Instance::start_on_cluster(prefix).await;
+    let b = Instance::start_on_cluster(prefix).await;
+    let publisher = Arc::new(Instance::start_on_cluster(prefix).await);
+    let start = a.head(ROOM).await;
     let (target, stop_at) = watch::channel(None);
-    let sse = follow_sse(clients.port, ROOM, start.clone(), stop_at.clone());
-    let poll = follow_long_poll(clients.port, ROOM, start, stop_at);
+    let followers = [&a, &b].map(|on| {
+        [
+            follow_sse(on.port, ROOM, start.clone(), stop_at.clone()),
+            follow_long_poll(on.port, ROOM, start.clone(), stop_at.clone()),
+        ]
+    });
 
-    let mut acknowledged = publish_stored(&publisher, 0, 100).await;
-    fault().await;
-    acknowledged.extend(publish_stored(&publisher, 100, 100).await);
-    target.send_replace(acknowledged.last().cloned());
-    publish_stored(&publisher, 200, 1).await;
+    let mut answers = Answers::default();
+    answers.publish_all(&publisher, 0, 100).await;
+    let next = answers.publish_during(&publisher, (100, 50), fault()).await;
+    let during = answers.acknowledged.len() - 100;
+    answers.publish_all(&publisher, next, 100).await;
+    target.send_replace(answers.acknowledged.last().cloned());
+    // One more event, so that a follower already past the target (after a reset) hears of it.
+    answers.publish_all(&publisher, next + 100, 1).await;
+    answers.acknowledged.pop();
 
-    let sse = within(WAIT, sse).await.expect("the SSE follower");
-    let poll = within(WAIT, poll).await.expect("the long-poll follower");
-    clients.stop().await;
-    publisher.stop().await;
-    (acknowledged, sse, poll)
+    let mut seen = Vec::new();
+    for follower in followers.into_iter().flatten() {
+        seen.push(within(WAIT, follower).await.expect("a follower"));
+    }
+    let history = history(&a, &start).await;
+    a.stop().await;
+    b.stop().await;
+    if let Ok(publisher) = Arc::try_unwrap(publisher) {
+        publisher.stop().await;
+    }
+    Outcome {
+        answers,
+        during,
+        followers: seen,
+        history,
+    }
 }
 
 /// How many resets a follower was given.
@@ -167,7 +217,7 @@ async fn killed_pubsub_links_on_every_node_lose_nothing() {
     };
 
     // Act: every node drops every connection that subscribes to something.
-    let (acknowledged, sse, poll) = under_fault(&scope.prefix, async || {
+    let outcome = under_fault(&scope.prefix, async || {
         for node in nodes().iter().filter(|n| n.up) {
             redis::cmd("CLIENT")
                 .arg("KILL")
@@ -180,13 +230,7 @@ async fn killed_pubsub_links_on_every_node_lose_nothing() {
     .await;
 
     // Assert
-    eprintln!(
-        "cluster CLIENT KILL TYPE pubsub: {} acknowledged; resets: SSE {}, long poll {}",
-        acknowledged.len(),
-        resets(&sse),
-        resets(&poll)
-    );
-    assert_honest(&acknowledged, &sse, &poll);
+    outcome.assert_honest("CLIENT KILL TYPE pubsub");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -198,7 +242,7 @@ async fn a_manual_failover_of_the_busy_primary_loses_nothing_in_silence() {
     let (_, replica) = owner_and_replica(&format!("{}:{{{ROOM}}}:meta", scope.prefix)).await;
 
     // Act: the replica of the channel's primary takes over (CLUSTER FAILOVER, coordinated).
-    let (acknowledged, sse, poll) = under_fault(&scope.prefix, async || {
+    let outcome = under_fault(&scope.prefix, async || {
         redis::cmd("CLUSTER")
             .arg("FAILOVER")
             .exec(&mut node(&replica))
@@ -208,13 +252,7 @@ async fn a_manual_failover_of_the_busy_primary_loses_nothing_in_silence() {
     .await;
 
     // Assert
-    eprintln!(
-        "cluster CLUSTER FAILOVER: {} acknowledged; resets: SSE {}, long poll {}",
-        acknowledged.len(),
-        resets(&sse),
-        resets(&poll)
-    );
-    assert_honest(&acknowledged, &sse, &poll);
+    outcome.assert_honest("CLUSTER FAILOVER");
 }
 
 /// The process id of the node at `url`.
@@ -267,7 +305,7 @@ async fn a_killed_primary_fails_over_and_nothing_is_lost_in_silence() {
     // Act: the channel's primary dies (SIGKILL); its replica takes over after the node
     // timeout; the old primary comes back as a replica (also if the test fails).
     let revive = Revive(port_of(&primary));
-    let (acknowledged, sse, poll) = under_fault(&scope.prefix, async || {
+    let outcome = under_fault(&scope.prefix, async || {
         let pid = pid_of(&primary);
         let killed = std::process::Command::new("kill")
             .args(["-KILL", &pid.to_string()])
@@ -280,14 +318,8 @@ async fn a_killed_primary_fails_over_and_nothing_is_lost_in_silence() {
     let revived = revive.now();
 
     // Assert
-    eprintln!(
-        "cluster primary killed: {} acknowledged; resets: SSE {}, long poll {}",
-        acknowledged.len(),
-        resets(&sse),
-        resets(&poll)
-    );
     assert!(revived, "the killed node starts again");
-    assert_honest(&acknowledged, &sse, &poll);
+    outcome.assert_honest("primary killed");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -305,7 +337,7 @@ async fn a_primary_paused_past_the_node_timeout_loses_nothing_in_silence() {
     // Act: the channel's primary stops (SIGSTOP) until its replica has taken over, then goes
     // on (SIGCONT) and finds itself a replica.
     let paused = Paused(pid_of(&primary));
-    let (acknowledged, sse, poll) = under_fault(&scope.prefix, async || {
+    let outcome = under_fault(&scope.prefix, async || {
         signal("-STOP", paused.0);
         primary_again(&replica).await;
         signal("-CONT", paused.0);
@@ -314,14 +346,7 @@ async fn a_primary_paused_past_the_node_timeout_loses_nothing_in_silence() {
     drop(paused);
 
     // Assert
-    eprintln!(
-        "cluster primary paused past the node timeout: {} acknowledged; resets: SSE {}, \
-         long poll {}",
-        acknowledged.len(),
-        resets(&sse),
-        resets(&poll)
-    );
-    assert_honest(&acknowledged, &sse, &poll);
+    outcome.assert_honest("primary paused past the node timeout");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -335,19 +360,13 @@ async fn a_live_migration_of_the_busy_slot_loses_nothing_in_silence() {
 
     // Act: the channel's slot moves to another primary, keys and all (as
     // `redis-cli --cluster reshard` does it).
-    let (acknowledged, sse, poll) = under_fault(&scope.prefix, async || {
+    let outcome = under_fault(&scope.prefix, async || {
         migrate_slot_of(&key, &source);
     })
     .await;
 
     // Assert
-    eprintln!(
-        "cluster slot migration: {} acknowledged; resets: SSE {}, long poll {}",
-        acknowledged.len(),
-        resets(&sse),
-        resets(&poll)
-    );
-    assert_honest(&acknowledged, &sse, &poll);
+    outcome.assert_honest("slot migration");
 }
 
 /// Moves the slot of `key` from the primary at `source` to another primary.
@@ -443,9 +462,13 @@ impl Drop for Revive {
     }
 }
 
+/// Runs `scripts/redis-cluster revive` for the cluster whose first port is that of the first
+/// seed (the one `started_by_script` looked at).
 fn revive(port: u16) -> bool {
+    let first = cluster_urls().first().map_or(0, |url| port_of(url));
     std::process::Command::new("scripts/redis-cluster")
         .args(["revive", &port.to_string()])
+        .env("REDIS_CLUSTER_PORT", first.to_string())
         .status()
         .is_ok_and(|status| status.success())
 }

@@ -5,6 +5,7 @@
 //! its own and deletes its keys at the end. Without a Redis server each test prints a notice
 //! and passes, unless `CI` is set (see `support.rs`).
 
+mod burst;
 mod cluster;
 #[path = "../common/mod.rs"]
 mod common;

@@ -6,7 +6,9 @@
 //! The crate keeps the subscriptions across reconnects and slot-map changes and says so with
 //! an `ssubscribe` push: each one makes the channel's window catch up from its stream, so a
 //! gap left by a failover or a lost link is filled (or, when the stream cannot fill it, the
-//! window's subscribers resume to a reset). When the server drops a subscription itself (its
+//! window's subscribers resume to a reset). It does not always: a connection that dropped
+//! under requests in flight came back with no subscription, so a `disconnection` push makes
+//! the task subscribe every wanted topic again itself. When the server drops a subscription itself (its
 //! slot migrated: an `sunsubscribe` push nobody asked for), the channel is subscribed again
 //! where the slot lives now, then catches up the same way.
 
@@ -96,6 +98,9 @@ async fn on_push(hub: &Shared, push: PushInfo) {
                 hub.local.interest.lost(&channel);
             }
         }
+        // One of the link's connections dropped. The crate subscribes again on the new one,
+        // but not always (not when requests in flight failed with it): subscribe here too.
+        PushKind::Disconnection => hub.local.interest.resubscribe_all(),
         _ => {}
     }
 }
