@@ -17,7 +17,7 @@ use crate::support::cluster_urls;
 
 /// A plain connection to the node at `url`, waiting a moment for one that a previous test
 /// revived and is still starting.
-fn node(url: &str) -> redis::Connection {
+pub fn node(url: &str) -> redis::Connection {
     let client = redis::Client::open(url).expect("a node URL");
     let mut tries = 0;
     loop {
@@ -87,7 +87,7 @@ fn nodes() -> Vec<Node> {
 
 /// The URLs of the primary that serves `key` and of one of its replicas that is up, waiting
 /// for one (a node a test revived rejoins as a replica after a moment).
-async fn owner_and_replica(key: &str) -> (String, String) {
+pub async fn owner_and_replica(key: &str) -> (String, String) {
     within(WAIT, async {
         loop {
             if let Some(found) = try_owner_and_replica(key) {
@@ -114,7 +114,7 @@ fn try_owner_and_replica(key: &str) -> Option<(String, String)> {
 }
 
 /// Waits until the node at `url` is a primary.
-async fn primary_again(url: &str) {
+pub async fn primary_again(url: &str) {
     within(WAIT, async {
         loop {
             let info: String = redis::cmd("INFO")
@@ -256,7 +256,7 @@ async fn a_manual_failover_of_the_busy_primary_loses_nothing_in_silence() {
 }
 
 /// The process id of the node at `url`.
-fn pid_of(url: &str) -> u32 {
+pub fn pid_of(url: &str) -> u32 {
     let info: String = redis::cmd("INFO")
         .arg("server")
         .query(&mut node(url))
@@ -268,7 +268,7 @@ fn pid_of(url: &str) -> u32 {
 }
 
 /// The port of a node URL.
-fn port_of(url: &str) -> u16 {
+pub fn port_of(url: &str) -> u16 {
     url.rsplit(':')
         .next()
         .and_then(|p| p.parse().ok())
@@ -277,7 +277,7 @@ fn port_of(url: &str) -> u16 {
 
 /// Where `scripts/redis-cluster` keeps the node on `port` when it started the cluster whose
 /// first port is that of the first seed.
-fn started_by_script(port: u16) -> bool {
+pub fn started_by_script(port: u16) -> bool {
     let first = cluster_urls().first().map_or(0, |url| port_of(url));
     let dir = std::env::var("REDIS_CLUSTER_DIR")
         .unwrap_or_else(|_| format!("/tmp/rajax-redis-cluster-{first}"));
@@ -424,7 +424,7 @@ fn migrate_slot_of(key: &str, source: &str) {
     setslot(&mut src, "NODE", &to.id);
 }
 
-fn signal(which: &str, pid: u32) {
+pub fn signal(which: &str, pid: u32) {
     let sent = std::process::Command::new("kill")
         .args([which, &pid.to_string()])
         .status()
@@ -433,7 +433,7 @@ fn signal(which: &str, pid: u32) {
 }
 
 /// A paused node, sent SIGCONT when dropped (also if the test fails).
-struct Paused(u32);
+pub struct Paused(pub u32);
 
 impl Drop for Paused {
     fn drop(&mut self) {

@@ -15,6 +15,7 @@ mod follower;
 mod harness;
 mod history_loss;
 mod interest;
+mod lost_answer;
 mod outages;
 mod outcomes;
 mod patterns;
