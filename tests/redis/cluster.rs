@@ -137,6 +137,8 @@ struct Outcome {
     during: usize,
     followers: Vec<Seen>,
     history: Vec<serde_json::Value>,
+    /// Links the followers' instances found silent or lost and opened anew.
+    relinks: [f64; 2],
 }
 
 impl Outcome {
@@ -146,11 +148,12 @@ impl Outcome {
         let resets: Vec<usize> = self.followers.iter().map(resets).collect();
         eprintln!(
             "cluster {fault}: {} acknowledged ({} while the fault ran), {} answered 503, \
-             {} answered 504; resets per follower {resets:?}",
+             {} answered 504; resets per follower {resets:?}; relinks {:?}",
             self.answers.acknowledged.len(),
             self.during,
             self.answers.refused.len(),
             self.answers.unknown,
+            self.relinks,
         );
         let after_fault = &self.answers.acknowledged[100 + self.during..];
         assert_promises(&self.answers, after_fault, &self.followers, &self.history);
@@ -188,6 +191,8 @@ async fn under_fault(prefix: &str, fault: impl AsyncFnOnce()) -> Outcome {
         seen.push(within(WAIT, follower).await.expect("a follower"));
     }
     let history = history(&a, &start).await;
+    let relink = "reverse_ajax_backend_relinks_total";
+    let relinks = [a.metric(relink).await, b.metric(relink).await];
     a.stop().await;
     b.stop().await;
     if let Ok(publisher) = Arc::try_unwrap(publisher) {
@@ -198,6 +203,7 @@ async fn under_fault(prefix: &str, fault: impl AsyncFnOnce()) -> Outcome {
         during,
         followers: seen,
         history,
+        relinks,
     }
 }
 
@@ -347,6 +353,41 @@ async fn a_primary_paused_past_the_node_timeout_loses_nothing_in_silence() {
 
     // Assert
     outcome.assert_honest("primary paused past the node timeout");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_primary_that_stays_paused_is_left_for_its_replica_within_seconds() {
+    // Arrange: as for the paused primary.
+    let Some(scope) = cluster_scope("cluster_primary_gone_quiet", true).await else {
+        return;
+    };
+    let (primary, replica) = owner_and_replica(&format!("{}:{{{ROOM}}}:meta", scope.prefix)).await;
+    if !started_by_script(port_of(&primary)) {
+        eprintln!(
+            "SKIPPED a_primary_that_stays_paused: the cluster was not started by scripts/redis-cluster"
+        );
+        return;
+    }
+
+    // Act: the channel's primary stops (SIGSTOP) and stays stopped until the end, while its
+    // replica takes over. Its connections stay open and say nothing: the subscriptions held
+    // there are detached, and only the probe of each link can tell.
+    let paused = Paused(pid_of(&primary));
+    let outcome = under_fault(&scope.prefix, async || {
+        signal("-STOP", paused.0);
+        primary_again(&replica).await;
+    })
+    .await;
+    drop(paused);
+
+    // Assert: every event after the failover reached the followers on both instances (which
+    // takes a new link on each), and the promises hold.
+    outcome.assert_honest("primary paused for good");
+    assert!(
+        outcome.relinks.iter().all(|n| *n >= 1.0),
+        "each instance replaced its link: {:?}",
+        outcome.relinks
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
