@@ -6,6 +6,7 @@
 //! of an attempt answered 503 can be looked for in what the followers received and in what
 //! the history holds afterwards.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -13,7 +14,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::common::within;
-use crate::follower::Seen;
+use crate::follower::{Item, Seen};
 use crate::harness::{Instance, WAIT};
 use crate::history_loss::ROOM;
 
@@ -25,6 +26,8 @@ const AGAIN: Duration = Duration::from_millis(20);
 pub struct Answers {
     /// The ids of the events stored (201), in the order they were acknowledged.
     pub acknowledged: Vec<String>,
+    /// The data each of those ids was acknowledged for.
+    pub stored: HashMap<String, Value>,
     /// The data of each attempt answered 503: none of it may ever be stored.
     pub refused: Vec<Value>,
     /// How many attempts were answered 504 (stored or not, the publisher cannot tell).
@@ -39,7 +42,11 @@ impl Answers {
             for attempt in 0.. {
                 let data = json!({ "n": n, "try": attempt });
                 match instance.try_publish(ROOM, &data).await {
-                    (201, answer) => return answer["id"].as_str().expect("an id").to_owned(),
+                    (201, answer) => {
+                        let id = answer["id"].as_str().expect("an id").to_owned();
+                        self.stored.insert(id.clone(), data);
+                        return id;
+                    }
                     (503, _) => self.refused.push(data),
                     (504, _) => self.unknown += 1,
                     (other, answer) => panic!("publishing {data} answered {other}: {answer}"),
@@ -85,6 +92,7 @@ impl Answers {
         over.store(true, Ordering::Release);
         let (answers, next) = within(WAIT, burst).await.expect("the burst of publishes");
         self.acknowledged.extend(answers.acknowledged);
+        self.stored.extend(answers.stored);
         self.refused.extend(answers.refused);
         self.unknown += answers.unknown;
         next
@@ -110,7 +118,8 @@ pub async fn history(instance: &Instance, since: &str) -> Vec<Value> {
         .collect()
 }
 
-/// The three promises: no id was acknowledged twice; each follower received every
+/// The three promises: no id was acknowledged twice or names two events (what the followers
+/// received under it is what was acknowledged for it); each follower received every
 /// acknowledged event or a reset between, and every one of `after_fault`; no attempt answered
 /// 503 reached a follower or the history.
 pub fn assert_promises(
@@ -128,6 +137,17 @@ pub fn assert_promises(
         acknowledged.len(),
         "an id was handed out twice: {acknowledged:?}"
     );
+    // Whatever a follower received under an id is what was stored under it, on every
+    // instance alike.
+    let mut named = answers.stored.clone();
+    for seen in followers {
+        for item in &seen.log {
+            if let Item::Event(id, data) = item {
+                let first = named.entry(id.clone()).or_insert_with(|| data.clone());
+                assert_eq!(first, data, "{id} names two events");
+            }
+        }
+    }
     for seen in followers {
         seen.assert_no_silent_gap(acknowledged);
         seen.assert_received_all(after_fault);

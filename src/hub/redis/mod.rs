@@ -7,6 +7,9 @@
 //!   number is a range of ids), fields `at` (ms, Redis clock) and `data` (compact JSON text);
 //! - `<p>:{<ch>}:live`, the pub/sub topic on which each event is announced as
 //!   `<epoch> <seq> <at> <data>` (the sequence lets a receiver see a hole and fill it);
+//! - `<p>:{<ch>}:key:<key>` (a publish's idempotency key, for `publish.idempotency_ttl`) or
+//!   `<p>:{<ch>}:once:<token>` (a publish without one, for [`ONE_SHOT_TTL`]): the id, time
+//!   and token of the event that publish stored, so a repeat of it stores nothing;
 //! - `<p>:{<tag>}:site`, one per hash slot, shared by the channels whose keys live in that slot
 //!   (`<tag>` is a hash tag of the slot, see [`slots`]): the genesis, the `run_id` of the Redis
 //!   process it belongs to and one generation counter per bucket of channel names. The epoch a
@@ -57,10 +60,10 @@ pub(super) use super::epochs::bucket;
 /// The longest any single Redis command may take before the request answers 503.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// How long the one-shot key of a publish without an idempotency key is remembered: well past
-/// the client's retries of the call (within the command deadline) and the look-up after a
-/// failure.
-const ONE_SHOT_TTL: Duration = Duration::from_secs(10);
+/// How long the one-shot key of a publish without an idempotency key is remembered: past the
+/// client's retries of the call (within the command deadline) and the look-up after a failure
+/// (another deadline).
+const ONE_SHOT_TTL: Duration = Duration::from_secs(5);
 
 /// The Redis backend.
 pub struct RedisHub {
