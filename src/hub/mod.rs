@@ -232,6 +232,8 @@ pub struct BackendStats {
     /// Windows started over by the backend (a new history, or a hole history could not fill):
     /// their subscribers resume to a reset.
     pub resets: u64,
+    /// Links to the backend found lost or silent (no answer to a probe) and opened anew.
+    pub relinks: u64,
 }
 
 /// The channels and history bytes a process holds.

@@ -178,6 +178,7 @@ struct BackendMetrics {
     subscribed: Gauge,
     gap_repairs: Counter,
     resets: Counter,
+    relinks: Counter,
 }
 
 impl BackendMetrics {
@@ -203,6 +204,11 @@ impl BackendMetrics {
              not fill); their subscribers resume to a reset",
             self.resets.clone(),
         );
+        registry.register(
+            "backend_relinks",
+            "Links to the backend found lost or silent (no answer to a probe) and opened anew",
+            self.relinks.clone(),
+        );
     }
 
     /// Copies the backend's own counters (they only grow, so a late copy never goes back).
@@ -215,6 +221,7 @@ impl BackendMetrics {
             .inner()
             .fetch_max(stats.gap_repairs, Relaxed);
         self.resets.inner().fetch_max(stats.resets, Relaxed);
+        self.relinks.inner().fetch_max(stats.relinks, Relaxed);
         self.subscribed
             .set(i64::try_from(stats.subscribed).unwrap_or(i64::MAX));
     }

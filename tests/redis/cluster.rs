@@ -3,19 +3,21 @@
 //! follower on one, the publisher on the other. Whatever happens, no id names two events and
 //! every acknowledged event reaches the clients or a reset tells them it will not.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::watch;
 
+use crate::burst::{Answers, assert_promises, history};
 use crate::common::within;
 use crate::follower::{Seen, follow_long_poll, follow_sse};
 use crate::harness::{Instance, WAIT, cluster_scope};
-use crate::history_loss::{ROOM, assert_honest, publish_stored};
+use crate::history_loss::ROOM;
 use crate::support::cluster_urls;
 
 /// A plain connection to the node at `url`, waiting a moment for one that a previous test
 /// revived and is still starting.
-fn node(url: &str) -> redis::Connection {
+pub fn node(url: &str) -> redis::Connection {
     let client = redis::Client::open(url).expect("a node URL");
     let mut tries = 0;
     loop {
@@ -85,7 +87,7 @@ fn nodes() -> Vec<Node> {
 
 /// The URLs of the primary that serves `key` and of one of its replicas that is up, waiting
 /// for one (a node a test revived rejoins as a replica after a moment).
-async fn owner_and_replica(key: &str) -> (String, String) {
+pub async fn owner_and_replica(key: &str) -> (String, String) {
     within(WAIT, async {
         loop {
             if let Some(found) = try_owner_and_replica(key) {
@@ -112,7 +114,7 @@ fn try_owner_and_replica(key: &str) -> Option<(String, String)> {
 }
 
 /// Waits until the node at `url` is a primary.
-async fn primary_again(url: &str) {
+pub async fn primary_again(url: &str) {
     within(WAIT, async {
         loop {
             let info: String = redis::cmd("INFO")
@@ -128,27 +130,81 @@ async fn primary_again(url: &str) {
     .await;
 }
 
-/// 100 events, `fault`, 100 more, with the followers on; the acknowledged ids and what each
-/// follower saw.
-async fn under_fault(prefix: &str, fault: impl AsyncFnOnce()) -> (Vec<String>, Seen, Seen) {
-    let clients = Instance::start_on_cluster(prefix).await;
-    let publisher = Instance::start_on_cluster(prefix).await;
-    let start = clients.head(ROOM).await;
+/// What a fault left: the publisher's answers, how many of them were acknowledged before the
+/// fault was over, what each follower received and what the history holds afterwards.
+struct Outcome {
+    answers: Answers,
+    during: usize,
+    followers: Vec<Seen>,
+    history: Vec<serde_json::Value>,
+    /// Links the followers' instances found silent or lost and opened anew.
+    relinks: [f64; 2],
+}
+
+impl Outcome {
+    /// Prints the figures and checks the promises (see `burst.rs`) against the events
+    /// acknowledged once the fault was over.
+    fn assert_honest(&self, fault: &str) {
+        let resets: Vec<usize> = self.followers.iter().map(resets).collect();
+        eprintln!(
+            "cluster {fault}: {} acknowledged ({} while the fault ran), {} answered 503, \
+             {} answered 504; resets per follower {resets:?}; relinks {:?}",
+            self.answers.acknowledged.len(),
+            self.during,
+            self.answers.refused.len(),
+            self.answers.unknown,
+            self.relinks,
+        );
+        let after_fault = &self.answers.acknowledged[100 + self.during..];
+        assert_promises(&self.answers, after_fault, &self.followers, &self.history);
+    }
+}
+
+/// Three instances on the cluster: an SSE follower and a long-poll follower on each of two,
+/// and a publisher on the third. 100 events; then a burst of publishes while `fault` runs
+/// (at least 50); then 100 more.
+async fn under_fault(prefix: &str, fault: impl AsyncFnOnce()) -> Outcome {
+    let a = Instance::start_on_cluster(prefix).await;
+    let b = Instance::start_on_cluster(prefix).await;
+    let publisher = Arc::new(Instance::start_on_cluster(prefix).await);
+    let start = a.head(ROOM).await;
     let (target, stop_at) = watch::channel(None);
-    let sse = follow_sse(clients.port, ROOM, start.clone(), stop_at.clone());
-    let poll = follow_long_poll(clients.port, ROOM, start, stop_at);
+    let followers = [&a, &b].map(|on| {
+        [
+            follow_sse(on.port, ROOM, start.clone(), stop_at.clone()),
+            follow_long_poll(on.port, ROOM, start.clone(), stop_at.clone()),
+        ]
+    });
 
-    let mut acknowledged = publish_stored(&publisher, 0, 100).await;
-    fault().await;
-    acknowledged.extend(publish_stored(&publisher, 100, 100).await);
-    target.send_replace(acknowledged.last().cloned());
-    publish_stored(&publisher, 200, 1).await;
+    let mut answers = Answers::default();
+    answers.publish_all(&publisher, 0, 100).await;
+    let next = answers.publish_during(&publisher, (100, 50), fault()).await;
+    let during = answers.acknowledged.len() - 100;
+    answers.publish_all(&publisher, next, 100).await;
+    target.send_replace(answers.acknowledged.last().cloned());
+    // One more event, so that a follower already past the target (after a reset) hears of it.
+    answers.publish_all(&publisher, next + 100, 1).await;
+    answers.acknowledged.pop();
 
-    let sse = within(WAIT, sse).await.expect("the SSE follower");
-    let poll = within(WAIT, poll).await.expect("the long-poll follower");
-    clients.stop().await;
-    publisher.stop().await;
-    (acknowledged, sse, poll)
+    let mut seen = Vec::new();
+    for follower in followers.into_iter().flatten() {
+        seen.push(within(WAIT, follower).await.expect("a follower"));
+    }
+    let history = history(&a, &start).await;
+    let relink = "reverse_ajax_backend_relinks_total";
+    let relinks = [a.metric(relink).await, b.metric(relink).await];
+    a.stop().await;
+    b.stop().await;
+    if let Ok(publisher) = Arc::try_unwrap(publisher) {
+        publisher.stop().await;
+    }
+    Outcome {
+        answers,
+        during,
+        followers: seen,
+        history,
+        relinks,
+    }
 }
 
 /// How many resets a follower was given.
@@ -167,7 +223,7 @@ async fn killed_pubsub_links_on_every_node_lose_nothing() {
     };
 
     // Act: every node drops every connection that subscribes to something.
-    let (acknowledged, sse, poll) = under_fault(&scope.prefix, async || {
+    let outcome = under_fault(&scope.prefix, async || {
         for node in nodes().iter().filter(|n| n.up) {
             redis::cmd("CLIENT")
                 .arg("KILL")
@@ -180,13 +236,7 @@ async fn killed_pubsub_links_on_every_node_lose_nothing() {
     .await;
 
     // Assert
-    eprintln!(
-        "cluster CLIENT KILL TYPE pubsub: {} acknowledged; resets: SSE {}, long poll {}",
-        acknowledged.len(),
-        resets(&sse),
-        resets(&poll)
-    );
-    assert_honest(&acknowledged, &sse, &poll);
+    outcome.assert_honest("CLIENT KILL TYPE pubsub");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -198,7 +248,7 @@ async fn a_manual_failover_of_the_busy_primary_loses_nothing_in_silence() {
     let (_, replica) = owner_and_replica(&format!("{}:{{{ROOM}}}:meta", scope.prefix)).await;
 
     // Act: the replica of the channel's primary takes over (CLUSTER FAILOVER, coordinated).
-    let (acknowledged, sse, poll) = under_fault(&scope.prefix, async || {
+    let outcome = under_fault(&scope.prefix, async || {
         redis::cmd("CLUSTER")
             .arg("FAILOVER")
             .exec(&mut node(&replica))
@@ -208,17 +258,11 @@ async fn a_manual_failover_of_the_busy_primary_loses_nothing_in_silence() {
     .await;
 
     // Assert
-    eprintln!(
-        "cluster CLUSTER FAILOVER: {} acknowledged; resets: SSE {}, long poll {}",
-        acknowledged.len(),
-        resets(&sse),
-        resets(&poll)
-    );
-    assert_honest(&acknowledged, &sse, &poll);
+    outcome.assert_honest("CLUSTER FAILOVER");
 }
 
 /// The process id of the node at `url`.
-fn pid_of(url: &str) -> u32 {
+pub fn pid_of(url: &str) -> u32 {
     let info: String = redis::cmd("INFO")
         .arg("server")
         .query(&mut node(url))
@@ -230,7 +274,7 @@ fn pid_of(url: &str) -> u32 {
 }
 
 /// The port of a node URL.
-fn port_of(url: &str) -> u16 {
+pub fn port_of(url: &str) -> u16 {
     url.rsplit(':')
         .next()
         .and_then(|p| p.parse().ok())
@@ -239,7 +283,7 @@ fn port_of(url: &str) -> u16 {
 
 /// Where `scripts/redis-cluster` keeps the node on `port` when it started the cluster whose
 /// first port is that of the first seed.
-fn started_by_script(port: u16) -> bool {
+pub fn started_by_script(port: u16) -> bool {
     let first = cluster_urls().first().map_or(0, |url| port_of(url));
     let dir = std::env::var("REDIS_CLUSTER_DIR")
         .unwrap_or_else(|_| format!("/tmp/rajax-redis-cluster-{first}"));
@@ -267,7 +311,7 @@ async fn a_killed_primary_fails_over_and_nothing_is_lost_in_silence() {
     // Act: the channel's primary dies (SIGKILL); its replica takes over after the node
     // timeout; the old primary comes back as a replica (also if the test fails).
     let revive = Revive(port_of(&primary));
-    let (acknowledged, sse, poll) = under_fault(&scope.prefix, async || {
+    let outcome = under_fault(&scope.prefix, async || {
         let pid = pid_of(&primary);
         let killed = std::process::Command::new("kill")
             .args(["-KILL", &pid.to_string()])
@@ -280,14 +324,8 @@ async fn a_killed_primary_fails_over_and_nothing_is_lost_in_silence() {
     let revived = revive.now();
 
     // Assert
-    eprintln!(
-        "cluster primary killed: {} acknowledged; resets: SSE {}, long poll {}",
-        acknowledged.len(),
-        resets(&sse),
-        resets(&poll)
-    );
     assert!(revived, "the killed node starts again");
-    assert_honest(&acknowledged, &sse, &poll);
+    outcome.assert_honest("primary killed");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -305,7 +343,7 @@ async fn a_primary_paused_past_the_node_timeout_loses_nothing_in_silence() {
     // Act: the channel's primary stops (SIGSTOP) until its replica has taken over, then goes
     // on (SIGCONT) and finds itself a replica.
     let paused = Paused(pid_of(&primary));
-    let (acknowledged, sse, poll) = under_fault(&scope.prefix, async || {
+    let outcome = under_fault(&scope.prefix, async || {
         signal("-STOP", paused.0);
         primary_again(&replica).await;
         signal("-CONT", paused.0);
@@ -314,14 +352,42 @@ async fn a_primary_paused_past_the_node_timeout_loses_nothing_in_silence() {
     drop(paused);
 
     // Assert
-    eprintln!(
-        "cluster primary paused past the node timeout: {} acknowledged; resets: SSE {}, \
-         long poll {}",
-        acknowledged.len(),
-        resets(&sse),
-        resets(&poll)
+    outcome.assert_honest("primary paused past the node timeout");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_primary_that_stays_paused_is_left_for_its_replica_within_seconds() {
+    // Arrange: as for the paused primary.
+    let Some(scope) = cluster_scope("cluster_primary_gone_quiet", true).await else {
+        return;
+    };
+    let (primary, replica) = owner_and_replica(&format!("{}:{{{ROOM}}}:meta", scope.prefix)).await;
+    if !started_by_script(port_of(&primary)) {
+        eprintln!(
+            "SKIPPED a_primary_that_stays_paused: the cluster was not started by scripts/redis-cluster"
+        );
+        return;
+    }
+
+    // Act: the channel's primary stops (SIGSTOP) and stays stopped until the end, while its
+    // replica takes over. Its connections stay open and say nothing: the subscriptions held
+    // there are detached, and only the probe of each link can tell.
+    let paused = Paused(pid_of(&primary));
+    let outcome = under_fault(&scope.prefix, async || {
+        signal("-STOP", paused.0);
+        primary_again(&replica).await;
+    })
+    .await;
+    drop(paused);
+
+    // Assert: every event after the failover reached the followers on both instances (which
+    // takes a new link on each), and the promises hold.
+    outcome.assert_honest("primary paused for good");
+    assert!(
+        outcome.relinks.iter().all(|n| *n >= 1.0),
+        "each instance replaced its link: {:?}",
+        outcome.relinks
     );
-    assert_honest(&acknowledged, &sse, &poll);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -335,19 +401,13 @@ async fn a_live_migration_of_the_busy_slot_loses_nothing_in_silence() {
 
     // Act: the channel's slot moves to another primary, keys and all (as
     // `redis-cli --cluster reshard` does it).
-    let (acknowledged, sse, poll) = under_fault(&scope.prefix, async || {
+    let outcome = under_fault(&scope.prefix, async || {
         migrate_slot_of(&key, &source);
     })
     .await;
 
     // Assert
-    eprintln!(
-        "cluster slot migration: {} acknowledged; resets: SSE {}, long poll {}",
-        acknowledged.len(),
-        resets(&sse),
-        resets(&poll)
-    );
-    assert_honest(&acknowledged, &sse, &poll);
+    outcome.assert_honest("slot migration");
 }
 
 /// Moves the slot of `key` from the primary at `source` to another primary.
@@ -405,7 +465,7 @@ fn migrate_slot_of(key: &str, source: &str) {
     setslot(&mut src, "NODE", &to.id);
 }
 
-fn signal(which: &str, pid: u32) {
+pub fn signal(which: &str, pid: u32) {
     let sent = std::process::Command::new("kill")
         .args([which, &pid.to_string()])
         .status()
@@ -414,7 +474,7 @@ fn signal(which: &str, pid: u32) {
 }
 
 /// A paused node, sent SIGCONT when dropped (also if the test fails).
-struct Paused(u32);
+pub struct Paused(pub u32);
 
 impl Drop for Paused {
     fn drop(&mut self) {
@@ -443,9 +503,13 @@ impl Drop for Revive {
     }
 }
 
+/// Runs `scripts/redis-cluster revive` for the cluster whose first port is that of the first
+/// seed (the one `started_by_script` looked at).
 fn revive(port: u16) -> bool {
+    let first = cluster_urls().first().map_or(0, |url| port_of(url));
     std::process::Command::new("scripts/redis-cluster")
         .args(["revive", &port.to_string()])
+        .env("REDIS_CLUSTER_PORT", first.to_string())
         .status()
         .is_ok_and(|status| status.success())
 }

@@ -45,8 +45,9 @@ async fn an_idle_channel_expires_by_itself() {
     })
     .await;
 
-    // Assert: the meta hash and the stream existed, then expired with nobody deleting them.
-    assert_eq!(stored, 2);
+    // Assert: the meta hash, the stream and the publish's one-shot key existed, then expired
+    // with nobody deleting them.
+    assert_eq!(stored, 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

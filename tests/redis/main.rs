@@ -5,6 +5,7 @@
 //! its own and deletes its keys at the end. Without a Redis server each test prints a notice
 //! and passes, unless `CI` is set (see `support.rs`).
 
+mod burst;
 mod cluster;
 #[path = "../common/mod.rs"]
 mod common;
@@ -14,6 +15,7 @@ mod follower;
 mod harness;
 mod history_loss;
 mod interest;
+mod lost_answer;
 mod outages;
 mod outcomes;
 mod patterns;

@@ -154,7 +154,7 @@ impl Choices {
 
     /// Gives up `channel`'s seat.
     pub async fn unseat(&self, channel: &Channel) -> Result<(), HubError> {
-        let mut commands = self.shared.commands.clone();
+        let mut commands = self.shared.commands();
         let command = redis::cmd("ZREM")
             .arg(self.seats_key())
             .arg(channel.as_str())

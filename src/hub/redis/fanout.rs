@@ -72,13 +72,17 @@ async fn run_single(shared: Weak<Shared>, client: redis::Client, mut stop: onesh
                 hub.local.interest.link(true);
                 drop(hub);
                 let ended = listen(&shared, sink, stream, &mut stop).await;
-                if let Some(hub) = shared.upgrade() {
+                let hub = shared.upgrade();
+                if let Some(hub) = &hub {
                     hub.local.interest.link(false);
                 }
                 match ended {
                     Ended::Stopped => return,
                     Ended::Lost(why) => {
                         rocket::warn!("Redis fan-out: connection lost ({why}); reconnecting");
+                        if let Some(hub) = hub {
+                            hub.relinks.fetch_add(1, Ordering::Relaxed);
+                        }
                         down = true;
                     }
                 }
@@ -317,7 +321,7 @@ pub(super) async fn keep_alive(hub: &Shared) {
     if hub.cluster() {
         // The keys live in many slots: one command each, all at once.
         let touches = active.iter().map(|(feed, _, _)| {
-            let mut commands = hub.commands.clone();
+            let mut commands = hub.commands();
             let mut touch = redis::cmd("PEXPIRE");
             touch
                 .arg(hub.meta_key(feed.channel()))
@@ -335,7 +339,7 @@ pub(super) async fn keep_alive(hub: &Shared) {
             .arg(hub.key_ttl_ms())
             .ignore();
     }
-    let mut commands = hub.commands.clone();
+    let mut commands = hub.commands();
     let touch = pipe.query_async::<()>(&mut commands);
     let _touched = tokio::time::timeout(super::COMMAND_TIMEOUT, touch).await;
 }

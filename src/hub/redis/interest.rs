@@ -173,6 +173,15 @@ impl Interest {
         self.wake.notify_one();
     }
 
+    /// The link may have lost some of its subscriptions (one of its connections dropped): the
+    /// next round subscribes every wanted channel again (a repeat is harmless).
+    pub(super) fn resubscribe_all(&self) {
+        for topic in self.lock().topics.values_mut() {
+            topic.subscribed = false;
+        }
+        self.wake.notify_one();
+    }
+
     /// How many topics the link subscribes to now.
     pub(super) fn count(&self) -> usize {
         self.lock().topics.values().filter(|t| t.subscribed).count()

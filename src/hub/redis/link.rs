@@ -42,6 +42,17 @@ pub(super) fn open(config: &HubConfig, timeout: Duration) -> Result<(Commands, L
             .map_err(|e| format!("cannot prepare Redis connections: {e}"))?;
         return Ok((Commands::Single(commands), Live::Single(client)));
     }
+    let (commands, pushes) = cluster(config, timeout)?;
+    Ok((commands, Live::Cluster(pushes)))
+}
+
+/// A new connection to the cluster named by `config` (it connects in the background) and the
+/// pushes it will deliver. The fan-out task calls it again to replace a link that stopped
+/// answering.
+pub(super) fn cluster(
+    config: &HubConfig,
+    timeout: Duration,
+) -> Result<(Commands, UnboundedReceiver<PushInfo>), String> {
     let client = ClusterClientBuilder::new(config.cluster.iter().map(String::as_str))
         .use_protocol(redis::ProtocolVersion::RESP3)
         .retries(2)
@@ -53,7 +64,7 @@ pub(super) fn open(config: &HubConfig, timeout: Duration) -> Result<(Commands, L
         .set_response_timeout(timeout)
         .set_push_sender(tx);
     let commands = client.get_pending_async_connection_with_config(settings);
-    Ok((Commands::Cluster(commands), Live::Cluster(rx)))
+    Ok((Commands::Cluster(commands), rx))
 }
 
 impl ConnectionLike for Commands {

@@ -7,6 +7,9 @@
 //!   number is a range of ids), fields `at` (ms, Redis clock) and `data` (compact JSON text);
 //! - `<p>:{<ch>}:live`, the pub/sub topic on which each event is announced as
 //!   `<epoch> <seq> <at> <data>` (the sequence lets a receiver see a hole and fill it);
+//! - `<p>:{<ch>}:key:<key>` (a publish's idempotency key, for `publish.idempotency_ttl`) or
+//!   `<p>:{<ch>}:once:<token>` (a publish without one, for [`ONE_SHOT_TTL`]): the id, time
+//!   and token of the event that publish stored, so a repeat of it stores nothing;
 //! - `<p>:{<tag>}:site`, one per hash slot, shared by the channels whose keys live in that slot
 //!   (`<tag>` is a hash tag of the slot, see [`slots`]): the genesis, the `run_id` of the Redis
 //!   process it belongs to and one generation counter per bucket of channel names. The epoch a
@@ -36,7 +39,7 @@ mod sharded;
 mod slots;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, Weak};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -57,6 +60,11 @@ pub(super) use super::epochs::bucket;
 /// The longest any single Redis command may take before the request answers 503.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// How long the one-shot key of a publish without an idempotency key is remembered: past the
+/// client's retries of the call (within the command deadline) and the look-up after a failure
+/// (another deadline).
+const ONE_SHOT_TTL: Duration = Duration::from_secs(5);
+
 /// The Redis backend.
 pub struct RedisHub {
     shared: Arc<Shared>,
@@ -69,7 +77,9 @@ pub struct RedisHub {
 /// What the hub and its fan-out task share.
 struct Shared {
     config: HubConfig,
-    commands: link::Commands,
+    /// Replaced when the cluster link stops answering (see [`sharded`]); take it with
+    /// [`Shared::commands`].
+    commands: RwLock<link::Commands>,
     /// How live messages arrive: a pub/sub connection of the fan-out task's own (one
     /// server), or pushes on the cluster connection (sharded pub/sub).
     live: Live,
@@ -80,6 +90,8 @@ struct Shared {
     live_messages: AtomicU64,
     /// Holes in a window filled from the stream.
     gap_repairs: AtomicU64,
+    /// Pub/sub links found lost or silent and opened anew.
+    relinks: AtomicU64,
 }
 
 impl RedisHub {
@@ -102,7 +114,7 @@ impl RedisHub {
         );
         let shared = Arc::new(Shared {
             config,
-            commands,
+            commands: RwLock::new(commands),
             live,
             // Both scripts start with the site's rule (site.lua), written once.
             publish: redis::Script::new(concat!(
@@ -113,6 +125,7 @@ impl RedisHub {
             local,
             live_messages: AtomicU64::new(0),
             gap_repairs: AtomicU64::new(0),
+            relinks: AtomicU64::new(0),
         });
         Ok(RedisHub {
             shared,
@@ -166,6 +179,14 @@ enum Live {
 }
 
 impl Shared {
+    /// The command connection (a handle: clones share the connection).
+    fn commands(&self) -> link::Commands {
+        self.commands
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
     fn cluster(&self) -> bool {
         matches!(self.live, Live::Cluster(_))
     }
@@ -208,9 +229,59 @@ impl Shared {
             ))
     }
 
-    /// Where a publish's idempotency key lives: beside its channel's keys.
-    fn idempotency_key(&self, channel: &Channel, key: &IdempotencyKey) -> String {
-        format!("{}:{{{channel}}}:key:{}", self.config.prefix, key.as_str())
+    /// What a publish is remembered by, beside its channel's keys: its idempotency key, or
+    /// without one the one-shot key of its token.
+    fn remembered_by(
+        &self,
+        channel: &Channel,
+        key: Option<&IdempotencyKey>,
+        token: &str,
+    ) -> String {
+        match key {
+            Some(key) => format!("{}:{{{channel}}}:key:{}", self.config.prefix, key.as_str()),
+            None => format!("{}:{{{channel}}}:once:{token}", self.config.prefix),
+        }
+    }
+
+    /// After a publish failed: whether it stored the event after all, as
+    /// `(epoch, seq, at, 0)`. A late answer stands (the script may still run). Otherwise the
+    /// key of the call, written by the script, tells: after a broken connection, whether the
+    /// script ran before it broke; after a refusal on a cluster, whether an earlier attempt
+    /// ran (the cluster client tries a command again when its connection dropped, so its last
+    /// failure may hide one). One server runs each command at most once: a refusal there
+    /// stands as it is.
+    async fn stored_after_all(
+        &self,
+        remembered_by: &str,
+        token: &str,
+        failed: Failed,
+    ) -> Result<(String, u64, i64, u8), HubError> {
+        let not_found = match failed {
+            Failed::NotRun(error) if self.cluster() => error,
+            Failed::Broken => Failed::Broken.into_error(),
+            other => return Err(other.into_error()),
+        };
+        let mut commands = self.commands();
+        let mut get = redis::cmd("GET");
+        get.arg(remembered_by);
+        let found = tokio::time::timeout(
+            COMMAND_TIMEOUT,
+            get.query_async::<Option<String>>(&mut commands),
+        )
+        .await;
+        let Ok(Ok(found)) = found else {
+            return Err(HubError::Unknown(
+                "Redis failed and could not say whether the event was stored".to_owned(),
+            ));
+        };
+        // `<epoch>-<seq> <at> <token>`, see publish.lua.
+        let stored = found.as_deref().and_then(|value| {
+            let mut parts = value.split(' ');
+            let (id, at, by) = (parts.next()?, parts.next()?, parts.next()?);
+            let (epoch, seq) = id.rsplit_once('-')?;
+            (by == token).then_some((epoch.to_owned(), seq.parse().ok()?, at.parse().ok()?, 0))
+        });
+        stored.ok_or(not_found)
     }
 
     /// How long keys live after their last use, in milliseconds (at least a second, so a
@@ -219,30 +290,71 @@ impl Shared {
         self.config.history_ttl_ms.max(1000)
     }
 
-    /// Runs one script invocation with a deadline; every failure is [`HubError::Unavailable`].
+    /// Runs one script invocation with a deadline; a failure is [`HubError::Unavailable`]
+    /// when the command surely did not run, [`HubError::Unknown`] when it may have.
     async fn invoke<T: redis::FromRedisValue>(
         &self,
         invocation: &redis::ScriptInvocation<'_>,
     ) -> Result<T, HubError> {
-        let mut commands = self.commands.clone();
+        self.attempt(invocation).await.map_err(Failed::into_error)
+    }
+
+    /// Like [`Shared::invoke`], saying how the command failed.
+    async fn attempt<T: redis::FromRedisValue>(
+        &self,
+        invocation: &redis::ScriptInvocation<'_>,
+    ) -> Result<T, Failed> {
+        let mut commands = self.commands();
         // Only two failures prove that the command did not run: no connection could be made,
         // or Redis answered with an error. Anything else may have reached Redis first.
-        let unknown = || HubError::Unknown("Redis did not answer in time".to_owned());
         match tokio::time::timeout(COMMAND_TIMEOUT, invocation.invoke_async(&mut commands)).await {
             Ok(Ok(value)) => Ok(value),
-            Ok(Err(e)) if e.is_connection_refusal() => Err(unavailable("cannot reach Redis")),
-            Ok(Err(e)) if e.is_timeout() || e.is_io_error() || e.is_connection_dropped() => {
-                Err(unknown())
+            Ok(Err(e)) if e.is_connection_refusal() => {
+                Err(Failed::NotRun(unavailable("cannot reach Redis")))
             }
+            Ok(Err(e)) if e.is_timeout() => Err(Failed::Late),
+            Ok(Err(e)) if e.is_io_error() || e.is_connection_dropped() => Err(Failed::Broken),
             Ok(Err(e)) => {
                 // Not a connection problem: worth a line in the log, but not the details
                 // in the answer to the client.
                 rocket::error!("Redis refused a hub command: {e}");
-                Err(unavailable("Redis refused the command"))
+                Err(Failed::NotRun(unavailable("Redis refused the command")))
             }
-            Err(_) => Err(unknown()),
+            Err(_) => Err(Failed::Late),
         }
     }
+}
+
+/// How a command failed.
+enum Failed {
+    /// Redis answered an error or could not be reached: the command did not run (on one
+    /// server; the cluster client may have tried it before, see `stored_after_all`).
+    NotRun(HubError),
+    /// The connection broke before the answer came: the command may have run.
+    Broken,
+    /// No answer within the deadline: the command may have run, or may still.
+    Late,
+}
+
+impl Failed {
+    fn into_error(self) -> HubError {
+        match self {
+            Failed::NotRun(error) => error,
+            Failed::Broken | Failed::Late => {
+                HubError::Unknown("Redis did not answer in time".to_owned())
+            }
+        }
+    }
+}
+
+/// A token no other publish draws: 20 letters and digits.
+fn one_shot_token() -> String {
+    use rand::Rng;
+    rand::thread_rng()
+        .sample_iter(rand::distributions::Alphanumeric)
+        .take(20)
+        .map(char::from)
+        .collect()
 }
 
 fn unavailable(why: &str) -> HubError {
@@ -258,14 +370,13 @@ impl EventHub for RedisHub {
         key: Option<&IdempotencyKey>,
     ) -> Result<Published, HubError> {
         let shared = &self.shared;
+        // A token of this call only: a retry of it stores nothing (see publish.lua).
+        let token = one_shot_token();
+        let remembered_by = shared.remembered_by(channel, key, &token);
         let mut invocation = shared.publish.prepare_invoke();
         shared.site_keys(&mut invocation, channel);
-        match key {
-            Some(key) => invocation.key(shared.idempotency_key(channel, key)),
-            // Not read by the script; the script takes four keys either way.
-            None => invocation.key(shared.meta_key(channel)),
-        };
-        let ttl_ms = key.map_or(0, |k| k.ttl().as_millis());
+        invocation.key(&remembered_by);
+        let ttl_ms = key.map_or(ONE_SHOT_TTL, IdempotencyKey::ttl).as_millis();
         invocation
             .arg(EventId::new_epoch())
             .arg(data.as_str())
@@ -275,17 +386,21 @@ impl EventHub for RedisHub {
             .arg(shared.topic(channel))
             .arg(shared.config.history_bytes)
             .arg(bucket(channel))
-            .arg(if key.is_some() { "1" } else { "0" })
+            .arg(&token)
             .arg(u64::try_from(ttl_ms).unwrap_or(u64::MAX))
             .arg(if shared.cluster() {
                 "SPUBLISH"
             } else {
                 "PUBLISH"
             });
-        // Never retried: the script may have run before the answer was lost, and a second run
-        // without a key would store the event twice.
-        let (epoch, seq, at, duplicate): (String, u64, i64, u8) =
-            shared.invoke(&invocation).await?;
+        let (epoch, seq, at, duplicate) = match shared.attempt(&invocation).await {
+            Ok(answer) => answer,
+            Err(failed) => {
+                shared
+                    .stored_after_all(&remembered_by, &token, failed)
+                    .await?
+            }
+        };
         if duplicate == 1 {
             return Ok(Published::Duplicate(EventId::new(&epoch, seq)));
         }
@@ -379,6 +494,7 @@ impl EventHub for RedisHub {
             subscribed: shared.local.interest.count(),
             gap_repairs: shared.gap_repairs.load(Ordering::Relaxed),
             resets: shared.local.resets.load(Ordering::Relaxed),
+            relinks: shared.relinks.load(Ordering::Relaxed),
         })
     }
 }

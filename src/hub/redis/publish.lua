@@ -4,8 +4,10 @@
 --          (the bytes of data its stream holds) and `run` (see site.lua)
 -- KEYS[2]  the channel's stream: one entry per event, id `<seq>-0`, fields `at` and `data`
 -- KEYS[3]  the site (see site.lua)
--- KEYS[4]  the publish's idempotency key, `<prefix>:{<channel>}:key:<key>` (only used when
---          ARGV[9] is '1')
+-- KEYS[4]  what this publish is remembered by: its idempotency key,
+--          `<prefix>:{<channel>}:key:<key>`, or without one a one-shot key,
+--          `<prefix>:{<channel>}:once:<token>`, so that a retry of this very call (the Redis
+--          client retries a command whose connection dropped, maybe after it ran) stores nothing
 -- ARGV[1]  a fresh token (see site.lua)
 -- ARGV[2]  the event's data, as compact JSON text
 -- ARGV[3]  history: how many entries the stream keeps
@@ -14,20 +16,24 @@
 -- ARGV[6]  the channel's pub/sub topic
 -- ARGV[7]  history_bytes: how many bytes of data the stream keeps
 -- ARGV[8]  the channel's bucket
--- ARGV[9]  '1' when the publish carries an idempotency key
--- ARGV[10] how long (ms) an idempotency key is remembered
+-- ARGV[9]  the call's token: drawn afresh by the instance for each publish, never reused
+-- ARGV[10] how long (ms) KEYS[4] is remembered
 -- ARGV[11] how to announce it: 'PUBLISH' (one server) or 'SPUBLISH' (a cluster: sharded pub/sub,
 --          from the channel's slot, to the instances subscribed there)
 -- Returns {epoch, seq, at, 0} with `at` in milliseconds on the Redis server's clock (the one
--- clock every instance shares), or {epoch, seq, 0, 1} when the key was used already: the id of
--- the event it stored then, and nothing stored now.
+-- clock every instance shares), also when an earlier attempt of this call (same token) stored
+-- the event, or {epoch, seq, 0, 1} when another publish used the key already: the id of the
+-- event it stored then, and nothing stored now.
 
-if ARGV[9] == '1' then
-  local first = redis.call('GET', KEYS[4])
-  if first then
-    local first_epoch, first_seq = string.match(first, '^(%w+)-(%d+)$')
-    return {first_epoch, tonumber(first_seq), 0, 1}
+local first = redis.call('GET', KEYS[4])
+if first then
+  -- `<epoch>-<seq> <at> <token>` (`<epoch>-<seq>` alone from an older version)
+  local first_epoch, first_seq, first_at, token = string.match(first, '^(%w+)-(%d+) (%d+) (%w+)$')
+  if token == ARGV[9] then
+    return {first_epoch, tonumber(first_seq), tonumber(first_at), 0}
   end
+  first_epoch, first_seq = string.match(first, '^(%w+)-(%d+)')
+  return {first_epoch, tonumber(first_seq), 0, 1}
 end
 if not current(KEYS[1]) then
   -- A new history. It takes the epoch the empty channel's head showed (read.lua) and moves
@@ -74,8 +80,6 @@ end
 
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 redis.call('PEXPIRE', KEYS[2], ARGV[5])
-if ARGV[9] == '1' then
-  redis.call('SET', KEYS[4], epoch .. '-' .. string.format('%d', seq), 'PX', ARGV[10])
-end
+redis.call('SET', KEYS[4], epoch .. '-' .. string.format('%d', seq) .. ' ' .. at_text .. ' ' .. ARGV[9], 'PX', ARGV[10])
 redis.call(ARGV[11], ARGV[6], epoch .. ' ' .. string.format('%d', seq) .. ' ' .. at_text .. ' ' .. ARGV[2])
 return {epoch, seq, at, 0}
