@@ -6,6 +6,8 @@
 
 use serde::Deserialize;
 
+use crate::wire::visitor;
+
 /// `[auth]`: tokens and what needs none.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -22,7 +24,7 @@ impl Default for AuthConfig {
     fn default() -> Self {
         AuthConfig {
             secret: None,
-            public_publish: vec!["demo".into(), "demo-*".into()],
+            public_publish: vec![visitor::SHARED.into(), format!("{}*", visitor::PREFIX)],
             public_subscribe: vec!["*".into()],
         }
     }

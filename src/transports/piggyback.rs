@@ -9,13 +9,24 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use rocket::form::{self, Contextual, Form, FromForm};
 use rocket::http::ContentType;
+use rocket::request::Request;
 use rocket::{Route, State};
 use serde::Serialize;
 
-use crate::access::{Reader, SameSite};
-use crate::error::AppError;
+use super::guard::Poll;
+use crate::access::SameSite;
+use crate::error::{self, AppError};
 use crate::hub::{Batch, Event, Hub};
-use crate::wire::{NoStore, cursor};
+use crate::wire::{NoStore, Serves, Technique, cursor};
+
+/// The route's technique.
+pub struct Piggyback;
+
+impl Serves for Piggyback {
+    fn technique(_: &Request<'_>) -> Technique {
+        Technique::Piggyback
+    }
+}
 
 /// The registration form. Each rule is a `#[field(validate = …)]` on its field, so Rocket
 /// checks them all and [`Contextual`] keeps every failure next to the field's name. A missing
@@ -68,7 +79,7 @@ pub struct Registrations(AtomicU64);
 #[post("/piggyback", data = "<form>")]
 pub async fn register(
     _site: SameSite,
-    mut reader: Reader,
+    mut reader: Poll<Piggyback>,
     form: Form<Contextual<'_, Registration<'_>>>,
     hub: &State<Hub>,
     registrations: &State<Registrations>,
@@ -242,8 +253,10 @@ fn fits_shape(code: &[char], shape: &str) -> bool {
     code.next().is_none()
 }
 
+/// The form's route; its errors are JSON, like its answers, though it shares its address
+/// with the page.
 pub fn routes() -> Vec<Route> {
-    routes![register]
+    error::json_errors(routes![register])
 }
 
 #[cfg(test)]
