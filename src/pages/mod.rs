@@ -97,13 +97,9 @@ async fn technique(
         .parse::<wire::Technique>()
         .ok()
         .map(wire::Technique::shape);
-    let demo = Demo {
-        shared: wire::visitor::SHARED,
-        own_prefix: wire::visitor::PREFIX,
-    };
     Ok(Some(Page::Shown(render(
         name,
-        context! { page, technique, panels: technique.panels(), channel, next, shape, demo },
+        context! { page, technique, panels: technique.panels(), channel, next, shape, demo: DEMO },
     ))))
 }
 
@@ -121,6 +117,12 @@ struct Demo {
     shared: &'static str,
     own_prefix: &'static str,
 }
+
+/// What every page with a demo gets as `demo`.
+const DEMO: Demo = Demo {
+    shared: wire::visitor::SHARED,
+    own_prefix: wire::visitor::PREFIX,
+};
 
 /// Mounts the pages and the catcher of everything outside `/api` and `/push`.
 pub fn stage() -> AdHoc {
