@@ -242,7 +242,7 @@ impl Default for TickerConfig {
     fn default() -> Self {
         TickerConfig {
             enabled: true,
-            channel: "demo".into(),
+            channel: crate::wire::visitor::SHARED.into(),
             min_ms: 1000,
             max_ms: 3000,
         }

@@ -1,12 +1,14 @@
 //! One error type for handlers and guards, one status table, and the JSON catcher of the
-//! machine-facing prefixes (`/api`, `/push`). The pages register their own HTML catcher.
+//! machine-facing prefixes (`/api`, `/push`). The pages register their own HTML catcher at
+//! `/`; a machine-facing route mounted there says so with [`json_errors`].
 
-use rocket::Catcher;
 use rocket::fairing::AdHoc;
 use rocket::http::{Method, Status};
 use rocket::request::Request;
 use rocket::response::{self, Responder};
+use rocket::route::{Handler, Outcome};
 use rocket::serde::json::Json;
+use rocket::{Catcher, Data, Route};
 
 use crate::hub::HubError;
 
@@ -229,6 +231,38 @@ pub fn method_check(status: Status, request: &Request<'_>) -> (Status, Option<St
             None => (status, None),
         },
         _ => (status, None),
+    }
+}
+
+/// `routes`, each marking the requests it takes as wanting their errors in JSON, so that
+/// the pages' catcher answers them in JSON wherever the routes are mounted.
+pub fn json_errors(routes: Vec<Route>) -> Vec<Route> {
+    routes
+        .into_iter()
+        .map(|mut route| {
+            route.handler = Box::new(JsonErrors(route.handler));
+            route
+        })
+        .collect()
+}
+
+/// True when the route that took `request` was mounted through [`json_errors`].
+pub fn wants_json_errors(request: &Request<'_>) -> bool {
+    request.local_cache(|| WantsJson(false)).0
+}
+
+/// The mark [`JsonErrors`] leaves in a request's local cache.
+struct WantsJson(bool);
+
+/// A route's handler that marks the request before it runs (its guards run inside it).
+#[derive(Clone)]
+struct JsonErrors(Box<dyn Handler>);
+
+#[rocket::async_trait]
+impl Handler for JsonErrors {
+    async fn handle<'r>(&self, request: &'r Request<'_>, data: Data<'r>) -> Outcome<'r> {
+        request.local_cache(|| WantsJson(true));
+        self.0.handle(request, data).await
     }
 }
 

@@ -15,9 +15,8 @@ use rocket::{Route, State};
 use crate::access::Writer;
 use crate::config::{self, PublishConfig};
 use crate::error::AppError;
-use crate::hub::{EventId, Hub, IdempotencyKey, Payload, Published};
-use crate::metrics::PublishOutcome;
-use crate::wire::channel;
+use crate::hub::{Channel, EventId, Hub, IdempotencyKey, Payload, Published};
+use crate::metrics::{PublishOutcome, Publishes};
 
 /// The answer to a publish: the event's id, and `duplicate` when the key was used before.
 #[derive(Debug, serde::Serialize)]
@@ -25,6 +24,30 @@ pub struct Answer {
     pub id: EventId,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub duplicate: bool,
+}
+
+/// May publish (access's [`Writer`]), with the counters of what becomes of each publish. A
+/// refused writer counts as a refused publish.
+#[derive(Debug)]
+pub struct Publishing {
+    pub writer: Writer,
+    pub publishes: Publishes,
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Publishing {
+    type Error = AppError;
+
+    async fn from_request(request: &'r Request<'_>) -> Outcome<Self, AppError> {
+        let publishes = Publishes::of(request);
+        match Writer::from_request(request).await {
+            Outcome::Success(writer) => Outcome::Success(Publishing { writer, publishes }),
+            refused => {
+                publishes.count(PublishOutcome::Refused);
+                refused.map(|writer| Publishing { writer, publishes })
+            }
+        }
+    }
 }
 
 /// The `Idempotency-Key` header as it was sent, if it was.
@@ -44,17 +67,17 @@ impl<'r> FromRequest<'r> for KeyHeader<'r> {
 /// JSON, JSON that breaks the publish rule (see `hub::payload`) or a malformed key is a 400, a body over `publish.max_body` a 413, any other content
 /// type a 415. 503 means the event was not stored; 504 that it may have been (retry with the
 /// same key).
-#[post("/api/channels/<ch>/events", data = "<body>")]
+#[post("/api/channels/<_>/events", data = "<body>")]
 pub async fn publish(
-    ch: &str,
     content_type: Option<&ContentType>,
     key: KeyHeader<'_>,
-    writer: Writer,
+    writer: Publishing,
     body: Data<'_>,
     hub: &State<Hub>,
     config: &State<PublishConfig>,
 ) -> Result<(Status, Json<Answer>), AppError> {
-    let stored = store((ch, content_type, key), body, hub, config).await;
+    let channel = &writer.writer.channel;
+    let stored = store((channel, content_type, key), body, hub, config).await;
     writer.publishes.count(match &stored {
         Ok(Published::Stored(_)) => PublishOutcome::Stored,
         Ok(Published::Duplicate(_)) => PublishOutcome::Duplicate,
@@ -80,19 +103,18 @@ pub async fn publish(
 
 /// Checks the publish and hands it to the hub.
 async fn store(
-    (ch, content_type, key): (&str, Option<&ContentType>, KeyHeader<'_>),
+    (channel, content_type, key): (&Channel, Option<&ContentType>, KeyHeader<'_>),
     body: Data<'_>,
     hub: &Hub,
     config: &PublishConfig,
 ) -> Result<Published, AppError> {
-    let channel = channel(ch)?;
     let key = key
         .0
         .map(|k| IdempotencyKey::parse(k, config.idempotency_ttl()))
         .transpose()
         .map_err(AppError::BadRequest)?;
     let data = read_body(content_type, body, config.max_body).await?;
-    Ok(hub.publish_once(&channel, data, key.as_ref()).await?)
+    Ok(hub.publish_once(channel, data, key.as_ref()).await?)
 }
 
 /// Turns a request body into the event's data, enforcing the size limit and the content type.

@@ -1,6 +1,6 @@
 //! The request guards every route checks through. Each finds the channel in the route's
-//! `<ch>` segment (routes without one, the piggyback form, read `?channel=`, `demo` by
-//! default), resolves the caller once per request and applies one rule set:
+//! one dynamic path segment (routes without one, the piggyback form, read `?channel=`, the
+//! shared channel by default), resolves the caller once per request and applies one rule set:
 //!
 //! - [`Reader`]: may subscribe (polling, JSONP polling, piggyback).
 //! - [`Listener`]: may subscribe, and holds a connection place while it is open (streams,
@@ -8,9 +8,12 @@
 //! - [`Writer`]: a page of this site or no browser at all, may publish, and within its rate.
 //! - [`SameSite`]: a page of this site or no browser at all (the piggyback form, the
 //!   WebSocket handshake and starting an experiment).
+//! - [`Operator`]: may use an operator's endpoint (`/metrics`, starting an experiment):
+//!   anyone on a server that listens on loopback, only a token holder elsewhere.
 //!
-//! [`operator`] is the rule of the operator's endpoints (`/metrics`, starting an experiment):
-//! anyone on a server that listens on loopback, only a token holder elsewhere.
+//! The transports add their technique's meter to [`Reader`] and [`Listener`]
+//! (`crate::transports::guard`); nothing here counts, so access needs nothing from the
+//! metrics.
 //!
 //! [`Reader`] and [`Listener`] also tell the channel's [`Audience`], when one is managed, that
 //! someone listens: a read now, or a presence for as long as the connection is open.
@@ -18,6 +21,7 @@
 //! A refusal is kept in the request's local cache, where the catchers find its message and
 //! its `Retry-After` (see [`crate::error::Refused`]).
 
+use std::marker::PhantomData;
 use std::time::SystemTime;
 
 use rocket::request::{FromRequest, Outcome, Request};
@@ -29,53 +33,33 @@ use super::token;
 use super::{Access, Action, Caller};
 use crate::error::{AppError, Refused};
 use crate::hub::Channel;
-use crate::metrics::{Meter, Metrics, PublishOutcome, Publishes};
-use crate::wire;
+use crate::wire::{self, visitor};
 
-/// The channel of routes that have no `<ch>` segment and no `?channel=`.
-const DEFAULT_CHANNEL: &str = "demo";
-
-/// May subscribe to `channel`; `meter` counts the answer for its transport.
+/// May subscribe to `channel`.
 #[derive(Debug)]
 pub struct Reader {
     pub channel: Channel,
-    pub meter: Meter,
 }
 
-/// May subscribe to `channel` and holds a connection place until dropped; `meter` counts
-/// the connection for its transport.
+/// May subscribe to `channel` and holds a connection place until dropped.
 #[derive(Debug)]
 pub struct Listener {
     pub channel: Channel,
     slot: Slot,
-    meter: Meter,
     caller: Caller,
     access: Access,
-    publishes: Publishes,
-}
-
-/// What a held connection holds while it is open: its place under `[clients]` limits, its
-/// meter, and the moment its token stops counting (when it was admitted with one), at which
-/// the connection ends.
-#[derive(Debug)]
-pub struct Place {
-    pub slot: Slot,
-    pub meter: Meter,
-    pub expiry: Option<SystemTime>,
 }
 
 impl Listener {
-    /// The connection's place, meter and expiry, for the pump that serves it.
-    pub fn place(self) -> Place {
-        Place {
-            slot: self.slot,
-            meter: self.meter,
-            expiry: self
-                .caller
-                .grant
-                .as_ref()
-                .map(|g| token::deadline(g.expires)),
-        }
+    /// The connection's place under `[clients]` limits, and the moment its token stops
+    /// counting (when it was admitted with one), at which the connection ends.
+    pub fn hold(self) -> (Slot, Option<SystemTime>) {
+        let expiry = self
+            .caller
+            .grant
+            .as_ref()
+            .map(|g| token::deadline(g.expires));
+        (self.slot, expiry)
     }
 
     /// The connection's right to publish on its channel (the WebSocket publishes what the
@@ -87,7 +71,6 @@ impl Listener {
                 access: self.access.clone(),
                 publisher: self.caller.publisher(),
                 expires: self.caller.grant.as_ref().map(|g| g.expires),
-                publishes: self.publishes.clone(),
             })
     }
 }
@@ -99,31 +82,25 @@ pub struct PublishRight {
     access: Access,
     publisher: Publisher,
     expires: Option<u64>,
-    /// What becomes of each publish.
-    pub publishes: Publishes,
 }
 
 impl PublishRight {
     /// Counts one message; `Err` carries why it may not be published (a close reason).
     pub fn admit(&self) -> Result<(), &'static str> {
-        let refusal = if self.expires.is_some_and(token::expired) {
-            token::EXPIRED
+        if self.expires.is_some_and(token::expired) {
+            Err(token::EXPIRED)
         } else if self.access.count_publish(&self.publisher).is_err() {
-            "too many messages: wait a moment, then reconnect"
+            Err("too many messages: wait a moment, then reconnect")
         } else {
-            return Ok(());
-        };
-        self.publishes.count(PublishOutcome::Refused);
-        Err(refusal)
+            Ok(())
+        }
     }
 }
 
-/// May publish on `channel`, and this publish is within the caller's rate; `publishes`
-/// counts what becomes of it.
+/// May publish on `channel`, and this publish is within the caller's rate.
 #[derive(Debug)]
 pub struct Writer {
     pub channel: Channel,
-    pub publishes: Publishes,
     publisher: Publisher,
     access: Access,
 }
@@ -143,6 +120,22 @@ impl Writer {
 #[derive(Debug)]
 pub struct SameSite;
 
+/// An operator's endpoint, as [`Operator`] admits it.
+pub trait Endpoint: Send + Sync + 'static {
+    /// What a 401 says when a token is needed and missing.
+    const NEEDS: &'static str;
+
+    /// True when the endpoint is open to anyone even on an address other than loopback
+    /// (`[metrics] public`).
+    fn open(_request: &Request<'_>) -> bool {
+        false
+    }
+}
+
+/// May use the operator's endpoint `E`: always when the server listens on a loopback
+/// address or `E` is open, else only with a valid token, whatever it covers.
+pub struct Operator<E>(PhantomData<E>);
+
 /// Refuses with `error`, leaving it for the catcher.
 pub fn refuse<T>(request: &Request<'_>, error: AppError) -> Outcome<T, AppError> {
     let status = error.status();
@@ -157,7 +150,8 @@ fn access<'r>(request: &'r Request<'_>) -> Result<&'r Access, AppError> {
         .ok_or_else(|| AppError::Unavailable("access control is not configured".into()))
 }
 
-/// The channel this route acts on.
+/// The channel this route acts on: the route's one dynamic path segment, else `?channel=`,
+/// else the shared channel.
 fn channel(request: &Request<'_>) -> Result<Channel, AppError> {
     let segment = request.route().and_then(|route| {
         route
@@ -165,13 +159,13 @@ fn channel(request: &Request<'_>) -> Result<Channel, AppError> {
             .path()
             .split('/')
             .filter(|s| !s.is_empty())
-            .position(|s| s == "<ch>")
+            .position(|s| s.starts_with('<'))
     });
     let name = match segment {
         Some(n) => request.routed_segment(n),
         None => match request.query_value::<&str>("channel") {
             Some(Ok(name)) => Some(name),
-            _ => Some(DEFAULT_CHANNEL),
+            _ => Some(visitor::SHARED),
         },
     };
     wire::channel(name.unwrap_or_default())
@@ -204,17 +198,19 @@ fn guard<T>(
     }
 }
 
-/// Whether `request` may use an operator's endpoint: always when the server listens on a
-/// loopback address or `open` is set (`[metrics] public`), else only with a valid token,
-/// whatever it covers; without one the 401 says `needs`.
-pub fn operator(request: &Request<'_>, open: bool, needs: &str) -> Result<(), AppError> {
-    if open || request.rocket().config().address.is_loopback() {
-        return Ok(());
-    }
-    match caller(request, access(request)?) {
-        Ok(caller) if caller.grant.is_some() => Ok(()),
-        Ok(_) => Err(AppError::Unauthorized(needs.to_owned())),
-        Err(error) => Err(error.clone()),
+#[rocket::async_trait]
+impl<'r, E: Endpoint> FromRequest<'r> for Operator<E> {
+    type Error = AppError;
+
+    async fn from_request(request: &'r Request<'_>) -> Outcome<Self, AppError> {
+        if E::open(request) || request.rocket().config().address.is_loopback() {
+            return Outcome::Success(Operator(PhantomData));
+        }
+        guard(request, |access| match caller(request, access) {
+            Ok(caller) if caller.grant.is_some() => Ok(Operator(PhantomData)),
+            Ok(_) => Err(AppError::Unauthorized(E::NEEDS.to_owned())),
+            Err(error) => Err(error.clone()),
+        })
     }
 }
 
@@ -228,10 +224,7 @@ impl<'r> FromRequest<'r> for Reader {
             if let Some(audience) = request.rocket().state::<Audience>() {
                 audience.heard(&channel);
             }
-            Ok(Reader {
-                channel,
-                meter: Metrics::meter(request, false),
-            })
+            Ok(Reader { channel })
         })
     }
 }
@@ -250,10 +243,8 @@ impl<'r> FromRequest<'r> for Listener {
             Ok(Listener {
                 channel,
                 slot,
-                meter: Metrics::meter(request, true),
                 caller: caller.clone(),
                 access: access.clone(),
-                publishes: Publishes::of(request),
             })
         })
     }
@@ -264,7 +255,7 @@ impl<'r> FromRequest<'r> for Writer {
     type Error = AppError;
 
     async fn from_request(request: &'r Request<'_>) -> Outcome<Self, AppError> {
-        let checked = guard(request, |access| {
+        guard(request, |access| {
             access.check_origin(request)?;
             let channel = channel(request)?;
             let caller = caller(request, access).as_ref().map_err(Clone::clone)?;
@@ -273,15 +264,10 @@ impl<'r> FromRequest<'r> for Writer {
             access.count_publish(&publisher)?;
             Ok(Writer {
                 channel,
-                publishes: Publishes::of(request),
                 publisher,
                 access: access.clone(),
             })
-        });
-        if checked.is_error() {
-            Publishes::of(request).count(PublishOutcome::Refused);
-        }
-        checked
+        })
     }
 }
 
@@ -308,7 +294,6 @@ mod tests {
             access: Access::from_figment(&Figment::new()).expect("the defaults"),
             publisher: Publisher::Holder("ada".into()),
             expires,
-            publishes: Publishes::default(),
         }
     }
 

@@ -42,7 +42,7 @@ use settings::{AuthConfig, ClientsConfig, SiteConfig};
 use slots::{Full, HeldSlots, Slot};
 use token::{Grant, Keys};
 
-pub use guard::{Listener, Reader, SameSite, Writer};
+pub use guard::{Endpoint, Listener, Operator, PublishRight, Reader, SameSite, Writer};
 
 /// How often idle rate-limit keys are forgotten.
 const SWEEP: Duration = Duration::from_secs(10);

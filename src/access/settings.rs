@@ -7,6 +7,7 @@
 use serde::Deserialize;
 
 use crate::config::Section;
+use crate::wire::visitor;
 
 /// `[auth]`: tokens and what needs none.
 #[derive(Debug, Clone, Deserialize)]
@@ -24,7 +25,7 @@ impl Default for AuthConfig {
     fn default() -> Self {
         AuthConfig {
             secret: None,
-            public_publish: vec!["demo".into(), "demo-*".into()],
+            public_publish: vec![visitor::SHARED.into(), format!("{}*", visitor::PREFIX)],
             public_subscribe: vec!["*".into()],
         }
     }

@@ -162,7 +162,12 @@ impl Target {
         let started = Instant::now();
         let mut last = String::new();
         while started.elapsed() < READY_TIMEOUT {
-            match tokio::time::timeout(Duration::from_secs(2), self.head("demo")).await {
+            match tokio::time::timeout(
+                Duration::from_secs(2),
+                self.head(crate::wire::visitor::SHARED),
+            )
+            .await
+            {
                 Ok(Ok(_)) => return Ok(()),
                 Ok(Err(e)) => last = e,
                 Err(_) => last = "no answer within 2 s".to_owned(),

@@ -1,5 +1,5 @@
 //! What one request or held connection adds to its transport's metrics. A [`Meter`] is made
-//! by the access guards (they know the route) and carried by the handler or the pump; each
+//! by the transport's guard, for the technique its route names, and carried by the handler or the pump; each
 //! count is one relaxed atomic add on a counter prepared at launch, never a lock or a map
 //! lookup per delivery. With metrics off a meter counts nothing.
 

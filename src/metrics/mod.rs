@@ -25,6 +25,7 @@ use rocket::request::Request;
 use rocket::{Route, State};
 use serde::Deserialize;
 
+use crate::access::{Endpoint, Operator};
 use crate::config;
 use crate::error::AppError;
 use crate::hub::Hub;
@@ -54,23 +55,6 @@ impl Default for MetricsConfig {
 
 impl config::Section for MetricsConfig {
     const NAME: &'static str = "metrics";
-}
-
-/// The technique a request serves, by its route's (handler's) name; one route serves both
-/// pollings, JSONP when there is a `callback`.
-fn of_route(name: &str, request: &Request<'_>) -> Option<Technique> {
-    Some(match name {
-        "poll" if request.query_value::<&str>("callback").is_some() => Technique::JsonpPolling,
-        "poll" => Technique::Polling,
-        "register" => Technique::Piggyback,
-        "iframe" => Technique::ForeverIframe,
-        "multipart" => Technique::MultipartStreaming,
-        "sse" => Technique::ServerSentEvents,
-        "script" => Technique::ScriptLongPolling,
-        "long_poll" => Technique::LongPolling,
-        "websocket" => Technique::WebSocket,
-        _ => return None,
-    })
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -365,13 +349,12 @@ impl Metrics {
         Arc::clone(&self.transports[transport as usize])
     }
 
-    /// The meter for `request`, held or brief, of the transport its route serves.
-    pub fn meter(request: &Request<'_>, held: bool) -> Meter {
+    /// The meter for `request`, held or brief, of `technique` (its route names it).
+    pub fn meter(request: &Request<'_>, technique: Technique, held: bool) -> Meter {
         let of = request
             .rocket()
             .state::<Metrics>()
-            .zip(request.route().and_then(|r| r.name.as_deref()))
-            .and_then(|(metrics, name)| of_route(name, request).map(|t| metrics.transport(t)));
+            .map(|metrics| metrics.transport(technique));
         if held {
             Meter::held(of)
         } else {
@@ -425,7 +408,7 @@ impl<'r> rocket::request::FromRequest<'r> for Format {
 /// `[metrics] public` is set.
 #[get("/metrics")]
 fn metrics(
-    _access: MetricsAccess,
+    _access: Operator<Scrape>,
     format: Format,
     metrics: &State<Metrics>,
     hub: &State<Hub>,
@@ -441,23 +424,18 @@ fn metrics(
     (content_type, classic::from_openmetrics(&text))
 }
 
-/// May read `/metrics`.
-pub struct MetricsAccess;
+/// `/metrics`, as the operator's guard admits it.
+pub struct Scrape;
 
-#[rocket::async_trait]
-impl<'r> rocket::request::FromRequest<'r> for MetricsAccess {
-    type Error = AppError;
+impl Endpoint for Scrape {
+    const NEEDS: &'static str =
+        "/metrics needs a token on this address (or [metrics] public = true)";
 
-    async fn from_request(request: &'r Request<'_>) -> rocket::request::Outcome<Self, AppError> {
-        let public = request
+    fn open(request: &Request<'_>) -> bool {
+        request
             .rocket()
             .state::<Metrics>()
-            .is_some_and(|m| m.public);
-        let needs = "/metrics needs a token on this address (or [metrics] public = true)";
-        match crate::access::guard::operator(request, public, needs) {
-            Ok(()) => rocket::request::Outcome::Success(MetricsAccess),
-            Err(error) => crate::access::guard::refuse(request, error),
-        }
+            .is_some_and(|m| m.public)
     }
 }
 

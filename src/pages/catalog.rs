@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use super::code::{Cache, Panel};
 pub use super::code::{Essence, Source};
+use crate::wire::Technique as Wire;
 
 /// A technique and its page.
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -81,7 +82,7 @@ macro_rules! source {
 macro_rules! technique {
     (
         slug: $slug:literal,
-        title: $title:literal,
+        title: $title:expr,
         family: $family:literal,
         summary: $summary:literal,
         client: $from:literal $(..= $to:literal)?,
@@ -121,7 +122,7 @@ pub const TECHNIQUES: &[Technique] = &[
     },
     technique! {
         slug: "polling",
-        title: "HTTP polling",
+        title: Wire::Polling.title(),
         family: "Polling",
         summary: "Ask the server for news on a timer, and usually hear that there is none.",
         client: "export function start",
@@ -132,7 +133,7 @@ pub const TECHNIQUES: &[Technique] = &[
     },
     technique! {
         slug: "jsonp-polling",
-        title: "JSONP polling",
+        title: Wire::JsonpPolling.title(),
         family: "Polling",
         summary: "Polling through script elements, which may load from any origin.",
         client: "const { value: answer, callback, src } = await jsonp(" ..= "takeBatch(answer",
@@ -145,7 +146,7 @@ pub const TECHNIQUES: &[Technique] = &[
     },
     technique! {
         slug: "piggyback",
-        title: "Piggyback polling",
+        title: Wire::Piggyback.title(),
         family: "Polling",
         summary: "No request just for events: they ride along on answers the page needs anyway.",
         client: "// First half of the answer" ..= "log.events(answer.events)",
@@ -153,7 +154,7 @@ pub const TECHNIQUES: &[Technique] = &[
     },
     technique! {
         slug: "forever-iframe",
-        title: "Forever iframe",
+        title: Wire::ForeverIframe.title(),
         family: "Comet streaming",
         summary: "A hidden iframe whose page never finishes loading, one script per event.",
         client: "const iframe = document.createElement" ..= "document.body.append(iframe)",
@@ -165,7 +166,7 @@ pub const TECHNIQUES: &[Technique] = &[
     },
     technique! {
         slug: "multipart-streaming",
-        title: "Multipart XHR streaming",
+        title: Wire::MultipartStreaming.title(),
         family: "Comet streaming",
         summary: "One long response split into parts, one part per event.",
         client: "function onPart(part, wire)",
@@ -177,7 +178,7 @@ pub const TECHNIQUES: &[Technique] = &[
     },
     technique! {
         slug: "server-sent-events",
-        title: "Server-Sent Events",
+        title: Wire::ServerSentEvents.title(),
         family: "Comet streaming",
         summary: "HTTP streaming as a web standard, with ids and reconnection built in.",
         client: "const url = cursor.since" ..= "source.addEventListener('message'",
@@ -188,7 +189,7 @@ pub const TECHNIQUES: &[Technique] = &[
     },
     technique! {
         slug: "script-long-polling",
-        title: "Script-tag long polling",
+        title: Wire::ScriptLongPolling.title(),
         family: "Comet long polling",
         summary: "A JSONP request that the server holds until it has something to say.",
         client: "const { value: answer, callback, src } = await jsonp(" ..= "takeBatch(answer",
@@ -201,7 +202,7 @@ pub const TECHNIQUES: &[Technique] = &[
     },
     technique! {
         slug: "long-polling",
-        title: "XHR long polling",
+        title: Wire::LongPolling.title(),
         family: "Comet long polling",
         summary: "An Ajax request held open until an event arrives, then asked again.",
         client: "export function start",
@@ -214,7 +215,7 @@ pub const TECHNIQUES: &[Technique] = &[
     },
     technique! {
         slug: "websocket",
-        title: "WebSocket",
+        title: Wire::WebSocket.title(),
         family: "WebSocket",
         summary: "One full-duplex connection: the server pushes, the browser talks back.",
         client: "ws.addEventListener('message'",
@@ -278,6 +279,14 @@ pub fn find(slug: &str) -> Option<&'static Technique> {
 mod tests {
     use super::*;
     use crate::pages::code::ESSENCE_LINES;
+
+    #[test]
+    fn every_transport_has_its_page() {
+        for transport in Wire::ALL {
+            let page = find(transport.slug()).expect("a page");
+            assert_eq!(page.title, transport.title(), "{transport}");
+        }
+    }
 
     #[test]
     fn slugs_are_unique_and_pages_show_their_script_first() {

@@ -1,10 +1,11 @@
 //! The catcher of everything outside `/api` and `/push`: a page for people, and JSON for
-//! the piggyback form (which the page posts with `fetch`) and any client that asks for it.
+//! routes mounted to answer JSON (the piggyback form, which the page posts with `fetch`,
+//! see [`crate::error::json_errors`]) and any client that asks for it.
 //! A page's address asked with another method than GET is a 405 with `Allow: GET`, not 404
 //! (as under `/api` and `/push`, by [`crate::error::method_check`]).
 
 use rocket::Catcher;
-use rocket::http::{Method, Status};
+use rocket::http::Status;
 use rocket::request::Request;
 use rocket::response::Responder;
 use rocket_dyn_templates::context;
@@ -12,7 +13,7 @@ use rocket_dyn_templates::context;
 use super::assets::Assets;
 use super::catalog;
 use super::context::PageContext;
-use crate::error::{AppError, Caught, method_check, refusal};
+use crate::error::{AppError, Caught, method_check, refusal, wants_json_errors};
 
 /// A catcher's answer: JSON for machines, a page for people.
 #[derive(Responder)]
@@ -27,8 +28,7 @@ enum ErrorAnswer {
 
 /// True for requests that expect a JSON answer.
 fn wants_json(request: &Request<'_>) -> bool {
-    (request.uri().path() == "/piggyback" && request.method() == Method::Post)
-        || request.format().is_some_and(|f| f.is_json())
+    wants_json_errors(request) || request.format().is_some_and(|f| f.is_json())
 }
 
 /// True when `request`'s path is one of the pages (which answer GET, and HEAD through it).

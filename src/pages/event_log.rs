@@ -55,8 +55,13 @@ pub async fn event_log(
         .collect();
     let page = PageContext::new(technique.title, Some(technique.slug), assets);
     let (channel, next) = (visitor.channel.as_str(), batch.next.to_string());
+    // A tool, not a technique: its demo has no shape of its own.
+    let shape: Option<crate::wire::Shape> = None;
     Ok(Page::Shown(super::render(
         "techniques/event-log",
-        context! { page, technique, panels: technique.panels(), channel, events: rows, next },
+        context! {
+            page, technique, panels: technique.panels(), channel, events: rows, next, shape,
+            demo: super::DEMO,
+        },
     )))
 }

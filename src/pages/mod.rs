@@ -19,7 +19,8 @@ use rocket_dyn_templates::{Template, context};
 pub use self::templates::templates;
 
 use crate::error::AppError;
-use crate::hub::{Channel, Hub};
+use crate::hub::Hub;
+use crate::wire;
 
 use self::assets::Assets;
 use self::catalog::TECHNIQUES;
@@ -90,9 +91,15 @@ async fn technique(
     let page = PageContext::new(technique.title, Some(technique.slug), assets);
     let name = format!("techniques/{}", technique.slug);
     let channel = visitor.channel.as_str();
+    // How the demo delivers, for the pages of the nine techniques (the tools have none).
+    let shape = technique
+        .slug
+        .parse::<wire::Technique>()
+        .ok()
+        .map(wire::Technique::shape);
     Ok(Some(Page::Shown(render(
         name,
-        context! { page, technique, panels: technique.panels(), channel, next },
+        context! { page, technique, panels: technique.panels(), channel, next, shape, demo: DEMO },
     ))))
 }
 
@@ -104,13 +111,18 @@ fn favicon() -> Option<(ContentType, &'static [u8])> {
     Some((ContentType::SVG, icon.bytes))
 }
 
-/// Everyone's channel, fed by the ticker.
-pub const DEMO: &str = "demo";
-
-/// [`DEMO`] as a channel.
-pub fn demo_channel() -> Channel {
-    Channel::parse(DEMO).unwrap_or_else(|_| unreachable!("`demo` is a valid channel name"))
+/// The channel names a demo offers: everyone's, and how a visitor's own begins.
+#[derive(Debug, serde::Serialize)]
+struct Demo {
+    shared: &'static str,
+    own_prefix: &'static str,
 }
+
+/// What every page with a demo gets as `demo`.
+const DEMO: Demo = Demo {
+    shared: wire::visitor::SHARED,
+    own_prefix: wire::visitor::PREFIX,
+};
 
 /// Mounts the pages and the catcher of everything outside `/api` and `/push`.
 pub fn stage() -> AdHoc {

@@ -22,7 +22,6 @@ use rocket::serde::json::{self, Json};
 use rocket::{Route, State};
 use serde::{Deserialize, Serialize};
 
-use crate::access::Writer;
 use crate::access::audience::Audience;
 use crate::access::guard::refuse;
 use crate::config::{self, PatternsConfig, TickerConfig};
@@ -31,6 +30,7 @@ use crate::hub::redis::Choices;
 use crate::hub::{Channel, EventId, Hub, Payload};
 use crate::metrics::PublishOutcome;
 use crate::ticker::Pace;
+use crate::publish::Publishing;
 use crate::wire::{self, visitor};
 
 pub use registry::{Refusal, Registry};
@@ -125,7 +125,7 @@ impl<'r> FromRequest<'r> for Own {
 #[put("/api/channels/<_>/pattern", data = "<choice>")]
 async fn set_pattern(
     own: Own,
-    _writer: Writer,
+    _writer: Publishing,
     choice: Result<Json<Choice>, json::Error<'_>>,
     registry: &State<Registry>,
     hub: &State<Hub>,
@@ -165,11 +165,11 @@ async fn get_pattern(own: Own, registry: &State<Registry>) -> Result<Json<Chosen
 #[post("/api/channels/<_>/burst")]
 async fn burst(
     own: Own,
-    writer: Writer,
+    writer: Publishing,
     hub: &State<Hub>,
 ) -> Result<(Status, Json<Burst>), AppError> {
     let more = u32::try_from(BURST - 1).unwrap_or(u32::MAX);
-    if let Err(error) = writer.spend(more) {
+    if let Err(error) = writer.writer.spend(more) {
         writer.publishes.count(PublishOutcome::Refused);
         return Err(error);
     }

@@ -8,19 +8,28 @@
 //! The document's scripts are inline, so each answer carries its own Content-Security-Policy
 //! with a fresh nonce, and every `<script>` in it carries that nonce.
 
+use super::guard::Connection;
 use super::pump::End;
 use super::stream::{Framing, Opening, Push, end_frame};
-use crate::access::Listener;
 use crate::config::PushConfig;
 use crate::error::AppError;
 use crate::hub::{Event, EventId, Hub};
 use crate::security::csp;
 use crate::wire::jsonp::{script_safe, script_safe_json};
-use crate::wire::{channel, cursor};
+use crate::wire::{Serves, Technique, cursor};
 use rocket::http::{ContentType, Header};
 use rocket::request::Request;
 use rocket::response::{self, Responder};
 use rocket::{Route, State};
+
+/// The route's technique.
+pub struct ForeverIframe;
+
+impl Serves for ForeverIframe {
+    fn technique(_: &Request<'_>) -> Technique {
+        Technique::ForeverIframe
+    }
+}
 
 /// Browsers hold back the first bytes of a document before they run anything in it; this much
 /// padding makes sure the first event is not stuck behind that buffer.
@@ -110,16 +119,15 @@ impl<'r> Responder<'r, 'r> for Nonced {
 }
 
 /// Streams the channel's events as a never-ending HTML document, resuming after `since`.
-#[get("/push/<ch>/iframe?<since>")]
+#[get("/push/<_>/iframe?<since>")]
 pub async fn iframe(
-    ch: &str,
     since: Option<&str>,
-    listener: Listener,
+    listener: Connection<ForeverIframe>,
     hub: &State<Hub>,
     config: &State<PushConfig>,
 ) -> Result<Nonced, AppError> {
     let subscription = hub
-        .subscribe(&channel(ch)?, cursor(since)?.as_ref())
+        .subscribe(&listener.channel, cursor(since)?.as_ref())
         .await?;
     let nonce = csp::nonce();
     let framing = Iframe::new(config.iframe_budget, &nonce);

@@ -22,13 +22,13 @@ use rocket::request::Request;
 use rocket::response::stream::ReaderStream;
 use rocket::response::{self, Responder, Response};
 
+use super::guard::Connection;
 use super::pump::{End, Pump, Step};
 use super::stream::stream_headers;
-use crate::access::Listener;
 use crate::config::PushConfig;
 use crate::error::AppError;
 use crate::hub::{Batch, Event, Hub};
-use crate::wire::{channel, cursor};
+use crate::wire::cursor;
 
 /// A held answer: ready at once, or still waiting with its headers sent. `R` writes the
 /// batch that ends it (as JSON, or as JSONP).
@@ -44,17 +44,17 @@ pub struct Waiting<R> {
 }
 
 impl<R: Fn(&Batch) -> String + Send + 'static> Held<R> {
-    /// Holds a request on `ch` after `since` until there is something to answer, or the
-    /// first probe interval has passed, holding the listener's place meanwhile.
-    pub async fn open(
+    /// Holds a request on the listener's channel after `since` until there is something to
+    /// answer, or the first probe interval has passed, holding the listener's place meanwhile.
+    pub async fn open<T>(
         hub: &State<Hub>,
-        (ch, since): (&str, Option<&str>),
-        listener: Listener,
+        since: Option<&str>,
+        listener: Connection<T>,
         config: &PushConfig,
         (content_type, render): (ContentType, R),
     ) -> Result<Held<R>, AppError> {
         let subscription = hub
-            .subscribe(&channel(ch)?, cursor(since)?.as_ref())
+            .subscribe(&listener.channel, cursor(since)?.as_ref())
             .await?;
         let mut pump = Pump::new(subscription, config.probe(), listener.place())
             .with_cap(config.long_poll_max());

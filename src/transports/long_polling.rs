@@ -5,33 +5,36 @@
 //! that the client asks again. [`Held`] does the waiting, for script-tag long polling too.
 
 use rocket::http::ContentType;
+use rocket::request::Request;
 use rocket::{Route, State};
 
+use super::guard::Connection;
 use super::held::Held;
-use crate::access::Listener;
 use crate::config::PushConfig;
 use crate::error::AppError;
 use crate::hub::{Batch, Hub};
+use crate::wire::{Serves, Technique};
+
+/// The route's technique.
+pub struct LongPolling;
+
+impl Serves for LongPolling {
+    fn technique(_: &Request<'_>) -> Technique {
+        Technique::LongPolling
+    }
+}
 
 /// Answers `{"events":[…],"next":…,"reset":…}` as soon as there is at least one event after
 /// `since`, or with no events once `push.long_poll_max_ms` has passed (or at shutdown).
-#[get("/push/<ch>/long-poll?<since>")]
+#[get("/push/<_>/long-poll?<since>")]
 pub async fn long_poll(
-    ch: &str,
     since: Option<&str>,
-    listener: Listener,
+    listener: Connection<LongPolling>,
     hub: &State<Hub>,
     config: &State<PushConfig>,
 ) -> Result<Held<fn(&Batch) -> String>, AppError> {
     let json: fn(&Batch) -> String = Batch::to_json;
-    Held::open(
-        hub,
-        (ch, since),
-        listener,
-        config,
-        (ContentType::JSON, json),
-    )
-    .await
+    Held::open(hub, since, listener, config, (ContentType::JSON, json)).await
 }
 
 pub fn routes() -> Vec<Route> {

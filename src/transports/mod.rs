@@ -5,6 +5,7 @@
 //! writers they share with each other live here.
 
 pub mod forever_iframe;
+pub mod guard;
 pub mod held;
 pub mod jsonp_polling;
 pub mod long_polling;

@@ -7,15 +7,25 @@
 use rand::Rng;
 use rand::distributions::Alphanumeric;
 use rocket::http::ContentType;
+use rocket::request::Request;
 use rocket::{Route, State};
 
+use super::guard::Connection;
 use super::pump::End;
 use super::stream::{Framing, Opening, Push, end_frame, heartbeat_frame};
-use crate::access::Listener;
 use crate::config::PushConfig;
 use crate::error::AppError;
 use crate::hub::{Event, EventId, Form, Hub};
-use crate::wire::{channel, cursor};
+use crate::wire::{Serves, Technique, cursor};
+
+/// The route's technique.
+pub struct MultipartStreaming;
+
+impl Serves for MultipartStreaming {
+    fn technique(_: &Request<'_>) -> Technique {
+        Technique::MultipartStreaming
+    }
+}
 
 /// Every boundary starts with these letters, and no part ever contains them (see
 /// [`without_prefix`]), so no part can contain the boundary.
@@ -116,16 +126,15 @@ impl Framing for Multipart {
 }
 
 /// Streams the channel's events as `multipart/x-mixed-replace`, resuming after `since`.
-#[get("/push/<ch>/multipart?<since>")]
+#[get("/push/<_>/multipart?<since>")]
 pub async fn multipart(
-    ch: &str,
     since: Option<&str>,
-    listener: Listener,
+    listener: Connection<MultipartStreaming>,
     hub: &State<Hub>,
     config: &State<PushConfig>,
 ) -> Result<Push<Multipart>, AppError> {
     let subscription = hub
-        .subscribe(&channel(ch)?, cursor(since)?.as_ref())
+        .subscribe(&listener.channel, cursor(since)?.as_ref())
         .await?;
     Ok(Push::new(
         Multipart::new(),

@@ -9,13 +9,24 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use rocket::form::{self, Contextual, Form};
 use rocket::http::ContentType;
+use rocket::request::Request;
 use rocket::{Route, State};
 use serde::Serialize;
 
-use crate::access::{Reader, SameSite};
-use crate::error::AppError;
+use super::guard::Poll;
+use crate::access::SameSite;
+use crate::error::{self, AppError};
 use crate::hub::{Batch, Event, Hub};
-use crate::wire::{NoStore, cursor};
+use crate::wire::{NoStore, Serves, Technique, cursor};
+
+/// The route's technique.
+pub struct Piggyback;
+
+impl Serves for Piggyback {
+    fn technique(_: &Request<'_>) -> Technique {
+        Technique::Piggyback
+    }
+}
 
 pub use self::rules::Registration;
 
@@ -53,7 +64,7 @@ pub struct Registrations(AtomicU64);
 #[post("/piggyback", data = "<form>")]
 pub async fn register(
     _site: SameSite,
-    mut reader: Reader,
+    mut reader: Poll<Piggyback>,
     form: Form<Contextual<'_, Registration<'_>>>,
     hub: &State<Hub>,
     registrations: &State<Registrations>,
@@ -91,5 +102,5 @@ fn errors(context: &form::Context<'_>) -> BTreeMap<String, String> {
 }
 
 pub fn routes() -> Vec<Route> {
-    routes![register]
+    error::json_errors(routes![register])
 }

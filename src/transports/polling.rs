@@ -5,28 +5,39 @@
 //! `&callback=` the same answer comes as JSONP ([`super::jsonp_polling`]).
 
 use rocket::http::ContentType;
+use rocket::request::Request;
 use rocket::{Route, State};
 
+use super::guard::Poll;
 use super::jsonp_polling;
-use crate::access::Reader;
 use crate::error::AppError;
 use crate::hub::Hub;
-use crate::wire::{NoStore, channel, cursor};
+use crate::wire::{NoStore, Serves, Technique, cursor};
+
+/// The route's technique: HTTP polling, or JSONP polling when the poll names a `callback`.
+pub struct Polling;
+
+impl Serves for Polling {
+    fn technique(request: &Request<'_>) -> Technique {
+        match request.query_value::<&str>("callback") {
+            Some(_) => Technique::JsonpPolling,
+            None => Technique::Polling,
+        }
+    }
+}
 
 /// Answers `{"events":[…],"next":"<id>","reset":false}` at once: the events after `since`
 /// (none when `since` is absent), the cursor for the next poll, and whether the cursor had to
 /// be reset. With `callback`, the same object as JSONP.
-#[get("/api/channels/<ch>/events?<since>&<callback>")]
+#[get("/api/channels/<_>/events?<since>&<callback>")]
 pub async fn poll(
-    ch: &str,
     since: Option<&str>,
     callback: Option<&str>,
-    mut reader: Reader,
+    mut reader: Poll<Polling>,
     hub: &State<Hub>,
 ) -> Result<NoStore<(ContentType, String)>, AppError> {
-    let channel = channel(ch)?;
     let since = cursor(since)?;
-    let batch = hub.read(&channel, since.as_ref()).await?;
+    let batch = hub.read(&reader.channel, since.as_ref()).await?;
     let (content_type, body) = match callback {
         Some(callback) => jsonp_polling::answer(callback, &batch)?,
         None => (ContentType::JSON, batch.to_json()),

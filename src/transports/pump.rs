@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime};
 
 use tokio::time::{Instant, Interval, MissedTickBehavior, Sleep, interval_at};
 
-use crate::access::guard::Place;
+use super::guard::Place;
 use crate::access::slots::Slot;
 use crate::hub::{Event, EventId, ResetReason, Subscription, SubscriptionEnd};
 use crate::metrics::{Disconnect, Meter};

@@ -8,13 +8,13 @@ use rocket::http::ContentType;
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::{Route, State};
 
+use super::guard::Connection;
 use super::pump::End;
 use super::stream::{Framing, Opening, Push};
-use crate::access::Listener;
 use crate::config::PushConfig;
 use crate::error::AppError;
 use crate::hub::{Event, EventId, Hub};
-use crate::wire::{channel, cursor};
+use crate::wire::{Serves, Technique, cursor};
 
 /// The `Last-Event-ID` header, when the browser sends one.
 pub struct LastEventId<'r>(Option<&'r str>);
@@ -25,6 +25,15 @@ impl<'r> FromRequest<'r> for LastEventId<'r> {
 
     async fn from_request(request: &'r Request<'_>) -> Outcome<Self, Self::Error> {
         Outcome::Success(LastEventId(request.headers().get_one("Last-Event-ID")))
+    }
+}
+
+/// The route's technique.
+pub struct ServerSentEvents;
+
+impl Serves for ServerSentEvents {
+    fn technique(_: &Request<'_>) -> Technique {
+        Technique::ServerSentEvents
     }
 }
 
@@ -91,17 +100,16 @@ impl Framing for Sse {
 /// Streams the channel's events as Server-Sent Events, resuming after `Last-Event-ID` (or
 /// `?last_event_id=`, for clients that cannot set headers). A cursor that cannot be honoured
 /// starts with `event: reset`.
-#[get("/push/<ch>/sse?<last_event_id>")]
+#[get("/push/<_>/sse?<last_event_id>")]
 pub async fn sse(
-    ch: &str,
     last_event_id: Option<&str>,
     header: LastEventId<'_>,
-    listener: Listener,
+    listener: Connection<ServerSentEvents>,
     hub: &State<Hub>,
     config: &State<PushConfig>,
 ) -> Result<Push<Sse>, AppError> {
     let since = cursor(header.0.or(last_event_id))?;
-    let subscription = hub.subscribe(&channel(ch)?, since.as_ref()).await?;
+    let subscription = hub.subscribe(&listener.channel, since.as_ref()).await?;
     Ok(Push::new(
         Sse::new(config.retry_ms),
         subscription,

@@ -11,8 +11,8 @@ use rocket::request::Request;
 use rocket::response::stream::ReaderStream;
 use rocket::response::{self, Responder, Response};
 
+use super::guard::Place;
 use super::pump::{BATCH_BYTES, End, Pump, Step};
-use crate::access::guard::Place;
 use crate::config::PushConfig;
 use crate::hub::{Event, EventId, ResetReason, Subscription};
 

@@ -11,7 +11,7 @@ use rocket::response::Responder;
 
 use crate::error::AppError;
 use crate::hub::{Channel, EventId};
-pub use technique::Technique;
+pub use technique::{Serves, Shape, Technique};
 
 /// Parses a channel name taken from a URL.
 pub fn channel(name: &str) -> Result<Channel, AppError> {

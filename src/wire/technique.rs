@@ -1,8 +1,15 @@
-//! The nine techniques, by their slugs (the pages' URLs, the metrics' `transport` label and
-//! the experiment's rows).
+//! The nine techniques: the one key of everything that is per technique. A technique knows
+//! its slug (the page's URL, the metrics' `transport` label, the experiment's row), its title
+//! and its [`Shape`]. Each transport names its technique once, with a marker type that
+//! implements [`Serves`]; the guard that admits the route's requests takes the technique's
+//! meter from it. Every match here is exhaustive, so a new technique fails to compile until
+//! it has all three.
 
 use std::fmt;
 use std::str::FromStr;
+
+use rocket::request::Request;
+use serde::Serialize;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Technique {
@@ -15,6 +22,20 @@ pub enum Technique {
     ScriptLongPolling,
     LongPolling,
     WebSocket,
+}
+
+/// How a technique delivers, which decides what its demo shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Shape {
+    /// One request, answered at once.
+    Poll,
+    /// One request, held until there is something to answer.
+    HeldPoll,
+    /// One response that goes on, an event at a time.
+    Stream,
+    /// One connection both ways.
+    Socket,
 }
 
 impl Technique {
@@ -31,7 +52,7 @@ impl Technique {
         Technique::WebSocket,
     ];
 
-    pub fn slug(self) -> &'static str {
+    pub const fn slug(self) -> &'static str {
         match self {
             Technique::Polling => "polling",
             Technique::JsonpPolling => "jsonp-polling",
@@ -44,6 +65,40 @@ impl Technique {
             Technique::WebSocket => "websocket",
         }
     }
+
+    /// The title of the technique's page.
+    pub const fn title(self) -> &'static str {
+        match self {
+            Technique::Polling => "HTTP polling",
+            Technique::JsonpPolling => "JSONP polling",
+            Technique::Piggyback => "Piggyback polling",
+            Technique::ForeverIframe => "Forever iframe",
+            Technique::MultipartStreaming => "Multipart XHR streaming",
+            Technique::ServerSentEvents => "Server-Sent Events",
+            Technique::ScriptLongPolling => "Script-tag long polling",
+            Technique::LongPolling => "XHR long polling",
+            Technique::WebSocket => "WebSocket",
+        }
+    }
+
+    pub const fn shape(self) -> Shape {
+        match self {
+            Technique::Polling | Technique::JsonpPolling | Technique::Piggyback => Shape::Poll,
+            Technique::ScriptLongPolling | Technique::LongPolling => Shape::HeldPoll,
+            Technique::ForeverIframe
+            | Technique::MultipartStreaming
+            | Technique::ServerSentEvents => Shape::Stream,
+            Technique::WebSocket => Shape::Socket,
+        }
+    }
+}
+
+/// What a transport's route serves, named by a marker type in the transport's module (the
+/// guards of `crate::transports::guard` take it as their type parameter).
+pub trait Serves: Send + Sync + 'static {
+    /// The technique of `request`. Every route serves one, except HTTP polling's, which
+    /// answers JSONP polling when it is given a `callback`.
+    fn technique(request: &Request<'_>) -> Technique;
 }
 
 impl FromStr for Technique {

@@ -5,11 +5,19 @@
 
 use rand::seq::SliceRandom;
 
-/// Everyone's channel.
+use crate::hub::Channel;
+
+/// Everyone's channel, the ticker's: its name is written here and nowhere else in the code
+/// (the pages get it from their context).
 pub const SHARED: &str = "demo";
 
-/// What every visitor's own channel starts with.
+/// What every visitor's own channel starts with: [`SHARED`] and a dash.
 pub const PREFIX: &str = "demo-";
+
+/// [`SHARED`] as a channel.
+pub fn shared() -> Channel {
+    Channel::parse(SHARED).unwrap_or_else(|_| unreachable!("{SHARED:?} is a valid channel name"))
+}
 
 /// How many random characters a fresh channel gets after [`PREFIX`].
 const FRESH_LEN: usize = 12;
@@ -70,6 +78,8 @@ mod tests {
             assert!(!is_visitor(bad), "{bad}");
         }
         assert!(!is_own("demo"), "everyone's channel is no one's own");
+        assert_eq!(PREFIX, format!("{SHARED}-"));
+        assert_eq!(shared().as_str(), SHARED);
     }
 
     #[test]

@@ -11,7 +11,7 @@
 //! Limits: one experiment at a time (429 with `Retry-After`), at most `[experiments]
 //! max_clients` and `max_seconds` (400), only from this site's pages ([`SameSite`], 403)
 //! and, on an address other than loopback, only with a valid token (the rule of
-//! `/metrics`, [`crate::access::guard::operator`]).
+//! `/metrics`, [`Operator`]).
 
 mod ask;
 mod runs;
@@ -23,15 +23,14 @@ use rocket::data::{Data, ToByteUnit};
 use rocket::fairing::AdHoc;
 use rocket::figment::Figment;
 use rocket::http::Status;
-use rocket::request::{self, FromRequest, Request};
+use rocket::request::Request;
 use rocket::response::stream::EventStream;
 use rocket::response::{self as response, Responder, Response};
 use rocket::serde::json::Json;
 use rocket::{Route, Shutdown, State};
 use serde::Deserialize;
 
-use crate::access::SameSite;
-use crate::access::guard::{operator, refuse};
+use crate::access::{Endpoint, Operator, SameSite};
 use crate::config;
 use crate::error::AppError;
 use crate::experiment::{MAX_CLIENTS, MAX_SECONDS, Options};
@@ -108,21 +107,13 @@ struct Lab {
     runs: Runs,
 }
 
-/// May start an experiment: anyone on loopback, a token holder elsewhere.
-struct Operator;
+/// Starting an experiment, as the operator's guard admits it: anyone on loopback, a token
+/// holder elsewhere.
+struct Start;
 
-#[rocket::async_trait]
-impl<'r> FromRequest<'r> for Operator {
-    type Error = AppError;
-
-    async fn from_request(request: &'r Request<'_>) -> request::Outcome<Self, AppError> {
-        let needs = "starting an experiment needs a token on this address: send \
-                     `Authorization: Bearer <jwt>`";
-        match operator(request, false, needs) {
-            Ok(()) => request::Outcome::Success(Operator),
-            Err(error) => refuse(request, error),
-        }
-    }
+impl Endpoint for Start {
+    const NEEDS: &'static str =
+        "starting an experiment needs a token on this address: send `Authorization: Bearer <jwt>`";
 }
 
 /// `202 {"id":"…"}` with the experiment's address in `Location`.
@@ -161,7 +152,7 @@ impl<'r, 'o: 'r, R: Responder<'r, 'o>> Responder<'r, 'o> for Streamed<R> {
 #[post("/api/experiments", data = "<body>")]
 async fn start(
     _site: SameSite,
-    _operator: Operator,
+    _operator: Operator<Start>,
     body: Data<'_>,
     lab: &State<Lab>,
     shutdown: Shutdown,

@@ -12,17 +12,19 @@ use std::time::Duration;
 
 use rocket::data::IoStream;
 use rocket::fairing::AdHoc;
+use rocket::request::Request;
 use rocket::{Route, State};
 use tokio::time::timeout;
 use tokio_tungstenite::WebSocketStream;
 use tokio_util::task::TaskTracker;
 
+use super::guard::Connection;
 use super::pump::Pump;
-use crate::access::{Listener, SameSite};
+use crate::access::SameSite;
 use crate::config::PushConfig;
 use crate::error::AppError;
 use crate::hub::Hub;
-use crate::wire::{channel, cursor};
+use crate::wire::{Serves, Technique, cursor};
 
 pub use session::{Mode, Session};
 pub use upgrade::{Handshake, Upgrade};
@@ -30,56 +32,51 @@ pub use upgrade::{Handshake, Upgrade};
 /// An upgraded connection.
 pub type Socket = WebSocketStream<IoStream>;
 
+/// The technique of both routes (the echo route's connections count as WebSockets too).
+pub struct WebSocket;
+
+impl Serves for WebSocket {
+    fn technique(_: &Request<'_>) -> Technique {
+        Technique::WebSocket
+    }
+}
+
 /// Upgrades to a WebSocket that streams the channel from `since` and publishes what the
 /// browser sends, when the caller may publish there (else a data frame closes with 1008).
 /// Only this site's pages may open it (browsers always send `Origin` on a handshake, and
 /// cookies go along, so this is what stops another site from opening sockets in a
 /// visitor's name); clients that are not browsers send no `Origin` and are admitted.
-#[get("/push/<ch>/ws?<since>")]
-#[expect(
-    clippy::too_many_arguments,
-    reason = "Rocket hands each guard over as an argument"
-)]
+#[get("/push/<_>/ws?<since>")]
 pub async fn websocket(
-    ch: &str,
     since: Option<&str>,
     handshake: Handshake,
     _site: SameSite,
-    listener: Listener,
+    listener: Connection<WebSocket>,
     hub: &State<Hub>,
     config: &State<PushConfig>,
     sessions: &State<Sessions>,
 ) -> Result<Upgrade<impl FnOnce(Socket) -> Ready<()> + Send + 'static>, AppError> {
     let mode = match listener.publisher() {
-        Ok(right) => Mode::Publish(right),
+        Ok((right, publishes)) => Mode::Publish(right, publishes),
         Err(_) => Mode::Listen,
     };
-    open(
-        mode,
-        (ch, since),
-        (handshake, listener),
-        hub,
-        config,
-        sessions,
-    )
-    .await
+    open(mode, since, (handshake, listener), hub, config, sessions).await
 }
 
 /// The same session, sending back every message it receives instead of publishing it: what
 /// the WebSocket conformance suite (Autobahn) runs against. Mounted only when
 /// `push.ws_echo` is set, which only the conformance run does.
-#[get("/push/<ch>/echo")]
+#[get("/push/<_>/echo")]
 pub async fn echo(
-    ch: &str,
     handshake: Handshake,
-    listener: Listener,
+    listener: Connection<WebSocket>,
     hub: &State<Hub>,
     config: &State<PushConfig>,
     sessions: &State<Sessions>,
 ) -> Result<Upgrade<impl FnOnce(Socket) -> Ready<()> + Send + 'static>, AppError> {
     open(
         Mode::Echo,
-        (ch, None),
+        None,
         (handshake, listener),
         hub,
         config,
@@ -88,16 +85,17 @@ pub async fn echo(
     .await
 }
 
-/// Subscribes to `ch` after `since` and answers the handshake with a session in `mode`.
+/// Subscribes to the listener's channel after `since` and answers the handshake with a
+/// session in `mode`.
 async fn open(
     mode: Mode,
-    (ch, since): (&str, Option<&str>),
-    (handshake, listener): (Handshake, Listener),
+    since: Option<&str>,
+    (handshake, listener): (Handshake, Connection<WebSocket>),
     hub: &State<Hub>,
     config: &State<PushConfig>,
     sessions: &State<Sessions>,
 ) -> Result<Upgrade<impl FnOnce(Socket) -> Ready<()> + Send + 'static>, AppError> {
-    let channel = channel(ch)?;
+    let channel = listener.channel.clone();
     let subscription = hub.subscribe(&channel, cursor(since)?.as_ref()).await?;
     let session = Session {
         hub: Hub::clone(hub),

@@ -28,10 +28,10 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 
-use crate::access::guard::PublishRight;
+use crate::access::PublishRight;
 use crate::access::token;
 use crate::hub::{Channel, Hub, Payload};
-use crate::metrics::PublishOutcome;
+use crate::metrics::{PublishOutcome, Publishes};
 use crate::transports::pump::{End, Pump, Step};
 use crate::transports::stream::{Opening, heartbeat_frame};
 
@@ -40,8 +40,8 @@ use crate::transports::stream::{Opening, heartbeat_frame};
 pub enum Mode {
     /// Text frames are published to the channel, each admitted by the connection's right:
     /// within the caller's rate and while its token lasts (else close 1008); binary frames
-    /// are refused (1003).
-    Publish(PublishRight),
+    /// are refused (1003). What becomes of each is counted.
+    Publish(PublishRight, Publishes),
     /// The caller may read the channel but not publish on it: a data frame closes with 1008.
     Listen,
     /// Every message is sent back as it came: the route the WebSocket conformance suite
@@ -144,8 +144,8 @@ impl Session {
                         match self.take(message) {
                             Take::Publish(data) => {
                                 let published = self.hub.publish(&self.channel, data).await;
-                                if let Mode::Publish(right) = &self.mode {
-                                    right.publishes.count(match published {
+                                if let Mode::Publish(_, publishes) = &self.mode {
+                                    publishes.count(match published {
                                         Ok(_) => PublishOutcome::Stored,
                                         Err(_) => PublishOutcome::Unavailable,
                                     });
@@ -201,9 +201,12 @@ impl Session {
                 CloseCode::Policy,
                 "this connection may not publish on its channel",
             ),
-            (Mode::Publish(right), Message::Text(text)) => match right.admit() {
+            (Mode::Publish(right, publishes), Message::Text(text)) => match right.admit() {
                 Ok(()) => Take::Publish(Payload::text(text.as_str())),
-                Err(reason) => Take::Refuse(CloseCode::Policy, reason),
+                Err(reason) => {
+                    publishes.count(PublishOutcome::Refused);
+                    Take::Refuse(CloseCode::Policy, reason)
+                }
             },
             (Mode::Publish(..), _) => {
                 Take::Refuse(CloseCode::Unsupported, "only text frames are accepted")
