@@ -4,6 +4,7 @@
 //! refuses upgrades), and a proxy that cuts every connection a few seconds after it opened.
 //! In each, the events published during the run reach `onEvent` exactly once, in order, with
 //! no reset, over the transport the proxy leaves usable. A server restart gives one reset.
+//! Each runs in Chromium and in Firefox ESR.
 
 use std::time::{Duration, Instant};
 
@@ -14,7 +15,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 
-use crate::harness::{App, CHANNEL, Ctx, TestResult, browser_test_with, wait_for};
+use crate::harness::{
+    App, CHANNEL, Ctx, Engine, TestResult, browser_test_in, in_each_browser, wait_for,
+};
 use crate::nginx::{self, Nginx};
 
 /// The test page: it imports the client and records what it reports in `window.seen`.
@@ -34,14 +37,26 @@ const HOLD_BYTES: usize = 256 * 1024;
 /// The cutting proxy's connections live this long.
 const CUT_AFTER: Duration = Duration::from_secs(3);
 
+/// nginx as a plain reverse proxy that streams but never passes `Upgrade` on.
+pub(crate) const WITHOUT_UPGRADES: &str = "location / {
+    proxy_pass http://reverse_ajax;
+    proxy_http_version 1.1;
+    proxy_set_header Host $http_host;
+    proxy_buffering off;
+    proxy_read_timeout 120s;
+}";
+
 /// What the test page recorded.
 #[derive(Debug, Deserialize)]
-struct Seen {
-    events: Vec<String>,
+pub(crate) struct Seen {
+    pub(crate) events: Vec<String>,
     resets: Vec<Value>,
-    states: Vec<Value>,
+    pub(crate) states: Vec<Value>,
     status: String,
-    transport: Option<String>,
+    pub(crate) transport: Option<String>,
+    /// When the first event reached `onEvent`, in ms since the page's navigation began.
+    #[serde(rename = "firstEventMs")]
+    pub(crate) first_event_ms: Option<f64>,
 }
 
 impl Seen {
@@ -51,20 +66,22 @@ impl Seen {
     }
 }
 
-async fn seen(client: &Client) -> TestResult<Seen> {
+pub(crate) async fn seen(client: &Client) -> TestResult<Seen> {
     let js =
         "return window.seen ?? {events: [], resets: [], states: [], status: '', transport: null}";
     Ok(serde_json::from_value(client.execute(js, vec![]).await?)?)
 }
 
 /// The test page at `origin`, on the test channel, with the tests' timeouts.
-fn page(origin: &str) -> String {
+pub(crate) fn page(origin: &str) -> String {
     format!("{origin}{PAGE}?channel={CHANNEL}&open={OPEN_MS}&cap={CAP_MS}")
 }
 
 /// The app's settings for these runs: pages from the proxy on `proxy_port` may open
 /// WebSockets, and long polls are answered within [`CAP_MS`].
-fn behind(proxy_port: u16) -> impl FnOnce(rocket::figment::Figment) -> rocket::figment::Figment {
+pub(crate) fn behind(
+    proxy_port: u16,
+) -> impl FnOnce(rocket::figment::Figment) -> rocket::figment::Figment {
     move |figment| {
         figment
             .merge((
@@ -121,14 +138,13 @@ async fn run(t: &Ctx, origin: &str, transport: &str) -> TestResult<Seen> {
     Ok(seen)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn behind_nginx_the_client_settles_on_websocket() {
+async fn behind_nginx_the_client_settles_on_websocket(engine: Engine) {
     let name = "behind_nginx_the_client_settles_on_websocket";
     let Some(binary) = nginx::binary(name) else {
         return;
     };
     let port = nginx::free_port();
-    browser_test_with(name, behind(port), async |t| {
+    browser_test_in(engine, name, behind(port), async |t| {
         let server = nginx::shipped_server();
         let _nginx = Nginx::start_with(&binary, t.app.port, port, &server).await;
         let seen = run(t, &format!("http://127.0.0.1:{port}"), "websocket").await?;
@@ -139,23 +155,14 @@ async fn behind_nginx_the_client_settles_on_websocket() {
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn behind_nginx_without_upgrades_the_client_settles_on_server_sent_events() {
+async fn behind_nginx_without_upgrades_the_client_settles_on_server_sent_events(engine: Engine) {
     let name = "behind_nginx_without_upgrades_the_client_settles_on_server_sent_events";
     let Some(binary) = nginx::binary(name) else {
         return;
     };
     let port = nginx::free_port();
-    browser_test_with(name, behind(port), async |t| {
-        // A plain reverse proxy that streams but never passes `Upgrade` on.
-        let server = "location / {
-            proxy_pass http://reverse_ajax;
-            proxy_http_version 1.1;
-            proxy_set_header Host $http_host;
-            proxy_buffering off;
-            proxy_read_timeout 120s;
-        }";
-        let _nginx = Nginx::start_with(&binary, t.app.port, port, server).await;
+    browser_test_in(engine, name, behind(port), async |t| {
+        let _nginx = Nginx::start_with(&binary, t.app.port, port, WITHOUT_UPGRADES).await;
         let seen = run(t, &format!("http://127.0.0.1:{port}"), "server-sent-events").await?;
         let fallback = seen.states.iter().find(|s| s["fallbacks"] == 1);
         let cause = fallback
@@ -167,12 +174,11 @@ async fn behind_nginx_without_upgrades_the_client_settles_on_server_sent_events(
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn behind_a_buffering_proxy_the_client_settles_on_a_long_poll() {
+async fn behind_a_buffering_proxy_the_client_settles_on_a_long_poll(engine: Engine) {
     let name = "behind_a_buffering_proxy_the_client_settles_on_a_long_poll";
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
     let port = listener.local_addr().expect("its address").port();
-    browser_test_with(name, behind(port), async |t| {
+    browser_test_in(engine, name, behind(port), async |t| {
         let _proxy = Proxy::spawn(buffering(listener, t.app.port));
         let seen = run(t, &format!("http://127.0.0.1:{port}"), "long-polling").await?;
         // WebSocket refused, then three streams held back until the open timeout.
@@ -183,12 +189,11 @@ async fn behind_a_buffering_proxy_the_client_settles_on_a_long_poll() {
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn behind_a_proxy_that_cuts_connections_the_client_keeps_resuming() {
+async fn behind_a_proxy_that_cuts_connections_the_client_keeps_resuming(engine: Engine) {
     let name = "behind_a_proxy_that_cuts_connections_the_client_keeps_resuming";
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
     let port = listener.local_addr().expect("its address").port();
-    browser_test_with(name, behind(port), async |t| {
+    browser_test_in(engine, name, behind(port), async |t| {
         let _proxy = Proxy::spawn(cutting(listener, t.app.port));
         let seen = run(t, &format!("http://127.0.0.1:{port}"), "websocket").await?;
         assert!(seen.opens() >= 2, "it reconnected: {:#?}", seen.states);
@@ -197,10 +202,10 @@ async fn behind_a_proxy_that_cuts_connections_the_client_keeps_resuming() {
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_server_restart_gives_one_reset_with_its_reason_then_events_again() {
+async fn a_server_restart_gives_one_reset_with_its_reason_then_events_again(engine: Engine) {
     let name = "a_server_restart_gives_one_reset_with_its_reason_then_events_again";
-    browser_test_with(
+    browser_test_in(
+        engine,
         name,
         |f| f,
         async |t| {
@@ -246,11 +251,20 @@ async fn a_server_restart_gives_one_reset_with_its_reason_then_events_again() {
     .await;
 }
 
+in_each_browser!(
+    behind_nginx_the_client_settles_on_websocket,
+    behind_nginx_without_upgrades_the_client_settles_on_server_sent_events,
+    behind_a_buffering_proxy_the_client_settles_on_a_long_poll,
+    behind_a_proxy_that_cuts_connections_the_client_keeps_resuming,
+    a_server_restart_gives_one_reset_with_its_reason_then_events_again,
+    the_client_page_uses_the_best_transport_left_allowed_and_shows_events,
+);
+
 /// A proxy's accept loop, stopped (with every connection it serves) when dropped.
-struct Proxy(tokio::task::JoinHandle<()>);
+pub(crate) struct Proxy(tokio::task::JoinHandle<()>);
 
 impl Proxy {
-    fn spawn(serve: impl Future<Output = ()> + Send + 'static) -> Proxy {
+    pub(crate) fn spawn(serve: impl Future<Output = ()> + Send + 'static) -> Proxy {
         Proxy(tokio::spawn(serve))
     }
 }
@@ -263,7 +277,7 @@ impl Drop for Proxy {
 
 /// Serves each connection to `listener` with `handle`, until aborted; aborting drops the
 /// JoinSet, which aborts the connections too.
-async fn serve<F, Fut>(listener: TcpListener, handle: F)
+pub(crate) async fn serve<F, Fut>(listener: TcpListener, handle: F)
 where
     F: Fn(TcpStream) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
@@ -276,7 +290,7 @@ where
 }
 
 /// A proxy that cuts every connection [`CUT_AFTER`] after it opened, whatever flows.
-async fn cutting(listener: TcpListener, upstream: u16) {
+pub(crate) async fn cutting(listener: TcpListener, upstream: u16) {
     serve(listener, move |mut client| async move {
         let Ok(mut server) = TcpStream::connect(("127.0.0.1", upstream)).await else {
             return;
@@ -290,7 +304,7 @@ async fn cutting(listener: TcpListener, upstream: u16) {
 /// A proxy that refuses upgrades and holds every answer until it ends or [`HOLD_BYTES`] of it
 /// have come, as a virus scanner or a corporate proxy does. Each request gets a connection of
 /// its own upstream (`Connection: close`), so an answer's end is the connection's.
-async fn buffering(listener: TcpListener, upstream: u16) {
+pub(crate) async fn buffering(listener: TcpListener, upstream: u16) {
     serve(listener, move |client| buffer_one(client, upstream)).await;
 }
 
@@ -376,10 +390,10 @@ async fn client_page(client: &Client) -> TestResult<ClientPage> {
     Ok(serde_json::from_value(client.execute(js, vec![]).await?)?)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_client_page_uses_the_best_transport_left_allowed_and_shows_events() {
+async fn the_client_page_uses_the_best_transport_left_allowed_and_shows_events(engine: Engine) {
     let name = "the_client_page_uses_the_best_transport_left_allowed_and_shows_events";
-    browser_test_with(
+    browser_test_in(
+        engine,
         name,
         |f| f,
         async |t| {
