@@ -8,7 +8,9 @@
 //! violation the browser logged meanwhile (Chromium only: Firefox does not hand its console
 //! to WebDriver), and always closes the browser session, stops the WebDriver server and shuts
 //! the app down before it reports the outcome. Chromium drives every test; Firefox drives the
-//! tests declared with [`in_each_browser`], and all of them under `BROWSER=firefox`.
+//! tests declared with [`in_each_browser`], and all of them under `BROWSER=firefox` (where
+//! those that read Chromium's console or use its DevTools protocol fail: geckodriver has
+//! neither).
 
 mod app;
 mod dom;
