@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 use rocket::form::{Contextual, Form};
+use rocket::http::RawStr;
 
 use super::{config, one_line};
 use crate::access::token::{ChannelClaims, Claims, Keys};
@@ -193,7 +194,7 @@ proptest! {
     ) {
         let encoded: Vec<String> = fields
             .iter()
-            .map(|(name, value)| format!("{name}={}", encode(value)))
+            .map(|(name, value)| format!("{name}={}", RawStr::new(value).percent_encode()))
             .collect();
         for body in [encoded.join("&"), raw] {
             let form = Form::<Contextual<'_, Registration<'_>>>::parse(&body);
@@ -210,17 +211,4 @@ proptest! {
             prop_assert!(since.is_ok() || matches!(since, Err(AppError::BadRequest(_))));
         }
     }
-}
-
-/// Percent-encodes every byte that is not an ASCII letter or digit.
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }

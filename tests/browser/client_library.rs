@@ -4,6 +4,7 @@
 //! refuses upgrades), and a proxy that cuts every connection a few seconds after it opened.
 //! In each, the events published during the run reach `onEvent` exactly once, in order, with
 //! no reset, over the transport the proxy leaves usable. A server restart gives one reset.
+//! Each runs in Chromium and in Firefox ESR.
 
 use std::time::{Duration, Instant};
 
@@ -12,7 +13,9 @@ use serde::Deserialize;
 use serde_json::Value;
 use tokio::net::TcpListener;
 
-use crate::harness::{App, CHANNEL, Ctx, TestResult, browser_test_with, wait_for};
+use crate::harness::{
+    App, CHANNEL, Ctx, Engine, TestResult, browser_test_in, in_each_browser, wait_for,
+};
 use crate::nginx::{self, Nginx};
 use crate::proxies::{NO_UPGRADES, Proxy, buffering, cutting};
 
@@ -31,12 +34,15 @@ const DELIVER: Duration = Duration::from_secs(30);
 
 /// What the test page recorded.
 #[derive(Debug, Deserialize)]
-struct Seen {
-    events: Vec<String>,
+pub(crate) struct Seen {
+    pub(crate) events: Vec<String>,
     resets: Vec<Value>,
-    states: Vec<Value>,
+    pub(crate) states: Vec<Value>,
     status: String,
-    transport: Option<String>,
+    pub(crate) transport: Option<String>,
+    /// When the first event reached `onEvent`, in ms since the page's navigation began.
+    #[serde(rename = "firstEventMs")]
+    pub(crate) first_event_ms: Option<f64>,
 }
 
 impl Seen {
@@ -46,20 +52,22 @@ impl Seen {
     }
 }
 
-async fn seen(client: &Client) -> TestResult<Seen> {
+pub(crate) async fn seen(client: &Client) -> TestResult<Seen> {
     let js =
         "return window.seen ?? {events: [], resets: [], states: [], status: '', transport: null}";
     Ok(serde_json::from_value(client.execute(js, vec![]).await?)?)
 }
 
 /// The test page at `origin`, on the test channel, with the tests' timeouts.
-fn page(origin: &str) -> String {
+pub(crate) fn page(origin: &str) -> String {
     format!("{origin}{PAGE}?channel={CHANNEL}&open={OPEN_MS}&cap={CAP_MS}")
 }
 
 /// The app's settings for these runs: pages from the proxy on `proxy_port` may open
 /// WebSockets, and long polls are answered within [`CAP_MS`].
-fn behind(proxy_port: u16) -> impl FnOnce(rocket::figment::Figment) -> rocket::figment::Figment {
+pub(crate) fn behind(
+    proxy_port: u16,
+) -> impl FnOnce(rocket::figment::Figment) -> rocket::figment::Figment {
     move |figment| {
         figment
             .merge((
@@ -116,14 +124,13 @@ async fn run(t: &Ctx, origin: &str, transport: &str) -> TestResult<Seen> {
     Ok(seen)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn behind_nginx_the_client_settles_on_websocket() {
+async fn behind_nginx_the_client_settles_on_websocket(engine: Engine) {
     let name = "behind_nginx_the_client_settles_on_websocket";
     let Some(binary) = nginx::binary(name) else {
         return;
     };
     let port = nginx::free_port();
-    browser_test_with(name, behind(port), async |t| {
+    browser_test_in(engine, name, behind(port), async |t| {
         let server = nginx::shipped_server();
         let _nginx = Nginx::start_with(&binary, t.app.port, port, &server).await;
         let seen = run(t, &format!("http://127.0.0.1:{port}"), "websocket").await?;
@@ -134,14 +141,13 @@ async fn behind_nginx_the_client_settles_on_websocket() {
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn behind_nginx_without_upgrades_the_client_settles_on_server_sent_events() {
+async fn behind_nginx_without_upgrades_the_client_settles_on_server_sent_events(engine: Engine) {
     let name = "behind_nginx_without_upgrades_the_client_settles_on_server_sent_events";
     let Some(binary) = nginx::binary(name) else {
         return;
     };
     let port = nginx::free_port();
-    browser_test_with(name, behind(port), async |t| {
+    browser_test_in(engine, name, behind(port), async |t| {
         let _nginx = Nginx::start_with(&binary, t.app.port, port, NO_UPGRADES).await;
         let seen = run(t, &format!("http://127.0.0.1:{port}"), "server-sent-events").await?;
         let fallback = seen.states.iter().find(|s| s["fallbacks"] == 1);
@@ -154,12 +160,11 @@ async fn behind_nginx_without_upgrades_the_client_settles_on_server_sent_events(
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn behind_a_buffering_proxy_the_client_settles_on_a_long_poll() {
+async fn behind_a_buffering_proxy_the_client_settles_on_a_long_poll(engine: Engine) {
     let name = "behind_a_buffering_proxy_the_client_settles_on_a_long_poll";
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
     let port = listener.local_addr().expect("its address").port();
-    browser_test_with(name, behind(port), async |t| {
+    browser_test_in(engine, name, behind(port), async |t| {
         let _proxy = Proxy::spawn(buffering(listener, t.app.port));
         let seen = run(t, &format!("http://127.0.0.1:{port}"), "long-polling").await?;
         // WebSocket refused, then three streams held back until the open timeout.
@@ -170,12 +175,11 @@ async fn behind_a_buffering_proxy_the_client_settles_on_a_long_poll() {
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn behind_a_proxy_that_cuts_connections_the_client_keeps_resuming() {
+async fn behind_a_proxy_that_cuts_connections_the_client_keeps_resuming(engine: Engine) {
     let name = "behind_a_proxy_that_cuts_connections_the_client_keeps_resuming";
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
     let port = listener.local_addr().expect("its address").port();
-    browser_test_with(name, behind(port), async |t| {
+    browser_test_in(engine, name, behind(port), async |t| {
         let _proxy = Proxy::spawn(cutting(listener, t.app.port));
         let seen = run(t, &format!("http://127.0.0.1:{port}"), "websocket").await?;
         assert!(seen.opens() >= 2, "it reconnected: {:#?}", seen.states);
@@ -184,10 +188,10 @@ async fn behind_a_proxy_that_cuts_connections_the_client_keeps_resuming() {
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_server_restart_gives_one_reset_with_its_reason_then_events_again() {
+async fn a_server_restart_gives_one_reset_with_its_reason_then_events_again(engine: Engine) {
     let name = "a_server_restart_gives_one_reset_with_its_reason_then_events_again";
-    browser_test_with(
+    browser_test_in(
+        engine,
         name,
         |f| f,
         async |t| {
@@ -233,6 +237,14 @@ async fn a_server_restart_gives_one_reset_with_its_reason_then_events_again() {
     .await;
 }
 
+in_each_browser!(
+    behind_nginx_the_client_settles_on_websocket,
+    behind_nginx_without_upgrades_the_client_settles_on_server_sent_events,
+    behind_a_buffering_proxy_the_client_settles_on_a_long_poll,
+    behind_a_proxy_that_cuts_connections_the_client_keeps_resuming,
+    a_server_restart_gives_one_reset_with_its_reason_then_events_again,
+    the_client_page_uses_the_best_transport_left_allowed_and_shows_events,
+);
 /// The `/client` page's status line and the ids of the events it listed.
 #[derive(Debug, Deserialize)]
 struct ClientPage {
@@ -248,10 +260,10 @@ async fn client_page(client: &Client) -> TestResult<ClientPage> {
     Ok(serde_json::from_value(client.execute(js, vec![]).await?)?)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_client_page_uses_the_best_transport_left_allowed_and_shows_events() {
+async fn the_client_page_uses_the_best_transport_left_allowed_and_shows_events(engine: Engine) {
     let name = "the_client_page_uses_the_best_transport_left_allowed_and_shows_events";
-    browser_test_with(
+    browser_test_in(
+        engine,
         name,
         |f| f,
         async |t| {

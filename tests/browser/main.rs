@@ -4,6 +4,7 @@
 //! each other's events. Without Chromium the tests skip with a notice; with `CI` set they fail.
 //! Run with `cargo test --test browser -- --test-threads=2`: Chromium is heavy.
 
+mod client_figures;
 mod client_library;
 #[path = "../common/mod.rs"]
 mod common;

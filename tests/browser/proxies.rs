@@ -41,7 +41,7 @@ impl Drop for Proxy {
 
 /// Serves each connection to `listener` with `handle`, until aborted; aborting drops the
 /// JoinSet, which aborts the connections too.
-async fn serve<F, Fut>(listener: TcpListener, handle: F)
+pub async fn serve<F, Fut>(listener: TcpListener, handle: F)
 where
     F: Fn(TcpStream) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,

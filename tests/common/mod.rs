@@ -11,9 +11,11 @@ use std::future::Future;
 use std::time::Duration;
 
 use rocket::figment::Figment;
-use rocket::http::ContentType;
+use rocket::http::{ContentType, RawStr};
 use rocket::local::asynchronous::{Client, LocalResponse};
 use serde_json::Value;
+
+pub mod launcher;
 
 /// Opens every channel to anonymous publishers and lifts the per-client limits, which the
 /// suites that are not about access control would otherwise keep hitting (they publish
@@ -32,13 +34,18 @@ pub async fn client() -> Client {
     client_with(|figment| figment).await
 }
 
+/// The configuration every test starts from: Rocket's defaults with every channel open
+/// ([`open_access`]), the demo ticker off, so that no event appears unasked, and no log.
+pub fn figment() -> Figment {
+    open_access(rocket::Config::figment())
+        .merge(("ticker.enabled", false))
+        .merge(("log_level", "off"))
+}
+
 /// Like [`client`], with `change` applied to the configuration last (it may turn the ticker
 /// back on or set any `hub`, `publish` or Rocket key).
 pub async fn client_with(change: impl FnOnce(Figment) -> Figment) -> Client {
-    let figment = open_access(rocket::Config::figment())
-        .merge(("ticker.enabled", false))
-        .merge(("log_level", "off"));
-    Client::tracked(reverse_ajax::rocket_from(change(figment)))
+    Client::tracked(reverse_ajax::rocket_from(change(figment())))
         .await
         .expect("the application ignites")
 }
@@ -64,17 +71,10 @@ pub async fn within<T>(limit: Duration, fut: impl Future<Output = T>) -> T {
     }
 }
 
-/// Percent-encodes every byte of `text` that is not an ASCII letter or digit, for URLs.
+/// `text` percent-encoded by Rocket for a query value or a form field: every byte that could
+/// end or change the value (`&`, `=`, `+`, `%`, `#`, spaces, controls, non-ASCII) is escaped.
 pub fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    RawStr::new(text).percent_encode().to_string()
 }
 
 /// Checks that `response` is a JSON error with status `code` and a non-empty `error` string,

@@ -1,61 +1,31 @@
-//! Launches the real application in this process on 127.0.0.1 port 0 and reports the port
-//! Rocket bound, the hub (to publish without a round trip) and the shutdown handle.
+//! The application as the live suites use it: launched by the common launcher with the
+//! ticker off and no shutdown grace, plus the raw HTTP and WebSocket addresses they talk to.
 
-use std::sync::Mutex;
 use std::time::Duration;
 
 use reverse_ajax::hub::{Channel, Hub};
-use rocket::fairing::AdHoc;
 use rocket::figment::Figment;
 use rocket::tokio::io::{AsyncReadExt, AsyncWriteExt};
 use rocket::tokio::net::TcpStream;
-use rocket::tokio::sync::oneshot;
-use rocket::tokio::task::JoinHandle;
-use rocket::{Ignite, Rocket, Shutdown};
 use serde_json::Value;
 
+use crate::common::launcher::{self, Launched, Server, config};
 use crate::common::within;
 
 /// A running application.
 pub struct App {
     pub port: u16,
     pub hub: Hub,
-    shutdown: Shutdown,
-    server: JoinHandle<Result<Rocket<Ignite>, rocket::Error>>,
+    server: Server,
 }
 
 /// The application with the ticker off and the test's `change` applied to its configuration.
 pub async fn launch_with(change: impl FnOnce(Figment) -> Figment) -> App {
-    let figment = crate::common::open_access(rocket::Config::figment())
-        .merge(("ticker.enabled", false))
-        .merge(("log_level", "off"))
-        .merge(("address", "127.0.0.1"))
-        .merge(("port", 0))
-        .merge(("shutdown.ctrlc", false))
+    let figment = config()
         .merge(("shutdown.grace", 0))
         .merge(("shutdown.mercy", 0));
-    let (tell, told) = oneshot::channel();
-    let tell = Mutex::new(Some(tell));
-    let report = AdHoc::on_liftoff("Report the bound port", move |rocket| {
-        let hub = rocket.state::<Hub>().cloned().expect("a managed hub");
-        let sender = tell.lock().ok().and_then(|mut t| t.take());
-        if let Some(sender) = sender {
-            // The test gave up waiting if nobody receives this; it fails on its own.
-            let _sent = sender.send((rocket.config().port, hub, rocket.shutdown()));
-        }
-        Box::pin(async {})
-    });
-    let rocket = reverse_ajax::rocket_from(change(figment)).attach(report);
-    let server = rocket::tokio::spawn(rocket.launch());
-    let (port, hub, shutdown) = within(Duration::from_secs(10), told)
-        .await
-        .expect("the application lifts off");
-    App {
-        port,
-        hub,
-        shutdown,
-        server,
-    }
+    let Launched { port, hub, server } = launcher::launch(change(figment)).await;
+    App { port, hub, server }
 }
 
 /// Sends `request` (which asks the server to close the connection) over a fresh connection
@@ -115,13 +85,12 @@ impl App {
 
     /// Starts a graceful shutdown, as Ctrl-C would.
     pub fn notify_shutdown(&self) {
-        self.shutdown.clone().notify();
+        self.server.notify();
     }
 
     /// Shuts the server down and waits until it has stopped.
     pub async fn stop(self) {
-        self.shutdown.notify();
-        let stopped = within(Duration::from_secs(10), self.server).await;
-        assert!(matches!(stopped, Ok(Ok(_))), "the server stops cleanly");
+        let stopped = self.server.stop().await;
+        assert!(stopped.is_ok(), "the server stops cleanly: {stopped:?}");
     }
 }

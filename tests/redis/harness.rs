@@ -1,17 +1,14 @@
 //! Launching instances on port 0 and speaking raw HTTP to them.
 
-use std::sync::Mutex;
 use std::time::Duration;
 
-use rocket::fairing::AdHoc;
 use rocket::figment::Figment;
-use rocket::{Ignite, Rocket, Shutdown};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
-use tokio::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard, oneshot};
-use tokio::task::JoinHandle;
+use tokio::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use crate::common::launcher::{Launched, Server, config, launch};
 use crate::common::within;
 use crate::support::{
     cluster_ready, cluster_urls, delete_cluster_keys, delete_keys, redis_ready, redis_url,
@@ -105,8 +102,7 @@ pub async fn exclusive_scope(test: &str) -> Option<Scope> {
 /// A running instance.
 pub struct Instance {
     pub port: u16,
-    shutdown: Shutdown,
-    served: JoinHandle<Result<Rocket<Ignite>, rocket::Error>>,
+    server: Server,
 }
 
 impl Instance {
@@ -135,42 +131,17 @@ impl Instance {
         url: &str,
         tune: impl FnOnce(Figment) -> Figment,
     ) -> Instance {
-        let figment = crate::common::open_access(rocket::Config::figment())
-            .merge(("address", "127.0.0.1"))
-            .merge(("port", 0))
-            .merge(("log_level", "off"))
-            .merge(("ticker.enabled", false))
+        let figment = config()
             .merge(("hub.backend", "redis"))
             .merge(("hub.url", url))
             .merge(("hub.prefix", prefix));
-        let figment = tune(figment);
-        let (tx, rx) = oneshot::channel();
-        let tx = Mutex::new(Some(tx));
-        let rocket = reverse_ajax::rocket_from(figment).attach(AdHoc::on_liftoff(
-            "Report the port",
-            move |rocket| {
-                let found = (rocket.config().port, rocket.shutdown());
-                Box::pin(async move {
-                    let tx = tx.lock().map(|mut tx| tx.take());
-                    if let Ok(Some(tx)) = tx {
-                        let _sent = tx.send(found); // the test may have given up already
-                    }
-                })
-            },
-        ));
-        let served = tokio::spawn(rocket.launch());
-        let (port, shutdown) = within(WAIT, rx).await.expect("the instance lifts off");
-        Instance {
-            port,
-            shutdown,
-            served,
-        }
+        let Launched { port, server, .. } = launch(tune(figment)).await;
+        Instance { port, server }
     }
 
     /// Shuts the instance down and waits until it has stopped.
     pub async fn stop(self) {
-        self.shutdown.notify();
-        let _stopped = within(WAIT, self.served).await; // how it ended does not matter here
+        let _ended = self.server.stop().await; // how it ended does not matter here
     }
 
     async fn connect(&self) -> TcpStream {

@@ -5,10 +5,13 @@
 import { connect } from '../reverse-ajax.js';
 
 const query = new URLSearchParams(location.search);
-const seen = { events: [], resets: [], states: [], status: '', transport: null };
+const seen = { events: [], resets: [], states: [], status: '', transport: null, firstEventMs: null };
 window.seen = seen;
 const options = {
-  onEvent: (event) => seen.events.push(event.id),
+  onEvent(event) {
+    seen.events.push(event.id);
+    seen.firstEventMs ??= performance.now();
+  },
   onReset: (info) => seen.resets.push(info),
   onState(state) {
     seen.states.push(state);
