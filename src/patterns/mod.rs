@@ -29,8 +29,8 @@ use crate::error::AppError;
 use crate::hub::redis::Choices;
 use crate::hub::{Channel, EventId, Hub, Payload};
 use crate::metrics::PublishOutcome;
-use crate::ticker::Pace;
 use crate::publish::Publishing;
+use crate::ticker::Pace;
 use crate::wire::{self, visitor};
 
 pub use registry::{Refusal, Registry};

@@ -20,9 +20,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::client_library::{behind, page, seen};
-use crate::proxies::{NO_UPGRADES, Proxy, buffering, cutting, serve};
 use crate::harness::{Ctx, Engine, TestResult, browser_test_in, wait_for};
 use crate::nginx::{self, Nginx};
+use crate::proxies::{NO_UPGRADES, Proxy, buffering, cutting, serve};
 
 /// Runs per configuration.
 const RUNS: usize = 10;
