@@ -9,24 +9,24 @@ extern crate rocket;
 
 pub mod access;
 pub mod cli;
-pub mod clock;
+mod clock;
 pub mod config;
-pub mod doctor;
-pub mod embedded;
-pub mod error;
+mod doctor;
+mod embedded;
+mod error;
 pub mod experiment;
 pub mod hub;
-pub mod listener;
-pub mod metrics;
+mod listener;
+mod metrics;
 pub mod pages;
 pub mod patterns;
 pub mod postal;
 #[cfg(test)]
 mod properties;
-pub mod publish;
-pub mod security;
-pub mod ticker;
-pub mod transports;
+mod publish;
+mod security;
+mod ticker;
+mod transports;
 pub mod wire;
 
 use rocket::figment::Figment;

@@ -37,7 +37,7 @@ use crate::hub::Hub;
 use crate::metrics::Metrics;
 use crate::wire::NoStore;
 use seen::Seen;
-pub use verdict::{Report, Verdict, Verdicts};
+pub use verdict::{Report, Verdicts};
 
 /// How often a diagnosis's channel gets an event.
 pub const FEED_MS: u64 = 250;

@@ -33,8 +33,6 @@ pub enum End {
     Budget,
     /// A write to the client did not complete within `push.write_timeout_ms`.
     WriteTimeout,
-    /// The client closed the connection.
-    Client,
     /// A held poll reached the server's cap with nothing to say.
     Cap,
     /// The token the connection was admitted with stopped counting (`exp` plus the leeway).
@@ -49,7 +47,6 @@ impl End {
             End::Lagged => Disconnect::Lagged,
             End::Budget => Disconnect::Budget,
             End::WriteTimeout => Disconnect::WriteTimeout,
-            End::Client => Disconnect::Client,
             End::TokenExpired => Disconnect::TokenExpired,
             End::Cap => return None,
         })
@@ -62,7 +59,6 @@ impl End {
             End::Lagged => "lagged",
             End::Budget => "budget",
             End::WriteTimeout => "write_timeout",
-            End::Client => "client",
             End::Cap => "cap",
             End::TokenExpired => "token_expired",
         }

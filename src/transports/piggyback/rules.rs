@@ -8,6 +8,10 @@ use rocket::form::{self, FromForm};
 /// field counts as empty, so it too is reported next to its input instead of failing the whole
 /// request. `since` is not checked here: a malformed cursor is a 400, not a form error.
 #[derive(Debug, FromForm)]
+#[expect(
+    dead_code,
+    reason = "the form is parsed for its checks; a registration keeps none of its fields"
+)]
 pub struct Registration<'r> {
     #[field(default = "", validate = name_ok())]
     pub name: &'r str,

@@ -260,7 +260,6 @@ fn refusing(error: &WsError) -> Ending {
 /// The end for each way the pump stops.
 fn closing(end: End) -> Ending {
     match end {
-        End::Client => Ending::Answer,
         End::Lagged => Ending::Close(CloseCode::Again, "fell behind; reconnect with your last id"),
         End::WriteTimeout => Ending::Close(
             CloseCode::Policy,
