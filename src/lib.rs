@@ -16,6 +16,7 @@ pub mod error;
 pub mod experiment;
 pub mod hub;
 pub mod listener;
+pub mod load;
 pub mod metrics;
 pub mod pages;
 pub mod patterns;
