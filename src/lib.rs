@@ -17,6 +17,7 @@ mod error;
 pub mod experiment;
 pub mod hub;
 mod listener;
+pub mod load;
 mod metrics;
 pub mod pages;
 pub mod patterns;

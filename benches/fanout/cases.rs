@@ -1,38 +1,19 @@
-//! The benchmark cases: which transport, how many subscribers, how fast events are published
+//! The benchmark cases: which technique, how many subscribers, how fast events are published
 //! and for how long. The default set is the table in the README; the command line may pick
 //! some of them and override their size.
 
-use std::fmt;
+use reverse_ajax::load::peer::nchan_speaks;
+use reverse_ajax::wire::Technique;
 
-/// How subscribers receive events.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Transport {
-    Sse,
-    WebSocket,
-    LongPoll,
-    Iframe,
-    Multipart,
-}
-
-impl Transport {
-    /// True when Nchan has this transport too, so the case compares the two servers.
-    pub fn nchan_has_it(self) -> bool {
-        matches!(
-            self,
-            Transport::Sse | Transport::WebSocket | Transport::LongPoll
-        )
-    }
-}
-
-impl fmt::Display for Transport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Transport::Sse => "SSE",
-            Transport::WebSocket => "WebSocket",
-            Transport::LongPoll => "long poll",
-            Transport::Iframe => "forever iframe",
-            Transport::Multipart => "multipart",
-        })
+/// The name of a technique in the report.
+pub fn label(technique: Technique) -> &'static str {
+    match technique {
+        Technique::ServerSentEvents => "SSE",
+        Technique::WebSocket => "WebSocket",
+        Technique::LongPolling => "long poll",
+        Technique::ForeverIframe => "forever iframe",
+        Technique::MultipartStreaming => "multipart",
+        _ => technique.slug(),
     }
 }
 
@@ -40,7 +21,7 @@ impl fmt::Display for Transport {
 #[derive(Clone, Debug)]
 pub struct Case {
     pub id: &'static str,
-    pub transport: Transport,
+    pub technique: Technique,
     pub subscribers: usize,
     /// Events published per second.
     pub rate: u32,
@@ -55,28 +36,32 @@ impl Case {
 
     /// One line for `--list` and for the report.
     pub fn describe(&self) -> String {
-        let only = if self.transport.nchan_has_it() {
+        let only = if nchan_speaks(self.technique) {
             ""
         } else {
             " (ours only)"
         };
         format!(
             "{}: {}{only}, {} subscribers, {} events/s for {} s",
-            self.id, self.transport, self.subscribers, self.rate, self.seconds
+            self.id,
+            label(self.technique),
+            self.subscribers,
+            self.rate,
+            self.seconds
         )
     }
 }
 
 const fn case(
     id: &'static str,
-    transport: Transport,
+    technique: Technique,
     subscribers: usize,
     rate: u32,
     seconds: u32,
 ) -> Case {
     Case {
         id,
-        transport,
+        technique,
         subscribers,
         rate,
         seconds,
@@ -85,15 +70,21 @@ const fn case(
 
 /// The default set, in the order it runs.
 pub const ALL: [Case; 9] = [
-    case("sse-1k-50", Transport::Sse, 1000, 50, 10),
-    case("ws-1k-50", Transport::WebSocket, 1000, 50, 10),
-    case("lp-1k-10", Transport::LongPoll, 1000, 10, 10),
-    case("sse-1k-1000", Transport::Sse, 1000, 1000, 5),
-    case("ws-1k-1000", Transport::WebSocket, 1000, 1000, 5),
-    case("sse-10k-50", Transport::Sse, 10_000, 50, 10),
-    case("ws-10k-50", Transport::WebSocket, 10_000, 50, 10),
-    case("iframe-1k-50", Transport::Iframe, 1000, 50, 10),
-    case("multipart-1k-50", Transport::Multipart, 1000, 50, 10),
+    case("sse-1k-50", Technique::ServerSentEvents, 1000, 50, 10),
+    case("ws-1k-50", Technique::WebSocket, 1000, 50, 10),
+    case("lp-1k-10", Technique::LongPolling, 1000, 10, 10),
+    case("sse-1k-1000", Technique::ServerSentEvents, 1000, 1000, 5),
+    case("ws-1k-1000", Technique::WebSocket, 1000, 1000, 5),
+    case("sse-10k-50", Technique::ServerSentEvents, 10_000, 50, 10),
+    case("ws-10k-50", Technique::WebSocket, 10_000, 50, 10),
+    case("iframe-1k-50", Technique::ForeverIframe, 1000, 50, 10),
+    case(
+        "multipart-1k-50",
+        Technique::MultipartStreaming,
+        1000,
+        50,
+        10,
+    ),
 ];
 
 /// The cases named in a comma-separated list, in the list's order.

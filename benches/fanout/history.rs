@@ -6,12 +6,12 @@
 //! `client_body_buffer_size` to a temporary file and Nchan keeps the message there, so the
 //! process's memory would not show it.
 
-use std::net::SocketAddr;
+use std::sync::Arc;
+
+use reverse_ajax::load::conn::{Link, Meter, request};
+use reverse_ajax::load::procfs::rss_kb;
 
 use crate::args::Options;
-use crate::conn::Conn;
-use crate::http::Body;
-use crate::procfs::rss_kb;
 use crate::servers::Server;
 
 /// Events stored per run, spread over channels so that each history keeps all of its own
@@ -42,14 +42,15 @@ pub struct Cost {
 pub async fn measure(options: &Options) -> Result<Cost, String> {
     let server = Server::start_ours(&options.bin, &options.env).await?;
     let body = body();
-    let mut conn = Conn::connect(server.addr).await?;
+    let mut link = Link::new(server.addr, &Arc::new(Meter::default()));
+    let host = server.addr.to_string();
     for _ in 0..WARM_UP {
-        publish(&mut conn, server.addr, "warm", &body).await?;
+        publish(&mut link, &host, "warm", &body).await?;
     }
     let before = rss_kb(&server.pid())?;
     for n in 0..EVENTS {
         let channel = format!("history{}", n % CHANNELS);
-        publish(&mut conn, server.addr, &channel, &body).await?;
+        publish(&mut link, &host, &channel, &body).await?;
     }
     let after = rss_kb(&server.pid())?;
     server.stop().await?;
@@ -60,22 +61,13 @@ pub async fn measure(options: &Options) -> Result<Cost, String> {
     })
 }
 
-async fn publish(
-    conn: &mut Conn,
-    addr: SocketAddr,
-    channel: &str,
-    body: &str,
-) -> Result<(), String> {
-    let request = format!(
-        "POST /api/channels/{channel}/events HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    conn.send(request.as_bytes()).await?;
-    let head = conn.read_head().await?;
-    let mut answer = Vec::new();
-    conn.read_body(&mut Body::for_head(&head)?, &mut answer)
+async fn publish(link: &mut Link, host: &str, channel: &str, body: &str) -> Result<(), String> {
+    let target = format!("/api/channels/{channel}/events");
+    let headers = [("Content-Type", "application/json")];
+    let (head, answer) = link
+        .send(&request("POST", &target, host, &headers, body))
         .await?;
+    let answer = link.body(&head, answer).await?;
     match head.status {
         201 => Ok(()),
         status => Err(format!(

@@ -5,23 +5,16 @@
 
 mod args;
 mod cases;
-mod clients;
-mod conn;
 mod history;
 mod machine;
 mod nchan;
 mod pool;
 mod procfs;
-mod publisher;
 mod report;
 mod run;
 mod servers;
 mod stats;
 mod summary;
-mod tally;
-
-// The HTTP/1.1 parsing is the library's, shared with `reverse-ajax experiment`.
-use reverse_ajax::experiment::http;
 
 use std::process::ExitCode;
 
@@ -96,7 +89,7 @@ async fn main() -> ExitCode {
         if which != Which::Nchan {
             kinds.push(Kind::Ours);
         }
-        if which != Which::Ours && case.transport.nchan_has_it() {
+        if which != Which::Ours && reverse_ajax::load::peer::nchan_speaks(case.technique) {
             kinds.push(Kind::Nchan);
         }
         if kinds.is_empty() {
@@ -190,7 +183,7 @@ fn progress_line(f: &stats::Figures) -> String {
 
 /// Raises this process's open-file limit to its hard limit; the servers inherit it.
 fn raise_file_limit() {
-    if let Err(e) = reverse_ajax::experiment::raise_file_limit() {
+    if let Err(e) = reverse_ajax::load::raise_file_limit() {
         eprintln!("{e}");
     }
 }

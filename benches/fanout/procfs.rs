@@ -1,21 +1,10 @@
-//! Readings from /proc: CPU time of one process (all its threads), its resident memory, and
-//! the busy time of the whole machine.
+//! Readings from /proc for the quiet-machine wait: the busy time of the whole machine and
+//! every process's CPU time. One process's CPU time and memory are the load engine's.
 
 /// Clock ticks per second in /proc figures (USER_HZ; 100 on Linux here).
 pub const TICKS_PER_SECOND: u64 = 100;
 
-// One reader of /proc/<pid>/stat, shared with `reverse-ajax experiment`.
-pub use reverse_ajax::experiment::procfs::cpu_ticks;
-
-/// Resident memory of a process in kB (VmRSS in /proc/<pid>/status).
-pub fn rss_kb(pid: &str) -> Result<u64, String> {
-    let path = format!("/proc/{pid}/status");
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("could not read {path}: {e}"))?;
-    text.lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-        .ok_or_else(|| format!("{path} has no VmRSS line"))
-}
+pub use reverse_ajax::load::procfs::cpu_ticks;
 
 /// The whole machine's CPU time so far, from the first line of /proc/stat, in clock ticks
 /// summed over all cores.

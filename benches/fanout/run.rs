@@ -3,20 +3,28 @@
 //! the last publish), with CPU, memory and time read around each step.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use reverse_ajax::load::clients::{self, Ctx, Pace, Warnings};
+use reverse_ajax::load::procfs;
+use reverse_ajax::load::publisher::{self, Publisher};
+use reverse_ajax::load::{Peer, Tally};
 use tokio::sync::watch;
 
 use crate::args::Options;
 use crate::cases::Case;
-use crate::clients::{self, Shared};
-use crate::machine::{self, Snapshot, Window};
+use crate::machine::{Snapshot, Window};
 use crate::pool::Pool;
-use crate::procfs;
-use crate::publisher;
 use crate::servers::{Kind, Server};
 use crate::stats::{self, Figures, Readings};
+
+/// The channel every run publishes and subscribes on.
+const CHANNEL: &str = "bench";
+/// Subscriber errors printed before the rest are only counted.
+const SHOWN_ERRORS: usize = 10;
+/// Publishers' lanes above 100 events per second.
+const LANES: usize = 4;
 
 /// How long after the last publish the run waits for missing events.
 const GRACE: Duration = Duration::from_secs(15);
@@ -31,7 +39,7 @@ pub async fn once(
     pool: &mut Pool,
 ) -> Result<Figures, String> {
     if !options.no_wait {
-        machine::wait_quiet().await?;
+        crate::machine::wait_quiet().await?;
     }
     let server = match kind {
         Kind::Ours => Server::start_ours(&options.bin, &options.env).await?,
@@ -44,20 +52,45 @@ pub async fn once(
     Ok(figures)
 }
 
+/// The server as the load engine addresses it.
+fn peer(kind: Kind) -> Peer {
+    let channel = CHANNEL.to_owned();
+    match kind {
+        Kind::Ours => Peer::Ours {
+            channel,
+            token: None,
+        },
+        Kind::Nchan => Peer::Nchan { channel },
+    }
+}
+
 async fn measure(case: &Case, server: &Server, pool: &mut Pool) -> Result<Figures, String> {
     let pid = server.pid();
     let events = case.events();
     let rss_before_kb = procfs::rss_kb(&pid)?;
-    let shared = Arc::new(Shared::new(server.addr, server.kind));
+    let warnings = Warnings::new(SHOWN_ERRORS, |what| {
+        eprintln!("    subscriber error: {what}")
+    });
+    let (addr, host) = (server.addr, server.addr.to_string());
+    let ctx = Arc::new(Ctx::new(
+        addr,
+        host,
+        peer(server.kind),
+        Pace::Subscriber,
+        warnings,
+    ));
+    let complete = Arc::new(AtomicUsize::new(0));
     let (stop, stopped) = watch::channel(false);
     let tasks: Vec<_> = (0..case.subscribers)
         .map(|_| {
+            let tally = Tally::new(events).counting_complete(Arc::clone(&complete));
+            let ctx = Arc::clone(&ctx);
             let subscriber =
-                clients::subscriber(Arc::clone(&shared), case.transport, events, stopped.clone());
+                clients::client(ctx, case.technique, tally, Duration::ZERO, stopped.clone());
             pool.spawn(subscriber)
         })
         .collect();
-    let outcome = publish_and_wait(case, server, &shared).await;
+    let outcome = publish_and_wait(case, server, &ctx, &complete).await;
     // Tell every subscriber to stop, and take their tallies back.
     if stop.send(true).is_err() {
         eprintln!("    every subscriber had stopped already");
@@ -80,8 +113,8 @@ async fn measure(case: &Case, server: &Server, pool: &mut Pool) -> Result<Figure
         rss_after_kb: published.rss_after_kb,
         publish_failures: published.failed,
         publish_late: published.late,
-        failed_subscribers: shared.failed.load(Ordering::SeqCst),
-        errors: shared.errors(),
+        failed_subscribers: ctx.failed.load(Ordering::SeqCst),
+        errors: ctx.warnings.count(),
     };
     Ok(stats::figures(tallies, &readings))
 }
@@ -98,23 +131,24 @@ struct Published {
 async fn publish_and_wait(
     case: &Case,
     server: &Server,
-    shared: &Shared,
+    ctx: &Ctx,
+    complete: &AtomicUsize,
 ) -> Result<(Instant, Window, Published), String> {
     let pid = server.pid();
     let subscribers = case.subscribers;
     // Every subscriber connected (or failed for good); at most 30 s per 200 of them.
     let limit = Duration::from_secs(30 + 30 * (subscribers as u64).div_ceil(200));
     let started = Instant::now();
-    while shared.connected.load(Ordering::SeqCst) < subscribers {
+    while ctx.connected.load(Ordering::SeqCst) < subscribers {
         if started.elapsed() > limit {
-            let done = shared.connected.load(Ordering::SeqCst);
+            let done = ctx.connected.load(Ordering::SeqCst);
             return Err(format!(
                 "only {done} of {subscribers} subscribers connected in time"
             ));
         }
         tokio::time::sleep(POLL).await;
     }
-    let failed = shared.failed.load(Ordering::SeqCst);
+    let failed = ctx.failed.load(Ordering::SeqCst);
     if failed == subscribers {
         return Err("no subscriber could connect".to_owned());
     }
@@ -124,18 +158,22 @@ async fn publish_and_wait(
     let rss_after_kb = procfs::rss_kb(&pid)?;
     let before = Snapshot::take(&pid)?;
     let first_publish = before.at;
-    let mut publisher = tokio::spawn(publisher::run(
-        server.addr,
-        server.kind,
-        case.rate,
-        case.events(),
-        first_publish,
-    ));
+    let publisher = Publisher {
+        addr: server.addr,
+        host: server.addr.to_string(),
+        peer: peer(server.kind),
+        schedule: publisher::steady(case.rate, case.events()),
+        start: first_publish.into(),
+        lanes: if case.rate > 100 { LANES } else { 1 },
+        stored: AtomicU64::new(0),
+        warnings: Warnings::new(usize::MAX, |what| eprintln!("    {what}")),
+    };
+    let mut publisher = tokio::spawn(publisher::publish(Arc::new(publisher)));
     let hard_limit = Duration::from_secs(u64::from(case.seconds) * 3 + 60);
     let mut published_at: Option<Instant> = None;
     loop {
         tokio::time::sleep(POLL).await;
-        let complete = shared.complete.load(Ordering::Relaxed);
+        let complete = complete.load(Ordering::Relaxed);
         if complete + failed >= subscribers {
             break;
         }

@@ -6,13 +6,14 @@ use std::fmt;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use rustix::process::{Pid, Signal, kill_process};
 
-use crate::conn::Conn;
-use crate::http::Body;
+use reverse_ajax::load::conn::{Link, Meter, request};
+
 use crate::nchan;
 
 /// How long a server may take to answer `GET /` after it was started.
@@ -215,12 +216,11 @@ fn kill_and_reap(child: &mut Child) {
 
 /// The status of `GET /`.
 async fn get_root(addr: SocketAddr) -> Result<u16, String> {
-    let mut conn = Conn::connect(addr).await?;
-    let request = format!("GET / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    conn.send(request.as_bytes()).await?;
-    let head = conn.read_head().await?;
-    let mut body = Body::for_head(&head)?;
-    conn.read_body(&mut body, &mut Vec::new()).await?;
+    let mut link = Link::new(addr, &Arc::new(Meter::default()));
+    let host = addr.to_string();
+    let close = [("Connection", "close")];
+    let (head, body) = link.send(&request("GET", "/", &host, &close, "")).await?;
+    link.body(&head, body).await?;
     Ok(head.status)
 }
 

@@ -1,11 +1,13 @@
 //! The figures of one run, computed from every subscriber's tally and the CPU, memory and
-//! time readings taken around it. Percentiles are exact (nearest rank over all deliveries).
+//! time readings taken around it. Percentiles are exact (nearest rank over all first deliveries).
 
 use std::time::{Duration, Instant};
 
+use reverse_ajax::load::Tally;
+use reverse_ajax::load::stats::percentile;
+
 use crate::machine::{Window, percent_of_core};
 use crate::procfs::ticks_to_ms;
-use crate::tally::Tally;
 
 /// The readings of one run besides the tallies.
 pub struct Readings {
@@ -54,13 +56,9 @@ pub struct Figures {
     pub repeats: u32,
 }
 
-/// The value at rank ceil(p × n) of sorted values (0 when there are none).
-pub fn percentile(sorted: &[u32], p: f64) -> u32 {
-    if sorted.is_empty() {
-        return 0;
-    }
-    let rank = (p * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
+/// The nearest-rank percentile `p` (0 to 100) of sorted values, 0 when there are none.
+fn rank(sorted: &[u32], p: f64) -> u32 {
+    percentile(sorted, p).unwrap_or(0)
 }
 
 pub fn figures(tallies: Vec<Tally>, r: &Readings) -> Figures {
@@ -91,8 +89,8 @@ pub fn figures(tallies: Vec<Tally>, r: &Readings) -> Figures {
     Figures {
         deliveries,
         per_second,
-        p50_us: percentile(&latencies, 0.50),
-        p99_us: percentile(&latencies, 0.99),
+        p50_us: rank(&latencies, 50.0),
+        p99_us: rank(&latencies, 99.0),
         max_us: latencies.last().copied().unwrap_or(0),
         lost: (r.subscribers as u64 * r.events).saturating_sub(distinct),
         duplicates,
@@ -103,7 +101,7 @@ pub fn figures(tallies: Vec<Tally>, r: &Readings) -> Figures {
         },
         cpu_percent: percent_of_core(r.window.server_ticks, r.window.seconds),
         kb_per_conn: rss_growth / r.subscribers.max(1) as f64,
-        connect_p99_us: percentile(&connects, 0.99),
+        connect_p99_us: rank(&connects, 99.0),
         connect_max_us: connects.last().copied().unwrap_or(0),
         disturbed: r
             .window

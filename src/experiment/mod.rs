@@ -3,23 +3,17 @@
 //! binary on loopback, or `--url`) while a publisher follows an event pattern; the result is
 //! what each technique cost on the wire and on the server, and whether every event arrived
 //! exactly once. [`run`] is the library entry point; [`command`] is the thin CLI over it and
-//! [`web`] the HTTP API (`POST /api/experiments`) over it.
+//! [`web`] the HTTP API (`POST /api/experiments`) over it. The clients, their tallies and the
+//! publisher are the load engine's ([`crate::load`]).
 
 pub mod command;
-pub mod http;
 pub mod pattern;
-pub mod procfs;
 pub mod report;
-pub mod stats;
 pub mod web;
 
-mod clients;
-mod net;
-mod publisher;
 mod run;
 mod server;
 pub use server::OPEN_ACCESS;
-mod tally;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -28,9 +22,10 @@ use rand::Rng;
 use rand::distributions::Alphanumeric;
 use serde::Serialize;
 
+pub use crate::load::raise_file_limit;
+pub use crate::load::stats::Latency;
 pub use crate::wire::Technique;
 pub use pattern::Pattern;
-pub use stats::Latency;
 
 /// The most clients per technique the experiment will simulate.
 pub const MAX_CLIENTS: usize = 2000;
@@ -164,21 +159,4 @@ pub async fn run(
     }
     target.stop().await;
     Ok(results)
-}
-
-/// Raises this process's open-file limit to the hard limit: every client holds a socket,
-/// and a child server inherits the limit.
-pub fn raise_file_limit() -> Result<(), String> {
-    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
-    let limit = getrlimit(Resource::Nofile);
-    let raised = Rlimit {
-        current: limit.maximum,
-        maximum: limit.maximum,
-    };
-    setrlimit(Resource::Nofile, raised).map_err(|e| {
-        format!(
-            "could not raise the open-file limit to {:?}: {e}",
-            limit.maximum
-        )
-    })
 }

@@ -4,7 +4,7 @@
 //! pending, then the count.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use rand::Rng;
@@ -12,13 +12,16 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use tokio::time::{Instant, sleep};
 
-use super::clients::{self, Ctx};
-use super::net::Meter;
 use super::server::Target;
-use super::stats::Latency;
-use super::tally::Tally;
-use super::{Options, Progress, Technique, TechniqueResult, publisher};
+use super::{Options, Progress, Technique, TechniqueResult};
+use crate::load::clients::{self, Ctx, Pace, Warnings};
+use crate::load::conn::Meter;
+use crate::load::publisher::{self, Publisher};
+use crate::load::stats::Latency;
+use crate::load::{Peer, Tally};
 
+/// Warnings passed on per technique run; the rest are only counted.
+const SHOWN_WARNINGS: usize = 5;
 /// Time after the last publish for the slowest client to collect it, on top of one interval.
 const DRAIN_SLACK: Duration = Duration::from_millis(500);
 /// How often progress is reported.
@@ -41,53 +44,51 @@ pub async fn technique(
 ) -> Result<TechniqueResult, String> {
     let channel = format!("demo-exp-{tag}-{}", technique.slug());
     let start = target.head(&channel).await?;
-    let (warnings, mut warned) = mpsc::unbounded_channel();
-    let ctx = Arc::new(Ctx {
-        addr: target.addr,
-        host: target.host.clone(),
+    let (warned_tx, mut warned) = mpsc::unbounded_channel();
+    let warnings = move |tx: mpsc::UnboundedSender<String>| {
+        // The receiver is gone only once the run is over; nobody needs the warning then.
+        Warnings::new(SHOWN_WARNINGS, move |what: &str| {
+            let _ignored = tx.send(what.to_owned());
+        })
+    };
+    let peer = Peer::Ours {
         channel,
         token: target.token.clone(),
-        interval: options.interval,
-        start,
-        meter: Arc::new(Meter::default()),
-        warnings,
-        warned: AtomicUsize::new(0),
-    });
+    };
+    let mut ctx = Ctx::new(
+        target.addr,
+        target.host.clone(),
+        peer.clone(),
+        Pace::Browser,
+        warnings(warned_tx.clone()),
+    );
+    ctx.start = start;
+    ctx.interval = options.interval;
+    let ctx = Arc::new(ctx);
     let cpu_before = target.cpu_ms();
     let began = Instant::now();
     let (stop, stopped) = watch::channel(false);
     let mut clients = JoinSet::new();
     for _ in 0..options.clients {
-        let (ctx, mut stopped) = (Arc::clone(&ctx), stopped.clone());
         let delay = options
             .interval
             .mul_f64(rand::thread_rng().gen_range(0.0..1.0));
-        clients.spawn(async move {
-            let mut tally = Tally::default();
-            tokio::select! {
-                biased;
-                _ = stopped.wait_for(|s| *s) => {}
-                () = async {
-                    sleep(delay).await;
-                    clients::run(technique, &ctx, &mut tally).await;
-                } => {}
-            }
-            tally
-        });
+        let tally = Tally::new(schedule.len() as u64);
+        let client = clients::client(Arc::clone(&ctx), technique, tally, delay, stopped.clone());
+        clients.spawn(client);
     }
-    let published = Arc::new(AtomicU64::new(0));
-    let publisher = {
-        let (ctx, published, token) = (
-            Arc::clone(&ctx),
-            Arc::clone(&published),
-            target.token.clone(),
-        );
-        let schedule = schedule.to_vec();
-        let window = began + options.interval;
-        tokio::spawn(async move {
-            publisher::publish(&ctx, token.as_deref(), schedule, window, &published).await
-        })
-    };
+    let publisher = Arc::new(Publisher {
+        addr: target.addr,
+        host: target.host.clone(),
+        peer,
+        schedule: schedule.to_vec(),
+        start: began + options.interval,
+        lanes: 1,
+        stored: AtomicU64::new(0),
+        warnings: warnings(warned_tx),
+    });
+    let published = Arc::clone(&publisher);
+    let publishing = tokio::spawn(publisher::publish(publisher));
     let end = began + length(options);
     while Instant::now() < end {
         sleep(TICK.min(end - Instant::now())).await;
@@ -97,14 +98,15 @@ pub async fn technique(
         progress(Progress::Tick {
             technique,
             elapsed: began.elapsed(),
-            published: published.load(Ordering::SeqCst),
+            published: published.stored.load(Ordering::SeqCst),
         });
     }
     // Nobody listens for the stop only if every client has already ended.
     let _ignored = stop.send(true);
-    let published = publisher
+    let published = publishing
         .await
-        .map_err(|e| format!("the publisher failed: {e}"))?;
+        .map_err(|e| format!("the publisher failed: {e}"))?
+        .stored;
     let mut tallies = Vec::new();
     let joined = tokio::time::timeout(JOIN_TIMEOUT, async {
         while let Some(tally) = clients.join_next().await {
@@ -139,13 +141,12 @@ fn tally_up(
     let returned = tallies.iter().filter(|t| t.is_ok()).count();
     result.lost = published * (clients - returned) as u64;
     for tally in tallies.into_iter().flatten() {
-        let (distinct, extra) = tally.delivered(published);
-        result.events += distinct;
-        result.lost += published - distinct;
-        result.duplicates += extra;
+        result.events += tally.distinct();
+        result.lost += published.saturating_sub(tally.distinct());
+        result.duplicates += tally.duplicates;
         result.requests += tally.requests;
         result.empty_answers += tally.empty;
-        latencies.extend(tally.latencies_us);
+        latencies.extend(tally.latencies);
     }
     result.latency_ms = Latency::of(&mut latencies);
     result

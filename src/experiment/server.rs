@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 use rustix::process::{Pid, Signal, kill_process};
 use tokio::process::{Child, ChildStdin, Command};
 
-use super::net::{Link, Meter, request};
-use super::procfs;
-use super::tally::Batch;
+use crate::load::conn::{Link, Meter, request};
+use crate::load::frame::Batch;
+use crate::load::procfs;
 
 /// How long the child may take to answer its first request.
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -151,8 +151,7 @@ impl Target {
         if head.status != 200 {
             return Err(format!("GET {target} answered {}", head.status));
         }
-        let batch: Batch =
-            serde_json::from_slice(&body).map_err(|e| format!("GET {target}: {e}"))?;
+        let batch = Batch::parse(&body).map_err(|e| format!("GET {target}: {e}"))?;
         batch
             .next
             .ok_or_else(|| format!("GET {target} gave no cursor"))

@@ -12,9 +12,9 @@ pub struct Latency {
 
 impl Latency {
     /// The percentiles of `micros` (sorted here), in ms rounded to 0.1.
-    pub fn of(micros: &mut [u64]) -> Latency {
+    pub fn of(micros: &mut [u32]) -> Latency {
         micros.sort_unstable();
-        let ms = |p| percentile(micros, p).map(|us| (us as f64 / 100.0).round() / 10.0);
+        let ms = |p| percentile(micros, p).map(|us| (f64::from(us) / 100.0).round() / 10.0);
         Latency {
             p50: ms(50.0),
             p95: ms(95.0),
@@ -25,7 +25,7 @@ impl Latency {
 
 /// The nearest-rank percentile `p` (0 to 100) of sorted values: the smallest value that at
 /// least p % of the values do not exceed.
-pub fn percentile(sorted: &[u64], p: f64) -> Option<u64> {
+pub fn percentile<T: Copy>(sorted: &[T], p: f64) -> Option<T> {
     if sorted.is_empty() {
         return None;
     }
@@ -46,7 +46,7 @@ mod tests {
         assert_eq!(percentile(&values, 100.0), Some(100));
         assert_eq!(percentile(&values, 0.0), Some(1));
         assert_eq!(percentile(&[7], 99.0), Some(7));
-        assert_eq!(percentile(&[], 50.0), None);
+        assert_eq!(percentile::<u64>(&[], 50.0), None);
         assert_eq!(percentile(&[1, 2, 3, 4], 50.0), Some(2));
     }
 

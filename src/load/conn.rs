@@ -1,6 +1,7 @@
-//! The experiment's sockets: a TCP stream that counts every byte read and written (so HTTP
+//! The load engine's sockets: a TCP stream that counts every byte read and written (so HTTP
 //! heads, chunk framing and WebSocket frames are all in the figures), an HTTP/1.1 connection
-//! over it, and a [`Link`] that keeps one connection alive between requests, as a browser does.
+//! over it with a read buffer reused for its whole life, and a [`Link`] that keeps one
+//! connection alive between requests, as a browser does.
 
 use std::io;
 use std::net::SocketAddr;
@@ -122,12 +123,17 @@ impl Conn {
         })
     }
 
-    /// Sends a request and reads the head of its answer.
-    async fn exchange(&mut self, request: &[u8]) -> Result<(Head, Body), String> {
+    /// Sends a request, tells `written`, and reads the head of its answer.
+    async fn exchange(
+        &mut self,
+        request: &[u8],
+        written: &mut (dyn FnMut() + Send),
+    ) -> Result<(Head, Body), String> {
         self.io
             .write_all(request)
             .await
             .map_err(|e| format!("could not send a request: {e}"))?;
+        written();
         let head = loop {
             if let Some((head, used)) = parse_head(&self.buf[self.start..self.end])? {
                 self.start += used;
@@ -183,7 +189,7 @@ impl Conn {
     }
 }
 
-/// A request as the experiment's clients write it: no `Origin` (the server admits requests
+/// A request as the load clients write it: no `Origin` (the server admits requests
 /// that are not from a page), the few headers a page's request needs, and an optional body.
 pub fn request(
     method: &str,
@@ -225,14 +231,25 @@ impl Link {
     /// Sends `request` and reads the answer's head. A kept connection that turns out to be
     /// closed is replaced once, as browsers retry a request on a stale keep-alive connection.
     pub async fn send(&mut self, request: &[u8]) -> Result<(Head, Body), String> {
+        self.send_noting(request, &mut |_| {}).await
+    }
+
+    /// [`Link::send`], calling `written` once the request is on its way (before the answer,
+    /// which a held request may not get for long), with true when it went on a new
+    /// connection.
+    pub async fn send_noting(
+        &mut self,
+        request: &[u8],
+        written: &mut (dyn FnMut(bool) + Send),
+    ) -> Result<(Head, Body), String> {
         if let Some(mut conn) = self.conn.take()
-            && let Ok(answer) = conn.exchange(request).await
+            && let Ok(answer) = conn.exchange(request, &mut || written(false)).await
         {
             self.conn = Some(conn);
             return Ok(answer);
         }
         let mut conn = Conn::open(self.addr, &self.meter).await?;
-        let answer = conn.exchange(request).await?;
+        let answer = conn.exchange(request, &mut || written(true)).await?;
         self.conn = Some(conn);
         Ok(answer)
     }
@@ -256,13 +273,24 @@ impl Link {
     }
 
     /// Reads a whole body.
-    pub async fn body(&mut self, head: &Head, mut body: Body) -> Result<Vec<u8>, String> {
+    pub async fn body(&mut self, head: &Head, body: Body) -> Result<Vec<u8>, String> {
         let mut out = Vec::new();
+        self.body_into(head, body, &mut out).await?;
+        Ok(out)
+    }
+
+    /// Reads a whole body into `out` (which is not cleared first).
+    pub async fn body_into(
+        &mut self,
+        head: &Head,
+        mut body: Body,
+        out: &mut Vec<u8>,
+    ) -> Result<(), String> {
         loop {
-            match self.read(head, &mut body, &mut out).await? {
+            match self.read(head, &mut body, out).await? {
                 Read::Data => {}
-                Read::Done => return Ok(out),
-                Read::Closed if matches!(body, Body::UntilClose) => return Ok(out),
+                Read::Done => return Ok(()),
+                Read::Closed if matches!(body, Body::UntilClose) => return Ok(()),
                 Read::Closed => return Err("the connection closed in the middle of a body".into()),
             }
         }

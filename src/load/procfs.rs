@@ -1,5 +1,5 @@
-//! CPU time of one process from /proc, so the experiment can charge the server's work to each
-//! technique apart from the clients' own.
+//! CPU time and resident memory of one process from /proc, so that a load run can charge the
+//! server's work apart from the clients' own.
 
 /// User plus system CPU time of a process and all its threads, in clock ticks (fields 14 and
 /// 15 of /proc/<pid>/stat). `pid` may be "self".
@@ -28,6 +28,16 @@ pub fn cpu_ms(pid: u32) -> Result<u64, String> {
     Ok(cpu_ticks(&pid.to_string())? * 1000 / per_second)
 }
 
+/// Resident memory of a process in kB (VmRSS in /proc/<pid>/status). `pid` may be "self".
+pub fn rss_kb(pid: &str) -> Result<u64, String> {
+    let path = format!("/proc/{pid}/status");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("could not read {path}: {e}"))?;
+    text.lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .ok_or_else(|| format!("{path} has no VmRSS line"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -37,5 +47,6 @@ mod tests {
         let spin: u64 = (0..2_000_000u64).map(std::hint::black_box).sum();
         assert!(spin > 0);
         assert!(cpu_ticks("self").is_ok());
+        assert!(rss_kb("self").is_ok_and(|kb| kb > 0));
     }
 }
