@@ -129,9 +129,9 @@ export function eventsUrl() {
   return `/api/channels/${channel()}/events`;
 }
 
-// The kinds of held request the lab (/compare) may send to another name of this server, and
-// that name's origin ('' for this page's own). See holdElsewhere.
-const MOVABLE = new Set(['multipart', 'sse', 'script', 'long-poll']);
+// The techniques whose held requests the lab (/compare) may send to another name of this
+// server, and that name's origin ('' for this page's own). See holdElsewhere.
+const MOVABLE = new Set(['multipart-streaming', 'server-sent-events', 'script-long-polling', 'long-polling']);
 let heldOrigin = '';
 
 /**
@@ -143,10 +143,9 @@ export function holdElsewhere(origin) {
   heldOrigin = origin;
 }
 
-/** `/push/<channel>/<kind>`, e.g. `pushUrl('sse')`, on the origin held requests go to. */
-export function pushUrl(kind) {
-  const origin = MOVABLE.has(kind) ? heldOrigin : '';
-  return `${origin}/push/${channel()}/${kind}`;
+/** The origin technique `slug` connects to: '' for this page's own. */
+export function originFor(slug) {
+  return MOVABLE.has(slug) ? heldOrigin : '';
 }
 
 /** Reloads the page without the query parameter `param` (a `?channel=` would override the choice). */
