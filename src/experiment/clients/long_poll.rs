@@ -1,6 +1,7 @@
 //! The long-polling clients: `fetch` (`/push/<ch>/long-poll`) and a `<script>` per poll
-//! (`/push/<ch>/script`). Like `static/js/lib/long-poll.js`, the next poll goes out as soon
-//! as an answer is in, and only failures pause the loop.
+//! (`/push/<ch>/script`). As in the client library's poll loop
+//! (`static/client/transports/poll.js`), the next poll goes out as soon as an answer is in,
+//! and only failures pause the loop.
 
 use std::time::Duration;
 

@@ -81,7 +81,8 @@ export function start(log, doc = document) {
       // After a refusal, take the reader to the first field to fix.
       invalid?.focus();
 
-      // Second half: whatever happened since the last answer, for the library.
+      // Second half: whatever happened since the last answer. The library keeps the cursor
+      // (sent as `since` above), drops duplicates and hands each new event to the log.
       arrived = Date.now();
       log.answered(answer.events ?? []);
       demo.conn.absorb(answer);
