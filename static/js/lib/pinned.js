@@ -144,17 +144,22 @@ export function runPinned(slug, log, doc = document, options = {}) {
         if (!live) return;
         const was = last;
         last = state;
-        const ended = /^ended \((.+)\)$/.exec(state.cause ?? '');
+        // The server ended the stream on purpose (a byte budget, a client that fell behind, a
+        // shutdown): not a failure, even when the library waits a moment before it returns.
+        const ended = /^ended \(([^)]+)\)(?: at once; next try in (.+))?$/.exec(state.cause ?? '');
+        const shutdown = /^the server is shutting down; next try in (.+)$/.exec(state.cause ?? '');
         if (state.status === 'open') {
           if (was.status !== 'open') log.client('connected');
         } else if (state.status === 'connecting') {
           if (!was.status) log.client('connecting...');
-          else if (state.attempt > was.attempt) {
+          else if (ended || shutdown) {
+            const why = ended ? ended[1] : 'shutdown';
+            const wait = ended ? ended[2] : shutdown[1];
+            closeMark(why);
+            log.client(`stream ended (${why}); ${resume()}${wait ? ` in ${wait}` : ''}`);
+          } else if (state.attempt > was.attempt) {
             closeMark(state.cause, true);
             log.error(`${state.cause}, ${resume()}`);
-          } else if (ended) {
-            closeMark(ended[1]);
-            log.client(`stream ended (${ended[1]}); ${resume()}`);
           } else if (state.cause) {
             closeMark(state.cause);
             log.client(`${state.cause}; ${resume()}`);
