@@ -9,12 +9,11 @@ import { wireSendButton } from './send.js';
 export function startDemo(doc = document) {
   const log = createLog(doc);
   const choosers = wireChoosers(doc);
-  // The first answer that brings no event ends a page's quiet start (see wireChoosers); a
-  // long poll's opening poll, answered at once, does not count.
+  // The first answer that brings no event ends a page's quiet start (see wireChoosers).
   const answered = log.answered;
-  log.answered = (list, opening = false) => {
+  log.answered = (list) => {
     const fresh = answered(list);
-    if (!list.length && !opening) choosers.firstEmptyAnswer();
+    if (!list.length) choosers.firstEmptyAnswer();
     return fresh;
   };
   wireSendButton(settings().technique || 'this page', log, doc);

@@ -22,6 +22,24 @@ const IFRAME_WRAPPER_BYTES = 82;
 // (it carries its own Content-Security-Policy with the nonce).
 const IFRAME_PREAMBLE_BYTES = 1123 + 180;
 
+/**
+ * The last script chunk in the document of the stream iframe loaded from `url`, as the
+ * server wrote it. The parser keeps a script's text exactly as it came, but hides the nonce:
+ * the attribute reads empty once the script has run, and only the `nonce` property keeps it.
+ * So the chunk is rebuilt from those two, which is byte for byte what came on the wire.
+ */
+function lastScript(url) {
+  try {
+    const iframe = [...document.querySelectorAll('iframe')].find((f) => f.src === url);
+    const scripts = iframe?.contentDocument?.getElementsByTagName('script');
+    if (!scripts?.length) return null;
+    const script = scripts[scripts.length - 1];
+    return `<script nonce="${script.nonce}">${script.textContent}</script>`;
+  } catch {
+    return null;
+  }
+}
+
 /** True for the URL of a request the server holds (a long poll's, not its first plain poll). */
 const isHeld = (url) => /\/push\/[^/]+\/(long-poll|script)\b/.test(url);
 
@@ -108,7 +126,13 @@ export function runPinned(slug, log, doc = document, options = {}) {
         } else if (slug === 'forever-iframe') {
           size += IFRAME_WRAPPER_BYTES + CHUNK_FRAMING;
           log.bytes(size);
-          log.raw(text, 'the frame the last script chunk of the iframe handed to this page');
+          const chunk = lastScript(url);
+          log.raw(
+            chunk ?? text,
+            chunk
+              ? 'the last script chunk of the iframe\'s document, as the server sent it (the nonce read from the element, since the parser hides the attribute)'
+              : 'the frame the last script chunk handed to this page',
+          );
         }
         log.frame();
         mark?.push({ text: label, size, detail: `${slug} frame (${label})` });
@@ -123,8 +147,13 @@ export function runPinned(slug, log, doc = document, options = {}) {
         mark?.answer({ status: 200, size, kind: count ? 'data' : 'empty', text: count ? `${count} event${count === 1 ? '' : 's'}` : '' });
         markOpen = false;
         countTransfer(url, size, log, mark);
-        // A long poll opens with a plain poll, answered at once.
-        log.answered(answer.events ?? [], slug.endsWith('long-polling') && !isHeld(url));
+        if (slug.endsWith('long-polling') && !isHeld(url)) {
+          // The library opens a long poll with a plain poll, answered at once: it is not one of
+          // the held answers the counters are about.
+          log.client(`the opening poll brought ${count ? `${count} event${count === 1 ? '' : 's'}` : 'no event'}`);
+        } else {
+          log.answered(answer.events ?? []);
+        }
       },
     };
 
