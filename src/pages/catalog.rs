@@ -7,10 +7,11 @@
 //! and the first code panel, "Client", showing that script; all three are compiled in or
 //! checked here, so a missing file fails the build.
 
+use rocket::fairing::AdHoc;
 use serde::Serialize;
 
+use super::code::{Cache, Panel};
 pub use super::code::{Essence, Source};
-use super::code::{Panel, panels};
 
 /// A technique and its page.
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -19,23 +20,35 @@ pub struct Technique {
     pub title: &'static str,
     pub family: &'static str,
     pub summary: &'static str,
-    /// False for techniques whose page is not written yet: listed, but not linked.
-    pub built: bool,
-    /// The page's template name (`techniques/<slug>`); none before the page is built.
-    pub template: Option<&'static str>,
-    /// The page's script URL (`/static/js/techniques/<slug>.js`); none before it is built.
-    pub script: Option<&'static str>,
     /// The files the page shows, its own script first. Pages get them highlighted from
     /// [`Technique::panels`], so the index does not carry them.
     #[serde(skip)]
     pub sources: &'static [Source],
 }
 
+/// Every page's code panels, one group per technique in catalog order.
+static PANELS: Cache = Cache::new(|| TECHNIQUES.iter().map(|t| t.sources).collect());
+
 impl Technique {
-    /// The page's code panels, highlighted once per process.
+    /// The page's code panels, highlighted once per process. Never waits: until the
+    /// highlighting started at ignite is done, the panels come escaped but plain.
     pub fn panels(&self) -> &'static [Panel] {
-        panels(self)
+        TECHNIQUES
+            .iter()
+            .position(|t| t.slug == self.slug)
+            .map_or(&[], |i| PANELS.panels(i))
     }
+}
+
+/// Every page's code panels highlighted: done once per process, waiting for it if it is
+/// under way.
+pub fn highlighted() -> &'static [Vec<Panel>] {
+    PANELS.highlighted()
+}
+
+/// Starts highlighting every page's code panels at ignite, so no request waits for it.
+pub fn stage() -> AdHoc {
+    PANELS.stage()
 }
 
 /// `Some(to)` when the essence names a second anchor, `None` otherwise.
@@ -64,7 +77,7 @@ macro_rules! source {
     };
 }
 
-/// A built technique's row: everything that follows from the slug is derived here.
+/// A technique's row: everything that follows from the slug is derived here.
 macro_rules! technique {
     (
         slug: $slug:literal,
@@ -81,9 +94,6 @@ macro_rules! technique {
             title: $title,
             family: $family,
             summary: $summary,
-            built: true,
-            template: Some(concat!("techniques/", $slug)),
-            script: Some(concat!("/static/js/techniques/", $slug, ".js")),
             sources: &[
                 Source {
                     label: "Client",
@@ -247,40 +257,49 @@ pub const TECHNIQUES: &[Technique] = &[
     },
 ];
 
-/// The built technique with this slug, if any.
+/// The technique with this slug, if any.
 pub fn find(slug: &str) -> Option<&'static Technique> {
-    TECHNIQUES.iter().find(|t| t.slug == slug && t.built)
+    TECHNIQUES.iter().find(|t| t.slug == slug)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pages::code::ESSENCE_LINES;
 
     #[test]
-    fn slugs_are_unique_and_built_pages_show_code() {
+    fn slugs_are_unique_and_pages_show_their_script_first() {
         for (i, t) in TECHNIQUES.iter().enumerate() {
             assert!(
                 TECHNIQUES[i + 1..].iter().all(|o| o.slug != t.slug),
                 "{} twice",
                 t.slug
             );
+            let script = format!("static/js/techniques/{}.js", t.slug);
             assert_eq!(
-                t.built,
-                !t.sources.is_empty(),
-                "{}: built pages show their code",
-                t.slug
+                (t.sources[0].label, t.sources[0].path),
+                ("Client", script.as_str())
             );
-            if t.built {
-                assert_eq!(t.template, Some(format!("techniques/{}", t.slug).as_str()));
-                let script = format!("static/js/techniques/{}.js", t.slug);
-                assert_eq!(t.script, Some(format!("/{script}").as_str()));
-                assert_eq!(
-                    (t.sources[0].label, t.sources[0].path),
-                    ("Client", script.as_str())
-                );
-            } else {
-                assert_eq!((t.template, t.script), (None, None));
+        }
+    }
+
+    #[test]
+    fn every_essence_is_found_and_short() {
+        let mut wrong = Vec::new();
+        for technique in TECHNIQUES {
+            for source in technique.sources {
+                let at = format!("{}: {}", technique.slug, source.path);
+                match source.essence.lines(source.text) {
+                    Err(e) => wrong.push(format!("{at}: {e}")),
+                    Ok(lines) if !ESSENCE_LINES.contains(&lines.len()) => wrong.push(format!(
+                        "{at}: the essence from {:?} is {} lines, not {ESSENCE_LINES:?}",
+                        source.essence.from,
+                        lines.len()
+                    )),
+                    Ok(_) => {}
+                }
             }
         }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     }
 }

@@ -10,7 +10,6 @@ pub struct NavItem {
     pub slug: &'static str,
     pub title: &'static str,
     pub family: &'static str,
-    pub built: bool,
 }
 
 /// The shared part of every page's context.
@@ -35,7 +34,6 @@ impl PageContext {
                 slug: t.slug,
                 title: t.title,
                 family: t.family,
-                built: t.built,
             })
             .collect();
         PageContext {

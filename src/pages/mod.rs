@@ -45,7 +45,7 @@ pub fn render(
     (ContentType::HTML, Template::render(name, context))
 }
 
-/// The index: every technique of the article, the ones not built yet marked as coming.
+/// The index: every technique of the article, grouped by family.
 #[get("/")]
 fn index(assets: &State<Assets>) -> Html {
     let page = PageContext::home("Reverse Ajax, live", assets);
@@ -71,7 +71,7 @@ fn canonical(uri: &Origin<'_>, slug: &str) -> Option<Redirect> {
 /// A technique's page: explanation, timeline, pros and cons, the live demo and its code,
 /// for the visitor's channel ([`Visitor`]). The page carries the channel's head as its first
 /// cursor, so the demo starts with every event published after the page was rendered.
-/// Unknown slugs and techniques not built yet are a 404.
+/// Unknown slugs are a 404.
 #[get("/<slug>")]
 async fn technique(
     slug: &str,
@@ -116,7 +116,7 @@ pub fn demo_channel() -> Channel {
 pub fn stage() -> AdHoc {
     AdHoc::on_ignite("Pages", |rocket| async {
         rocket
-            .attach(code::stage())
+            .attach(catalog::stage())
             .attach(assets::stage())
             .mount(
                 "/",

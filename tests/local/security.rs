@@ -59,10 +59,7 @@ fn assert_page_headers(response: &LocalResponse<'_>, what: &str) {
 #[rocket::async_test]
 async fn every_page_and_error_page_carries_the_policy_and_the_shield_headers() {
     let client = client().await;
-    let pages = TECHNIQUES
-        .iter()
-        .filter(|t| t.built)
-        .map(|t| format!("/{}", t.slug));
+    let pages = TECHNIQUES.iter().map(|t| format!("/{}", t.slug));
     let paths: Vec<String> = ["/".to_owned(), "/nope".to_owned(), "/compare".to_owned()]
         .into_iter()
         .chain(pages)
