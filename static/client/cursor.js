@@ -16,7 +16,6 @@ export function safeStorage(get) {
     return {
       getItem: (key) => (memory.has(key) ? memory.get(key) : null),
       setItem: (key, value) => void memory.set(key, String(value)),
-      removeItem: (key) => void memory.delete(key),
     };
   }
 }

@@ -31,6 +31,7 @@ export function statusFailure(res, now) {
  */
 export async function readStream(ctx, url, accept, abort, onText) {
   try {
+    ctx.trace('send', url);
     const res = await ctx.env.fetch(url, {
       headers: ctx.headers({ Accept: accept }),
       cache: 'no-store',
@@ -45,7 +46,9 @@ export async function readStream(ctx, url, accept, abort, onText) {
       if (abort.signal.aborted) return false;
       if (done) return true;
       ctx.alive();
-      if (onText(decoder.decode(value, { stream: true })) === false) return true;
+      const text = decoder.decode(value, { stream: true });
+      ctx.trace('receive', text);
+      if (onText(text) === false) return true;
     }
   } catch (err) {
     if (!abort.signal.aborted) ctx.fail(err.status ? err : failure(err.message));

@@ -53,10 +53,6 @@ export function createLiveness(env, { dead, woke }) {
       progress = watchProgress;
       seen = progress?.();
     },
-    /** Changes the limit, keeping the silence counted so far. */
-    limit(limitMs) {
-      limit = limitMs;
-    },
     /** A sign of life: a frame, a heartbeat, more bytes. */
     beat() {
       last = env.now();

@@ -71,6 +71,11 @@ export interface Options<T = unknown> {
   onReset?(info: ResetInfo): void;
   /** Every change of state. */
   onState?(state: ConnectionState): void;
+  /**
+   * What the connection's transport does on the wire, for pages that show it (a debugging
+   * view, the technique pages of this server); not needed to use the client.
+   */
+  onTrace?(trace: Trace): void;
   /** How long a transport may take to open (its hello or first answer); default 5000. */
   openTimeoutMs?: number;
   /** The server's long-poll cap; default 25000. */
@@ -87,6 +92,23 @@ export interface Options<T = unknown> {
   /** Test seam: stand-ins for the browser's globals and extra transports. */
   env?: Record<string, unknown>;
 }
+
+/**
+ * One step of the session carrying the events (or of a transport being re-checked), as
+ * `onTrace` sees it:
+ * - `send`: a request or connection leaves; `data` is its URL (with the JSONP callback, the
+ *   WebSocket's `ws:`);
+ * - `receive`: a piece of a streamed body arrived (Server-Sent Events, multipart); `data` is
+ *   its text;
+ * - `frame`: a stream's frame, parsed (hello, heartbeat, reset, end, or an event); `data` is
+ *   the value;
+ * - `answer`: a poll's or long poll's answer, parsed; `data` is the batch.
+ */
+export type Trace =
+  | { transport: TransportName; kind: 'send'; data: string }
+  | { transport: TransportName; kind: 'receive'; data: string }
+  | { transport: TransportName; kind: 'frame'; data: Record<string, unknown> }
+  | { transport: TransportName; kind: 'answer'; data: BatchAnswer };
 
 export interface Connection<T = unknown> {
   /** The transport carrying events now, or null while none is open. */
@@ -118,10 +140,12 @@ export interface Transport {
 /** What a transport's session is given. */
 export interface Context {
   env: Record<string, any>;
-  options: Required<Omit<Options, 'url' | 'transports' | 'since' | 'token' | 'onEvent' | 'onReset' | 'onState' | 'env'>>;
+  options: Required<Omit<Options, 'url' | 'transports' | 'since' | 'token' | 'onEvent' | 'onReset' | 'onState' | 'onTrace' | 'env'>>;
   url(kind: string, sinceName?: string): string;
   headers(extra?: Record<string, string>): Record<string, string>;
   responded(): void;
+  /** Reports a step to `onTrace` (while this session is the live one or the probe). */
+  trace(kind: 'send' | 'receive', data: string): void;
   alive(): void;
   expect(ms: number): void;
   watch(progress: () => unknown): void;

@@ -57,10 +57,10 @@ function browserEnv() {
     WebSocket: g.WebSocket,
     now: () => Date.now(),
     mono: () => g.performance.now(),
-    setTimeout: (fn, ms) => g.setTimeout(fn, ms),
-    clearTimeout: (id) => g.clearTimeout(id),
-    setInterval: (fn, ms) => g.setInterval(fn, ms),
-    clearInterval: (id) => g.clearInterval(id),
+    setTimeout: g.setTimeout.bind(g),
+    clearTimeout: g.clearTimeout.bind(g),
+    setInterval: g.setInterval.bind(g),
+    clearInterval: g.clearInterval.bind(g),
     random: Math.random,
     session: safeStorage(() => g.sessionStorage),
     local: safeStorage(() => g.localStorage),
@@ -152,6 +152,7 @@ export function connect(channel, options = {}) {
         return `${base}${path}${text ? `?${text}` : ''}`;
       },
       headers: (extra = {}) => (token ? { ...extra, Authorization: `Bearer ${token}` } : extra),
+      trace: (kind, data) => mine() && opts.onTrace?.({ transport: name, kind, data }),
       responded: () => void (s.responded = true),
       alive: () => mine() && s.opened && s === current && live.beat(),
       expect: (ms) => mine() && s.opened && s === current && live.watch(ms, s.progress),
@@ -164,6 +165,7 @@ export function connect(channel, options = {}) {
       },
       frame(frame) {
         if (!mine() || !frame || typeof frame !== 'object') return;
+        ctx.trace('frame', frame);
         if (frame.type === 'hello') return ctx.hello(frame);
         if (frame.type === 'heartbeat') return ctx.alive();
         if (frame.type === 'end') return ctx.end(frame.reason, frame.retry_ms);
@@ -175,6 +177,7 @@ export function connect(channel, options = {}) {
       },
       batch(answer) {
         if (!mine()) return;
+        ctx.trace('answer', answer);
         takeBatch(answer);
         if (!s.opened) opened(s, 0);
         ctx.alive();

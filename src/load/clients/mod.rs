@@ -291,8 +291,8 @@ pub fn jsonp_argument(body: &[u8]) -> Result<&[u8], String> {
     }
 }
 
-/// The pages' capped exponential back-off (`static/js/lib/backoff.js`): 1 s doubling up to
-/// 30 s, each pause drawn between half and all of its ceiling.
+/// A capped exponential back-off: 1 s doubling up to 30 s, each pause drawn between half and
+/// all of its ceiling.
 #[derive(Default)]
 pub struct Backoff {
     failures: u32,

@@ -1,6 +1,7 @@
 //! The clients that ask on a timer: HTTP polling (`fetch`), JSONP polling (a `<script>` per
-//! poll) and piggyback (the registration form, sent every interval). Like
-//! `static/js/lib/poller.js`, the next wait starts when the previous answer is in.
+//! poll) and piggyback (the registration form, sent every interval). As in the client
+//! library's poll loop (`static/client/transports/poll.js`), the next wait starts when the
+//! previous answer is in.
 
 use std::time::Duration;
 

@@ -1,8 +1,8 @@
 //! The streaming clients: the forever iframe (`<script>parent.foreverIframe(frame)</script>`
 //! chunks), multipart (`--boundary` parts of JSON) and Server-Sent Events. Each reads one
-//! response as it arrives. As `static/js/lib/stream.js` does, a stream the server ended on
-//! purpose (an `end` frame) is opened again at once from the last id, `shutdown` after a
-//! back-off pause; an SSE stream is reopened after the server's `retry:` delay with
+//! response as it arrives. As the client library does (`static/client/reverse-ajax.js`), a
+//! stream the server ended on purpose (an `end` frame) is opened again at once from the last
+//! id, `shutdown` after a back-off pause; an SSE stream is reopened after the server's `retry:` delay with
 //! `Last-Event-ID`, as `EventSource` does.
 
 use std::time::Duration;

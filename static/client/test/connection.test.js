@@ -357,3 +357,39 @@ test('publish gives up at once on a refusal that retrying cannot change', async 
   await assert.rejects(conn.publish('x'), /not allowed here/);
   assert.equal(calls, 1);
 });
+
+test('onTrace shows what went out and what came back, for the live session only', async () => {
+  const { WebSocket, sockets } = fakeWebSocket();
+  const traces = [];
+  const { clock } = harness([websocket], { env: { WebSocket }, connect: { onTrace: (t) => traces.push(t) } });
+  await flush();
+  sockets[0].onopen();
+  sockets[0].receive(hello);
+  sockets[0].receive({ id: 'e-1', channel: 'ch', data: 1, at: '' });
+  assert.deepEqual(
+    traces.map((t) => [t.transport, t.kind]),
+    [
+      ['websocket', 'send'],
+      ['websocket', 'frame'],
+      ['websocket', 'frame'],
+    ],
+  );
+  assert.equal(traces[0].data, sockets[0].url);
+  assert.deepEqual(traces[2].data, { id: 'e-1', channel: 'ch', data: 1, at: '' });
+  // A socket that is replaced says nothing more.
+  sockets[0].onclose({ code: 1006 });
+  sockets[0].receive({ type: 'heartbeat' });
+  assert.equal(traces.length, 3);
+  clock.advance(1000);
+  await flush();
+  assert.equal(traces.at(-1).kind, 'send');
+  assert.match(traces.at(-1).data, /^ws:\/\/test\/push\/ch\/ws\?since=e-1$/);
+});
+
+test('onTrace shows each answer of a poll as the value it carried', async () => {
+  const lp = fakeTransport('lp', { onOpen: (s) => s.ctx.batch({ events: [event(1)], next: 'e-1' }) });
+  const traces = [];
+  harness([lp], { connect: { onTrace: (t) => traces.push(t) } });
+  await flush();
+  assert.deepEqual(traces, [{ transport: 'lp', kind: 'answer', data: { events: [event(1)], next: 'e-1' } }]);
+});

@@ -22,6 +22,10 @@ const conn = connect<Order>('orders-42', {
     states.push(state.status);
     if (state.transport === 'piggyback') console.log(state.fallbacks, state.attempt, state.cause);
   },
+  onTrace(trace) {
+    if (trace.kind === 'send') console.debug(`${trace.transport} asks ${trace.data.length} chars of URL`);
+    if (trace.kind === 'answer') console.debug(trace.data.events?.length ?? 0);
+  },
 });
 
 async function main(): Promise<string> {

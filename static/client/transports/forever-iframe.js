@@ -17,10 +17,20 @@ function route(frame) {
   }
 }
 
-/** Runs `fn` once the page has loaded: an iframe added before holds the page's load event back. */
-export function whenLoaded(env, fn) {
-  if (env.document.readyState === 'complete') fn();
-  else env.window.addEventListener('load', () => fn(), { once: true });
+/**
+ * Adds `node` (an iframe, a script) to the document's `where` ('head' or 'body') once the
+ * page has loaded, if `wanted()` still says so: one added before holds the page's load event
+ * back. The request it makes is traced as sent.
+ */
+export function appendLater(ctx, where, node, wanted) {
+  const { document: doc, window: win } = ctx.env;
+  const add = () => {
+    if (!wanted()) return;
+    ctx.trace('send', node.src);
+    doc[where].append(node);
+  };
+  if (doc.readyState === 'complete') add();
+  else win.addEventListener('load', add, { once: true });
 }
 
 /** @type {import('../reverse-ajax.js').Transport} */
@@ -54,7 +64,7 @@ export default {
         return 0;
       }
     });
-    whenLoaded(ctx.env, () => streams.has(stream) && doc.body.append(iframe));
+    appendLater(ctx, 'body', iframe, () => streams.has(stream));
     return () => {
       streams.delete(stream);
       iframe.onload = null;

@@ -3,7 +3,7 @@
 // or it fails to load. A late answer (after an abandon) still finds a harmless function.
 
 import { failure } from '../http.js';
-import { whenLoaded } from './forever-iframe.js';
+import { appendLater } from './forever-iframe.js';
 
 let counter = 0;
 
@@ -34,7 +34,7 @@ export function jsonp(ctx, url) {
     };
   });
   script.src = `${url}${url.includes('?') ? '&' : '?'}callback=ReverseAjaxClient.${name}`;
-  whenLoaded(ctx.env, () => callbacks[name] && doc.head.append(script));
+  appendLater(ctx, 'head', script, () => callbacks[name]);
   return {
     answer,
     abort() {

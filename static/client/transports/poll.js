@@ -43,6 +43,7 @@ export function pollLoop(ctx, ask, held) {
 /** One request with fetch, answered with the batch JSON. */
 export function fetchJson(ctx, url) {
   const abort = new AbortController();
+  ctx.trace('send', url);
   const answer = ctx.env
     .fetch(url, { headers: ctx.headers({ Accept: 'application/json' }), cache: 'no-store', signal: abort.signal })
     .then(async (res) => {

@@ -13,7 +13,9 @@ export default {
   name: 'websocket',
   supported: (env) => typeof env.WebSocket === 'function',
   open(ctx) {
-    const socket = new ctx.env.WebSocket(ctx.url('ws').replace(/^http/, 'ws'));
+    const url = ctx.url('ws').replace(/^http/, 'ws');
+    ctx.trace('send', url);
+    const socket = new ctx.env.WebSocket(url);
     socket.onopen = () => ctx.responded();
     socket.onmessage = (message) => {
       const frame = parse(message.data);

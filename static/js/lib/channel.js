@@ -129,24 +129,27 @@ export function eventsUrl() {
   return `/api/channels/${channel()}/events`;
 }
 
-// The kinds of held request the lab (/compare) may send to another name of this server, and
-// that name's origin ('' for this page's own). See holdElsewhere.
-const MOVABLE = new Set(['multipart', 'sse', 'script', 'long-poll']);
+// The techniques whose held requests the lab (/compare) may send to another name of this
+// server, and that name's origin ('' for this page's own). See holdElsewhere.
+const MOVABLE = new Set(['multipart-streaming', 'server-sent-events', 'long-polling']);
 let heldOrigin = '';
 
 /**
- * Sends the held requests that may cross origins (multipart, SSE, both long polls) to
+ * Sends the held requests that may cross origins (multipart, SSE, the XHR long poll) to
  * `origin`, another name of this server with its own six connections. The forever iframe
  * stays, since its scripts call into this page, and the WebSocket has a budget of its own.
+ * The script long poll stays too: a script from another origin loads without CORS (the
+ * client library cannot ask for CORS, since most JSONP servers send no CORS headers), and
+ * the browser then keeps its size to itself, so the lab could count only its body. That
+ * leaves this origin two held requests (the iframe, the script) and the short polls.
  */
 export function holdElsewhere(origin) {
   heldOrigin = origin;
 }
 
-/** `/push/<channel>/<kind>`, e.g. `pushUrl('sse')`, on the origin held requests go to. */
-export function pushUrl(kind) {
-  const origin = MOVABLE.has(kind) ? heldOrigin : '';
-  return `${origin}/push/${channel()}/${kind}`;
+/** The origin technique `slug` connects to: '' for this page's own. */
+export function originFor(slug) {
+  return MOVABLE.has(slug) ? heldOrigin : '';
 }
 
 /** Reloads the page without the query parameter `param` (a `?channel=` would override the choice). */

@@ -10,11 +10,11 @@ export function startDemo(doc = document) {
   const log = createLog(doc);
   const choosers = wireChoosers(doc);
   // The first answer that brings no event ends a page's quiet start (see wireChoosers).
-  const events = log.events;
-  log.events = (list) => {
-    const shown = events(list);
+  const answered = log.answered;
+  log.answered = (list) => {
+    const fresh = answered(list);
     if (!list.length) choosers.firstEmptyAnswer();
-    return shown;
+    return fresh;
   };
   wireSendButton(settings().technique || 'this page', log, doc);
   return log;

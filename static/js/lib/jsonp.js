@@ -1,5 +1,7 @@
-// The one JSONP loader of the site: a request is a <script> element whose URL names a
-// function of ours in `callback=`, and the server answers with a script that calls it.
+// The JSONP loader of the postal-code lookup (Listing 1, /postal-code): a request is a
+// <script> element whose URL names a function of ours in `callback=`, and the server answers
+// with a script that calls it. It is not a push client: the JSONP transports of the client
+// library (static/client/transports/jsonp.js) carry the events; this one fills in a form.
 //
 // Callbacks live under one global object per use, so the name sent is, for example,
 // `ReverseAjax.jsonp.cb7`. A script element tells us nothing about status codes: it runs, or

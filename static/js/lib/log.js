@@ -198,17 +198,19 @@ export function createLog(doc = document) {
       return true;
     },
 
-    /** Logs a whole answer's events: "2 events" or "No event", then each new one. */
-    events(events) {
-      const fresh = events.filter((e) => !seen.has(e.id));
-      if (fresh.length === 0) {
+    /**
+     * Counts an answer that carried `events` (the client then delivers the new ones to
+     * `event`): logs "2 events" or "No event", and counts it as empty when none is new.
+     * Returns how many are new.
+     */
+    answered(events) {
+      const fresh = events.filter((e) => !seen.has(e.id)).length;
+      if (fresh === 0) {
         totals.empty += 1;
         show('empty');
       }
-      log.client(plural(fresh.length, 'event'));
-      const shown = [];
-      for (const e of fresh) if (log.event(e)) shown.push(e);
-      return shown;
+      log.client(plural(fresh, 'event'));
+      return fresh;
     },
 
     /** Called with every new event after it is logged (the WebSocket page's chat uses it). */

@@ -108,3 +108,14 @@ export function transferSize(url, waitMs = 2000) {
     }, waitMs);
   });
 }
+
+/**
+ * Counts the bytes of a completed request on the wire: the browser's measured transfer size
+ * (headers included) when it reports one, else the body's size. Updates the mark's tooltip.
+ */
+export async function countTransfer(url, bodyBytes, log, mark) {
+  const measured = await transferSize(url);
+  log.bytes(measured ?? bodyBytes);
+  mark?.describe(measured === null ? ' (body only: no measurement)' : ` (${measured} B with headers)`);
+  return measured;
+}

@@ -1,13 +1,13 @@
-// The event log: the server rendered the recent events and a bookmark (data-next);
-// this script polls from that bookmark every 2 s and puts new events on top. The list is
-// the page's only log: it shows each event once, with its time once.
+// The event log: the server rendered the recent events and a bookmark (data-next); the
+// client library, pinned to polling, polls from that bookmark every 2 s, and this script puts
+// the new events on top. The list is the page's only log: it shows each event once, with its
+// time once.
 
 import { startDemo } from '../lib/demo.js';
-import { eventsUrl, settings } from '../lib/channel.js';
+import { settings } from '../lib/channel.js';
 import { latencySince } from '../lib/clock.js';
-import { createCursor, fetchBatch } from '../lib/cursor.js';
 import { eventText } from '../lib/log.js';
-import { runPolling } from '../lib/poller.js';
+import { runPinned } from '../lib/pinned.js';
 
 const MAX_ROWS = 200; // older rows fall off the bottom
 
@@ -41,7 +41,6 @@ export function start(log) {
   if (!ownRows) {
     list.replaceChildren();
   }
-  const cursor = createCursor(ownRows ? list.dataset.next : null);
   // The rows already on the page count as seen, so an overlap never shows twice.
   for (const item of list.querySelectorAll('li[data-id]')) log.seen(item.dataset.id);
 
@@ -71,19 +70,16 @@ export function start(log) {
     pending = [];
   });
 
-  async function poll() {
-    const events = await fetchBatch(eventsUrl(), cursor, log);
-    const rows = events.map(row);
+  log.onEvent = (event) => {
     if (paused) {
-      pending.push(...rows);
+      pending.push(row(event));
       pause.textContent = `Resume (${pending.length} new)`;
     } else {
-      add(rows);
+      add([row(event)]);
     }
-    list.dataset.next = cursor.since ?? '';
-  }
-
-  runPolling({ poll, delay: () => 2000, log });
+    list.dataset.next = event.id;
+  };
+  runPinned('polling', log, document, { since: (ownRows && list.dataset.next) || 'now', pollIntervalMs: 2000 });
 }
 
 start(startDemo());

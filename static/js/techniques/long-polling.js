@@ -1,33 +1,12 @@
-// XHR long polling: ask the server for news with fetch; it holds the request until there
-// is some (or until its cap), and we ask again the moment the answer is in.
+// XHR long polling: the client library pinned to `long-polling`. The server holds each
+// request until there is news (or until its cap), and the library asks again the moment the
+// answer is in; its first request is a plain poll, answered at once.
 
 import { autostart } from '../lib/demo.js';
-import { pushUrl } from '../lib/channel.js';
-import { createCursor, fetchBatch } from '../lib/cursor.js';
-import { runLongPolling } from '../lib/long-poll.js';
-import { wireReconnectButton } from '../lib/stream.js';
-
-// The server answers within its cap (25 s by default) and keeps the line busy meanwhile;
-// a request still open after this long is given up and retried.
-const TIMEOUT_MS = 60000;
+import { runPinned } from '../lib/pinned.js';
 
 export function start(log, doc = document) {
-  const cursor = createCursor();
-
-  async function poll(signal) {
-    log.client('waiting for events...');
-    // While it waits, the server writes a space now and then to notice a departed client;
-    // JSON.parse skips them, and they count as bytes received.
-    await fetchBatch(pushUrl('long-poll'), cursor, log, {
-      signal: AbortSignal.any([signal, AbortSignal.timeout(TIMEOUT_MS)]),
-    }, { held: true });
-  }
-
-  const polling = runLongPolling({ poll, log });
-  wireReconnectButton(() => {
-    log.client(`abandoning the request in flight; resuming from ${cursor.since ?? 'now'}`);
-    polling.reconnect();
-  });
+  runPinned('long-polling', log, doc);
 }
 
 autostart('long-polling', start);

@@ -1,11 +1,14 @@
 // Piggyback polling: no request ever goes out just for events. They come back on the
-// answer to the registration form, next to the form's own result.
+// answer to the registration form, next to the form's own result, and the page hands that
+// answer to the client library (pinned to `piggyback`) with `conn.absorb(answer)`: the
+// library keeps the cursor, drops duplicates and delivers the events.
 
 import { autostart } from '../lib/demo.js';
 import { channel } from '../lib/channel.js';
 import { toLocalTime } from '../lib/clock.js';
-import { createCursor, countTransfer } from '../lib/cursor.js';
 import { byteLength, requestLine } from '../lib/log.js';
+import { runPinned } from '../lib/pinned.js';
+import { countTransfer } from '../lib/wire.js';
 
 /**
  * Puts the server's message for each field next to its input, clears the others, and
@@ -29,7 +32,14 @@ export function start(log, doc = document) {
   const form = doc.getElementById('register');
   const result = doc.getElementById('form-result');
   const button = form.querySelector('button[type="submit"]');
-  const cursor = createCursor();
+  const demo = runPinned('piggyback', log, doc);
+  // Each event waited on the server from the moment it was published until the answer that
+  // took it along arrived.
+  let arrived = 0;
+  log.onEvent = (event) => {
+    const at = toLocalTime(event.at);
+    if (at !== null) log.timeline.wait({ at, until: arrived, id: event.id });
+  };
   // A form marked `data-draft` (the lab's, sent every few seconds) reports its saves, not a
   // registration each time.
   let saves = 0;
@@ -37,7 +47,7 @@ export function start(log, doc = document) {
   form.addEventListener('submit', async (submit) => {
     submit.preventDefault();
     const body = new URLSearchParams(new FormData(form));
-    if (cursor.since) body.set('since', cursor.since);
+    if (demo.conn.cursor) body.set('since', demo.conn.cursor);
     log.client('sending the form...');
     // The form's route has no channel in its path: it reads `?channel=`.
     const url = `/piggyback?channel=${encodeURIComponent(channel())}`;
@@ -71,14 +81,11 @@ export function start(log, doc = document) {
       // After a refusal, take the reader to the first field to fix.
       invalid?.focus();
 
-      // Second half: whatever happened since the last answer. Each event waited on the
-      // server from the moment it was published until this answer took it along.
-      cursor.update(answer, log);
-      const arrived = Date.now();
-      for (const event of log.events(answer.events)) {
-        const at = toLocalTime(event.at);
-        if (at !== null) log.timeline.wait({ at, until: arrived, id: event.id });
-      }
+      // Second half: whatever happened since the last answer. The library keeps the cursor
+      // (sent as `since` above), drops duplicates and hands each new event to the log.
+      arrived = Date.now();
+      log.answered(answer.events ?? []);
+      demo.conn.absorb(answer);
     } catch (err) {
       log.error(`the form could not be sent: ${err.message}`);
       result.textContent = 'The form could not be sent; please try again.';

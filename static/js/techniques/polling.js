@@ -1,21 +1,12 @@
-// HTTP polling: ask the server for news with fetch, wait, ask again.
+// HTTP polling: the client library pinned to `polling`. It asks the server for news with
+// fetch, waits the interval, and asks again; the server answers at once, usually with no
+// events. lib/pinned.js shows what it does.
 
 import { autostart } from '../lib/demo.js';
-import { eventsUrl } from '../lib/channel.js';
-import { createCursor, fetchBatch } from '../lib/cursor.js';
-import { intervalReader, runPolling } from '../lib/poller.js';
+import { runPinned } from '../lib/pinned.js';
 
 export function start(log, doc = document) {
-  const cursor = createCursor();
-
-  async function poll() {
-    log.client('checking for events...');
-    // An absolute URL, `/api/channels/<this tab's channel>/events`, whatever the page's URL.
-    // The server answers at once, usually with no events.
-    await fetchBatch(eventsUrl(), cursor, log);
-  }
-
-  runPolling({ poll, delay: intervalReader(doc), log });
+  runPinned('polling', log, doc);
 }
 
 autostart('polling', start);

@@ -1,8 +1,8 @@
 // Listing 1: fill in the place name from a postal code with a JSONP request.
 //
 // No fetch and no XMLHttpRequest here: the request is a <script> element whose URL names a
-// function of ours in `callback=`. The server answers with a script that calls it. The loader
-// is the site's one JSONP loader (lib/jsonp.js), shared with the JSONP demos.
+// function of ours in `callback=`. The server answers with a script that calls it (the loader
+// is lib/jsonp.js).
 
 import { jsonp, jsonpBody } from '../lib/jsonp.js';
 import { requestLine } from '../lib/log.js';

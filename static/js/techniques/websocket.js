@@ -1,22 +1,13 @@
-// WebSocket: one connection that carries events both ways. The server sends each event as
-// a text frame holding its envelope; whatever we send is published to the channel, so
-// every page on it (another tab, say) receives it.
+// WebSocket: the client library pinned to `websocket`. One connection carries the events:
+// the server sends each as a text frame holding its envelope, after a `hello` frame.
 //
-// Chat messages go up as `{"chat":"…","from":"<this tab's name>"}`; the server publishes the
-// text as it is, and every page on the channel shows it in the chat, apart from the ticker.
+// Chat messages are published as the text `{"chat":"…","from":"<this tab's name>"}` (with
+// the library's `publish`); every page on the channel shows them in the chat, apart from the
+// ticker.
 
 import { autostart } from '../lib/demo.js';
-import { pushUrl } from '../lib/channel.js';
-import { createCursor } from '../lib/cursor.js';
-import { byteLength, chatOf, requestLine } from '../lib/log.js';
-import { keepConnected, wireReconnectButton } from '../lib/stream.js';
-import { UPGRADE_HEADERS, wsFrameBytes } from '../lib/wire.js';
-
-// Why the server closed, by close code.
-const CLOSE_REASONS = {
-  1001: 'shutdown',
-  1013: 'lagged',
-};
+import { chatOf } from '../lib/log.js';
+import { runPinned } from '../lib/pinned.js';
 
 const ANIMALS = ['Otter', 'Heron', 'Lynx', 'Badger', 'Wren', 'Marten', 'Ibis', 'Stoat', 'Puffin', 'Vole'];
 
@@ -35,71 +26,9 @@ function tabName() {
   }
 }
 
-/** `ws://host/push/<channel>/ws?since=…`, or `wss:` when the page came over https. */
-function socketUrl(cursor) {
-  const url = new URL(cursor.url(pushUrl('ws')), location.href);
-  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-  return url.href;
-}
-
 export function start(log, doc = document) {
-  const cursor = createCursor();
   const me = tabName();
-  let socket = null; // the open socket, for the chat box
-  let session = null; // its connection
-
-  function open(connection) {
-    const url = socketUrl(cursor);
-    const ws = new WebSocket(url);
-    let opened = false;
-    connection.begin(`${requestLine(url)} (Upgrade: websocket)`, { pipe: true });
-
-    ws.addEventListener('open', () => {
-      opened = true;
-      socket = ws;
-      session = connection;
-      log.bytes(UPGRADE_HEADERS);
-      connection.mark?.answer({ status: 101, size: UPGRADE_HEADERS, kind: 'upgrade', text: 'Switching Protocols' });
-      connection.opened();
-    });
-
-    ws.addEventListener('message', (message) => {
-      if (!connection.live) return; // a socket we are closing
-      connection.alive();
-      const size = wsFrameBytes(byteLength(message.data));
-      log.bytes(size);
-      log.frame();
-      log.raw(message.data, `the last text frame from the server (${byteLength(message.data)} B of payload)`);
-      const frame = JSON.parse(message.data);
-      // Control frames (the opening `hello`, a `reset`, a `heartbeat`) have a type; envelopes
-      // have none.
-      connection.mark?.push({ text: frame.type ?? 'frame', size, detail: 'text frame' });
-      if (frame.type === 'reset') {
-        cursor.update({ reset: true, next: frame.next, reset_reason: frame.reason }, log);
-      } else if (frame.id && log.event(frame)) {
-        cursor.update({ next: frame.id });
-      }
-    });
-
-    // A close always follows an error, so the close handler decides what happens next.
-    ws.addEventListener('close', (close) => {
-      if (socket === ws) socket = null;
-      const why = CLOSE_REASONS[close.code];
-      if (why) {
-        connection.ended(why);
-      } else if (!opened) {
-        connection.failed('the connection was refused');
-      } else {
-        const reason = close.reason ? `: ${close.reason}` : '';
-        connection.failed(`the connection closed (code ${close.code}${reason})`);
-      }
-    });
-
-    return () => {
-      if (socket === ws) socket = null;
-      ws.close(1000, 'reconnecting');
-    };
-  }
+  const demo = runPinned('websocket', log, doc);
 
   // The chat, apart from the log: who said what, this tab's own messages marked.
   const chatList = doc.getElementById('chat-log');
@@ -122,25 +51,23 @@ export function start(log, doc = document) {
     chatList.scrollTop = chatList.scrollHeight;
   };
 
-  const stream = keepConnected({ open, log, cursor });
-  wireReconnectButton(stream.reconnect, doc);
-
-  // The chat box: a message goes up the same socket and comes back as an event.
+  // The chat box: a message is published with the library's `publish`, and comes back down
+  // the socket as an event, to this tab and every other one on the channel.
   const form = doc.getElementById('ws-chat');
   const input = doc.getElementById('ws-message');
-  form?.addEventListener('submit', (submit) => {
+  form?.addEventListener('submit', async (submit) => {
     submit.preventDefault();
     const text = input.value.trim();
     if (!text) return;
-    if (!socket || socket.readyState !== WebSocket.OPEN) {
-      log.error('not connected; the message was not sent');
-      return;
-    }
-    const payload = JSON.stringify({ chat: text, from: me });
-    socket.send(payload);
-    session?.mark?.send({ text: 'chat', size: byteLength(payload) + 6, detail: `text frame up: ${payload}` });
-    log.client(`sent “${text}” over the socket`);
     input.value = '';
+    try {
+      // The event's data is this text, so every page shows it as a chat line.
+      const { id } = await demo.conn.publish(JSON.stringify({ chat: text, from: me }));
+      log.client(`sent “${text}” as event ${id}`);
+    } catch (err) {
+      log.error(`the message was not sent: ${err.message}`);
+      input.value = text;
+    }
   });
 }
 
