@@ -155,6 +155,7 @@ export function probe(name, { channel, base, windowMs, pollMs, capMs }) {
       alive() {},
       expect() {},
       watch() {},
+      trace() {},
       hello(info) {
         if (!mine()) return;
         opened();
