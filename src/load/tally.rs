@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use super::frame::Event;
+use super::frame::{Batch, Event};
 
 /// When some bytes arrived: wall-clock time for latency, monotonic time for rates.
 #[derive(Clone, Copy, Debug)]
@@ -89,6 +89,26 @@ impl Tally {
     /// Distinct sequence numbers received.
     pub fn distinct(&self) -> u64 {
         self.distinct
+    }
+
+    /// Records a poll's batch (`{"events","next","reset"}`) that arrived at `stamp`: its reset,
+    /// its events, an answer with nothing new, and the cursor moved to its `next`.
+    pub fn batch(&mut self, json: &[u8], since: &mut String, stamp: Stamp) -> Result<(), String> {
+        let batch = Batch::parse(json)?;
+        if batch.reset {
+            self.resets += 1;
+        }
+        let mut fresh = 0;
+        for event in batch.events() {
+            fresh += usize::from(self.event(&event?, stamp));
+        }
+        if fresh == 0 {
+            self.empty += 1;
+        }
+        if let Some(next) = batch.next {
+            *since = next;
+        }
+        Ok(())
     }
 
     /// Records an event as it arrives at `stamp`; returns whether it was new to this client.

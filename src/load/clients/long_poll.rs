@@ -12,7 +12,7 @@ use tokio::time::{sleep, timeout};
 
 use super::{Ctx, Life, jsonp_argument};
 use crate::load::conn::{Link, request};
-use crate::load::frame::{Batch, Frame};
+use crate::load::frame::Frame;
 use crate::load::peer::Peer;
 use crate::load::tally::{Stamp, Tally};
 
@@ -118,21 +118,7 @@ impl Poll<'_> {
                     Kind::Script => jsonp_argument(self.body)?,
                     Kind::Fetch => &self.body[..],
                 };
-                let batch = Batch::parse(json)?;
-                if batch.reset {
-                    tally.resets += 1;
-                }
-                let mut fresh = 0;
-                for event in batch.events() {
-                    fresh += usize::from(tally.event(&event?, stamp));
-                }
-                if fresh == 0 {
-                    tally.empty += 1;
-                }
-                if let Some(next) = batch.next {
-                    *since = next;
-                }
-                Ok(())
+                tally.batch(json, since, stamp)
             }
             (Cursor::Nchan(cursor), 200) => {
                 match Frame::parse(self.body)? {

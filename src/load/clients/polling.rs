@@ -9,7 +9,6 @@ use tokio::time::{sleep, timeout};
 
 use super::{Ctx, Life, jsonp_argument, ok_body};
 use crate::load::conn::{Link, request};
-use crate::load::frame::Batch;
 use crate::load::peer::encode;
 use crate::load::tally::{Stamp, Tally};
 
@@ -70,21 +69,7 @@ fn answer_of(kind: Kind, body: &[u8], since: &mut String, tally: &mut Tally) -> 
     {
         return Err("the registration form was refused".to_owned());
     }
-    let batch = Batch::parse(json)?;
-    if batch.reset {
-        tally.resets += 1;
-    }
-    let mut fresh = 0;
-    for event in batch.events() {
-        fresh += usize::from(tally.event(&event?, stamp));
-    }
-    if fresh == 0 {
-        tally.empty += 1;
-    }
-    if let Some(next) = batch.next {
-        *since = next;
-    }
-    Ok(())
+    tally.batch(json, since, stamp)
 }
 
 /// One poll: the request the page sends, and its answer's body (with true when it took a
