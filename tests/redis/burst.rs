@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use crate::common::within;
 use crate::follower::{Item, Seen};
 use crate::harness::{Instance, WAIT};
-use crate::history_loss::ROOM;
+use crate::history_loss::{ROOM, assert_ids_unique};
 
 /// The pause before trying again after a 503 or a 504.
 const AGAIN: Duration = Duration::from_millis(20);
@@ -129,14 +129,7 @@ pub fn assert_promises(
     history: &[Value],
 ) {
     let acknowledged = &answers.acknowledged;
-    let mut sorted = acknowledged.clone();
-    sorted.sort();
-    sorted.dedup();
-    assert_eq!(
-        sorted.len(),
-        acknowledged.len(),
-        "an id was handed out twice: {acknowledged:?}"
-    );
+    assert_ids_unique(acknowledged);
     // Whatever a follower received under an id is what was stored under it, on every
     // instance alike.
     let mut named = answers.stored.clone();
