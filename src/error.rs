@@ -2,6 +2,7 @@
 //! machine-facing prefixes (`/api`, `/push`). The pages register their own HTML catcher at
 //! `/`; a machine-facing route mounted there says so with [`json_errors`].
 
+use rocket::data::ToByteUnit;
 use rocket::fairing::AdHoc;
 use rocket::http::{Method, Status};
 use rocket::request::Request;
@@ -79,6 +80,29 @@ impl AppError {
             _ => None,
         }
     }
+}
+
+/// Reads a request body of at most `max` bytes: 400 when it cannot be read, 413 (saying that
+/// `what` is at most `max` bytes) when it is longer. The one bounded read of every handler
+/// that takes a body.
+pub async fn read_body(body: Data<'_>, max: u64, what: &str) -> Result<Vec<u8>, AppError> {
+    let bytes = body
+        .open(max.bytes())
+        .into_bytes()
+        .await
+        .map_err(|e| AppError::bad_request(format!("could not read the body: {e}")))?;
+    if !bytes.is_complete() {
+        return Err(AppError::PayloadTooLarge(format!(
+            "{what} is at most {max} bytes"
+        )));
+    }
+    Ok(bytes.into_inner())
+}
+
+/// [`read_body`] for a body that must be UTF-8 text (400 otherwise).
+pub async fn read_text(body: Data<'_>, max: u64, what: &str) -> Result<String, AppError> {
+    String::from_utf8(read_body(body, max, what).await?)
+        .map_err(|_| AppError::bad_request(format!("{what} must be UTF-8")))
 }
 
 /// A guard's refusal, kept in the request's local cache so that the catcher answering the

@@ -5,7 +5,7 @@
 //! `publish.idempotency_ttl_ms`) stores nothing and answers the first event's id, so a client
 //! may retry a publish whose answer it did not get.
 
-use rocket::data::{Data, ToByteUnit};
+use rocket::data::Data;
 use rocket::fairing::AdHoc;
 use rocket::http::{ContentType, Status};
 use rocket::request::{FromRequest, Outcome, Request};
@@ -14,7 +14,7 @@ use rocket::{Route, State};
 
 use crate::access::Writer;
 use crate::config::{self, PublishConfig};
-use crate::error::AppError;
+use crate::error::{self, AppError};
 use crate::hub::{Channel, EventId, Hub, IdempotencyKey, Payload, Published};
 use crate::metrics::{PublishOutcome, Publishes};
 
@@ -131,16 +131,7 @@ async fn read_body(
             "send the event as application/json or text/plain".to_owned(),
         ));
     }
-    let bytes = body
-        .open(max.bytes())
-        .into_bytes()
-        .await
-        .map_err(|e| AppError::bad_request(format!("could not read the body: {e}")))?;
-    if !bytes.is_complete() {
-        return Err(AppError::PayloadTooLarge(format!(
-            "an event body is at most {max} bytes"
-        )));
-    }
+    let bytes = error::read_body(body, max, "an event body").await?;
     if is_json {
         Payload::from_json(&bytes).map_err(AppError::bad_request)
     } else {

@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use rocket::data::{Data, ToByteUnit};
+use rocket::data::Data;
 use rocket::fairing::AdHoc;
 use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
@@ -32,7 +32,7 @@ use serde_json::{Value, json};
 
 use crate::access::guard::refuse;
 use crate::access::{Access, SameSite};
-use crate::error::AppError;
+use crate::error::{self, AppError};
 use crate::hub::Hub;
 use crate::metrics::Metrics;
 use crate::wire::NoStore;
@@ -193,16 +193,7 @@ async fn report(
     counters: Counters,
 ) -> Result<(Status, NoStore<Json<Value>>), AppError> {
     doctor.reports.check(address.0, "reports")?;
-    let text = body
-        .open(MAX_REPORT.bytes())
-        .into_string()
-        .await
-        .map_err(|e| AppError::bad_request(format!("could not read the body: {e}")))?;
-    if !text.is_complete() {
-        return Err(AppError::PayloadTooLarge(format!(
-            "a report is at most {MAX_REPORT} bytes"
-        )));
-    }
+    let text = error::read_text(body, MAX_REPORT, "a report").await?;
     let report = Report::parse(&text).map_err(AppError::BadRequest)?;
     if let Some(verdicts) = counters.0 {
         verdicts.count(&report);

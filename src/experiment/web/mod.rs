@@ -19,7 +19,7 @@ mod runs;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use rocket::data::{Data, ToByteUnit};
+use rocket::data::Data;
 use rocket::fairing::AdHoc;
 use rocket::figment::Figment;
 use rocket::http::Status;
@@ -32,7 +32,7 @@ use serde::Deserialize;
 
 use crate::access::{Endpoint, Operator, SameSite};
 use crate::config;
-use crate::error::AppError;
+use crate::error::{self, AppError};
 use crate::experiment::{MAX_CLIENTS, MAX_SECONDS, Options};
 use crate::transports::stream::stream_headers;
 use runs::{Run, Runs};
@@ -157,16 +157,7 @@ async fn start(
     lab: &State<Lab>,
     shutdown: Shutdown,
 ) -> Result<Started, AppError> {
-    let text = body
-        .open(MAX_BODY.bytes())
-        .into_string()
-        .await
-        .map_err(|e| AppError::bad_request(format!("could not read the body: {e}")))?;
-    if !text.is_complete() {
-        return Err(AppError::PayloadTooLarge(format!(
-            "the body is at most {MAX_BODY} bytes"
-        )));
-    }
+    let text = error::read_text(body, MAX_BODY, "the body").await?;
     let options = ask::options(&text, &lab.config, &lab.binary).map_err(AppError::BadRequest)?;
     let run = lab.runs.begin(options.techniques.len(), options.length())?;
     let id = run.id.clone();
