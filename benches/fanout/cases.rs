@@ -40,9 +40,12 @@ pub struct Case {
     pub seconds: u32,
     /// Channels the events go round; subscriber j listens on channel `j % channels`.
     pub channels: usize,
-    /// Instances of our server; subscriber j connects to instance `j % instances`.
+    /// Instances of our server; see [`Case::place`] for which one a subscriber takes.
     pub instances: usize,
     pub backend: Backend,
+    /// Each channel's subscribers all on one instance (channel c on instance
+    /// `c % instances`), rather than round-robin.
+    pub split: bool,
 }
 
 impl Case {
@@ -55,6 +58,15 @@ impl Case {
     pub fn per_channel(&self) -> u64 {
         let all = u64::from(self.rate) * u64::from(self.seconds);
         (all / self.channels.max(1) as u64).max(1)
+    }
+
+    /// The instance and the channel of subscriber `j`: channel `j % channels`, and instance
+    /// `j % instances` (round-robin, so every instance has subscribers on every channel) or,
+    /// for a split case, `channel % instances`.
+    pub fn place(&self, j: usize) -> (usize, usize) {
+        let channel = j % self.channels.max(1);
+        let by = if self.split { channel } else { j };
+        (by % self.instances.max(1), channel)
     }
 
     /// True for the cases only our server runs: a Redis hub, or several instances.
@@ -82,6 +94,9 @@ impl Case {
             Backend::Cluster => {
                 line += &format!(", {} on Redis Cluster", instances(self.instances))
             }
+        }
+        if self.split {
+            line += ", each channel's subscribers on one instance";
         }
         line
     }
@@ -112,6 +127,7 @@ const fn case(
         channels: 1,
         instances: 1,
         backend: Backend::Memory,
+        split: false,
     }
 }
 
@@ -132,13 +148,21 @@ const fn scaled(
         channels,
         instances,
         backend,
+        split: false,
     }
 }
 
-/// The default set, in the order it runs. The last four are the scale-out cases (issue 24):
-/// each cluster case next to its twin of one instance on one Redis; they run only when
-/// `REDIS_CLUSTER_URLS` or `REDIS_URL` names the Redis.
-pub const ALL: [Case; 13] = [
+/// A scale-out case whose channels are split between the instances.
+const fn split(mut case: Case) -> Case {
+    case.split = true;
+    case
+}
+
+/// The default set, in the order it runs. The last five are the scale-out cases (issue 24):
+/// each cluster case next to its twin of one instance on one Redis, and the channels split
+/// between the instances; they run only when `REDIS_CLUSTER_URLS` or `REDIS_URL` names the
+/// Redis.
+pub const ALL: [Case; 14] = [
     case("sse-1k-50", Technique::ServerSentEvents, 1000, 50, 10),
     case("ws-1k-50", Technique::WebSocket, 1000, 50, 10),
     case("lp-1k-10", Technique::LongPolling, 1000, 10, 10),
@@ -166,6 +190,12 @@ pub const ALL: [Case; 13] = [
         (500, 10),
         (3, Backend::Cluster),
     ),
+    split(scaled(
+        "cluster-10k-1k-split",
+        (10_000, 1000),
+        (500, 10),
+        (3, Backend::Cluster),
+    )),
     scaled("redis-1k-1ch", (1000, 1), (50, 10), (1, Backend::Redis)),
     scaled("cluster-1k-1ch", (1000, 1), (50, 10), (3, Backend::Cluster)),
 ];

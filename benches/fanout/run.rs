@@ -106,10 +106,10 @@ fn contexts(case: &Case, servers: &[Server]) -> Vec<Arc<Ctx>> {
     all.into_iter().map(Arc::new).collect()
 }
 
-/// Subscriber `j`'s context: server `j % servers`, channel `j % channels`.
-fn context_of(j: usize, case: &Case, servers: usize) -> usize {
-    let channels = case.channels.max(1);
-    (j % servers) * channels + j % channels
+/// Subscriber `j`'s context (see [`Case::place`]).
+fn context_of(j: usize, case: &Case) -> usize {
+    let (server, channel) = case.place(j);
+    server * case.channels.max(1) + channel
 }
 
 /// A counter summed over every context.
@@ -131,7 +131,7 @@ async fn measure(
     let tasks: Vec<_> = (0..case.subscribers)
         .map(|j| {
             let tally = Tally::new(case.per_channel()).counting_complete(Arc::clone(&complete));
-            let ctx = Arc::clone(&ctxs[context_of(j, case, servers.len())]);
+            let ctx = Arc::clone(&ctxs[context_of(j, case)]);
             let subscriber =
                 clients::client(ctx, case.technique, tally, Duration::ZERO, stopped.clone());
             pool.spawn(subscriber)
@@ -164,6 +164,7 @@ async fn measure(
         failed_subscribers: sum(&ctxs, |c| &c.failed),
         errors: ctxs[0].warnings.count(),
         live_messages: published.live_messages,
+        instance_of: (0..case.subscribers).map(|j| case.place(j).0).collect(),
         redis: site.is_some(),
     };
     Ok(stats::figures(tallies, &readings))

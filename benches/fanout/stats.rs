@@ -26,11 +26,13 @@ pub struct Readings {
     pub errors: usize,
     /// Live messages each instance received from Redis (empty without Redis).
     pub live_messages: Vec<u64>,
+    /// The instance of each subscriber, in the tallies' order.
+    pub instance_of: Vec<usize>,
     /// True when the hub was Redis, whose CPU time the window holds.
     pub redis: bool,
 }
 
-/// One server process's share of a run. Subscriber j was on instance `j % instances`.
+/// One server process's share of a run.
 #[derive(Clone)]
 pub struct Instance {
     /// Deliveries to this instance's subscribers.
@@ -151,7 +153,6 @@ pub fn figures(tallies: Vec<Tally>, r: &Readings) -> Figures {
 
 /// Each instance's deliveries, CPU time and live messages.
 fn instances(tallies: &[Tally], r: &Readings) -> Vec<Instance> {
-    let n = r.window.per_server.len().max(1);
     r.window
         .per_server
         .iter()
@@ -159,9 +160,9 @@ fn instances(tallies: &[Tally], r: &Readings) -> Vec<Instance> {
         .map(|(i, &ticks)| {
             let deliveries: u64 = tallies
                 .iter()
-                .skip(i)
-                .step_by(n)
-                .map(|t| t.deliveries)
+                .zip(&r.instance_of)
+                .filter(|(_, on)| **on == i)
+                .map(|(t, _)| t.deliveries)
                 .sum();
             let live = r.live_messages.get(i).map_or(f64::NAN, |&m| m as f64);
             Instance {
