@@ -64,6 +64,11 @@ pub async fn once(
         let result = server.stop().await;
         stopped = stopped.and(result);
     }
+    if let Some(site) = &site
+        && let Err(why) = site.clean()
+    {
+        eprintln!("    the run's Redis keys stay: {why}");
+    }
     let figures = figures?;
     stopped?;
     Ok(figures)

@@ -58,6 +58,30 @@ impl Site {
         ("ROCKET_HUB".to_owned(), value)
     }
 
+    /// Removes the run's keys from every node: the site keys of the hash slots never expire.
+    /// Returns how many went. A replica refuses to remove them (its primary does it).
+    pub fn clean(&self) -> Result<usize, String> {
+        let pattern = format!("{}:*", self.prefix);
+        let mut removed = 0;
+        for url in &self.urls {
+            let failed = |e: redis::RedisError| format!("cleaning {url}: {e}");
+            let mut conn = connect(url).map_err(failed)?;
+            let keys: Vec<String> = redis::Commands::scan_match(&mut conn, &pattern)
+                .map_err(failed)?
+                .collect::<Result<_, _>>()
+                .map_err(failed)?;
+            // One key a command: on a cluster the keys of one node lie in many slots.
+            let mut pipe = redis::pipe();
+            for key in &keys {
+                pipe.cmd("UNLINK").arg(key).ignore();
+            }
+            if !keys.is_empty() && pipe.query::<()>(&mut conn).is_ok() {
+                removed += keys.len();
+            }
+        }
+        Ok(removed)
+    }
+
     /// Milliseconds of CPU (`used_cpu_sys` + `used_cpu_user`) every node has used so far.
     pub fn cpu_ms(&self) -> Result<f64, String> {
         let mut sum = 0.0;
@@ -80,10 +104,7 @@ fn variable(name: &str) -> Result<String, String> {
 /// measuring anything while it reads.
 fn node_cpu_ms(url: &str) -> Result<f64, String> {
     let failed = |e: redis::RedisError| format!("INFO cpu on {url}: {e}");
-    let client = redis::Client::open(url).map_err(failed)?;
-    let mut conn = client
-        .get_connection_with_timeout(Duration::from_secs(2))
-        .map_err(failed)?;
+    let mut conn = connect(url).map_err(failed)?;
     let info: String = redis::cmd("INFO")
         .arg("cpu")
         .query(&mut conn)
@@ -95,4 +116,9 @@ fn node_cpu_ms(url: &str) -> Result<f64, String> {
         .filter_map(|(_, value)| value.parse::<f64>().ok())
         .sum();
     Ok(seconds * 1000.0)
+}
+
+/// A plain connection to one node.
+fn connect(url: &str) -> redis::RedisResult<redis::Connection> {
+    redis::Client::open(url)?.get_connection_with_timeout(Duration::from_secs(2))
 }
