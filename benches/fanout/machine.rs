@@ -67,23 +67,34 @@ pub async fn wait_quiet() -> Result<(), String> {
 pub struct Snapshot {
     pub at: Instant,
     machine: MachineTicks,
-    server: u64,
-    server_pid: u32,
+    /// Each server process's ticks, in the order of `server_pids`.
+    servers: Vec<u64>,
+    server_pids: Vec<u32>,
     own: u64,
+    /// The CPU time the run's Redis has used so far (ms; 0 without one).
+    redis_ms: f64,
     /// Every process (pid, name, ticks), to name the others when a run was disturbed.
     processes: Vec<(u32, String, u64)>,
 }
 
 impl Snapshot {
-    /// Reads the machine, the server `pid` and this process.
-    pub fn take(pid: &str) -> Result<Snapshot, String> {
+    /// Reads the machine, the server processes `pids` and this process; `redis_ms` is the
+    /// run's Redis reading taken just before.
+    pub fn take(pids: &[String], redis_ms: f64) -> Result<Snapshot, String> {
         let processes = procfs::processes();
+        let mut servers = Vec::with_capacity(pids.len());
+        let mut server_pids = Vec::with_capacity(pids.len());
+        for pid in pids {
+            servers.push(procfs::cpu_ticks(pid)?);
+            server_pids.push(pid.parse().map_err(|_| format!("{pid:?} is not a pid"))?);
+        }
         Ok(Snapshot {
             at: Instant::now(),
             machine: procfs::machine_ticks()?,
-            server: procfs::cpu_ticks(pid)?,
-            server_pid: pid.parse().map_err(|_| format!("{pid:?} is not a pid"))?,
+            servers,
+            server_pids,
             own: procfs::cpu_ticks("self")?,
+            redis_ms,
             processes,
         })
     }
@@ -92,8 +103,13 @@ impl Snapshot {
 /// What used the CPU between two snapshots.
 pub struct Window {
     pub seconds: f64,
+    /// Every server process together.
     pub server_ticks: u64,
+    /// Each server process, in the order the snapshots named them.
+    pub per_server: Vec<u64>,
     pub own_ticks: u64,
+    /// The run's Redis (ms; 0 without one). It is not counted among the others.
+    pub redis_ms: f64,
     /// Everything else, as percent of one core.
     pub others_percent: f64,
     /// The busiest other processes, e.g. "rustc 80 %, cargo 5 %".
@@ -103,14 +119,24 @@ pub struct Window {
 impl Window {
     pub fn between(a: &Snapshot, b: &Snapshot) -> Window {
         let seconds = b.at.duration_since(a.at).as_secs_f64();
-        let server_ticks = b.server.saturating_sub(a.server);
+        let per_server: Vec<u64> = b
+            .servers
+            .iter()
+            .zip(&a.servers)
+            .map(|(after, before)| after.saturating_sub(*before))
+            .collect();
+        let server_ticks = per_server.iter().sum();
         let own_ticks = b.own.saturating_sub(a.own);
+        let redis_ms = (b.redis_ms - a.redis_ms).max(0.0);
+        let redis_ticks = (redis_ms * TICKS_PER_SECOND as f64 / 1000.0).round() as u64;
         let busy = b.machine.busy.saturating_sub(a.machine.busy);
-        let others = busy.saturating_sub(server_ticks + own_ticks);
+        let others = busy.saturating_sub(server_ticks + own_ticks + redis_ticks);
         Window {
             seconds,
             server_ticks,
+            per_server,
             own_ticks,
+            redis_ms,
             others_percent: percent_of_core(others, seconds),
             busiest: busiest(a, b, seconds, others),
         }
@@ -121,7 +147,7 @@ impl Window {
     }
 }
 
-/// The three other processes that used the most CPU between two snapshots (the server and
+/// The three other processes that used the most CPU between two snapshots (the servers and
 /// this process left out), with their share of one core, and what processes that ended
 /// before the second snapshot used (out of `others` ticks in all).
 fn busiest(a: &Snapshot, b: &Snapshot, seconds: f64, others: u64) -> String {
@@ -129,7 +155,7 @@ fn busiest(a: &Snapshot, b: &Snapshot, seconds: f64, others: u64) -> String {
     let mut used: Vec<(u64, &str)> = b
         .processes
         .iter()
-        .filter(|(pid, _, _)| *pid != own && *pid != a.server_pid)
+        .filter(|(pid, _, _)| *pid != own && !a.server_pids.contains(pid))
         .filter_map(|(pid, name, ticks)| {
             let before = a.processes.iter().find(|(p, n, _)| p == pid && n == name);
             let used = ticks.saturating_sub(before.map_or(0, |(_, _, t)| *t));

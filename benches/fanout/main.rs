@@ -1,6 +1,8 @@
 //! `cargo bench --bench fanout`: a fan-out load benchmark of our server against Nchan.
 //! Many subscribers listen on one channel while a publisher sends events at a steady rate;
-//! each case and server runs on a freshly started server, and the report is Markdown.
+//! each case and server runs on a freshly started server, and the report is Markdown. The
+//! scale-out cases spread the subscribers over many channels and several instances of ours
+//! on one Redis or a Redis Cluster.
 //! This file reads the command line and runs every case, server and run in turn.
 
 mod args;
@@ -13,6 +15,7 @@ mod procfs;
 mod report;
 mod run;
 mod servers;
+mod site;
 mod stats;
 mod summary;
 
@@ -85,15 +88,22 @@ async fn main() -> ExitCode {
     println!("- runs per case and server: {}\n", options.runs);
     let mut all = Vec::new();
     for case in &options.cases {
+        if let Err(why) = site::Site::of(case.backend) {
+            println!(
+                "{}: skipped, as {why} (see benches/fanout/README.md)\n",
+                case.id
+            );
+            continue;
+        }
         let mut kinds = Vec::new();
         if which != Which::Nchan {
             kinds.push(Kind::Ours);
         }
-        if which != Which::Ours && reverse_ajax::load::peer::nchan_speaks(case.technique) {
+        if which != Which::Ours && !case.ours_only() {
             kinds.push(Kind::Nchan);
         }
         if kinds.is_empty() {
-            eprintln!("{}: Nchan has no such transport, skipped", case.id);
+            eprintln!("{}: a case of ours only, skipped", case.id);
             continue;
         }
         let mut runs = CaseRuns {

@@ -1,7 +1,8 @@
 //! The Markdown report: for each case one row per server with the range over its runs, a row
-//! of ours / Nchan ratios, and footnotes for disturbed runs and anything unusual.
+//! of ours / Nchan ratios, and footnotes for disturbed runs and anything unusual. A case on
+//! Redis adds Redis's CPU time and a table of its instances.
 
-use crate::cases::Case;
+use crate::cases::{Backend, Case};
 use crate::stats::Figures;
 
 /// Every run of one case.
@@ -34,6 +35,47 @@ pub const COLUMNS: [Column; 11] = [
     column("connect max", |f| f64::from(f.connect_max_us), micros),
 ];
 
+/// The columns a case on Redis adds: the CPU time of every node named.
+pub const REDIS_COLUMNS: [Column; 2] = [
+    column("Redis CPU ms", |f| f.redis_cpu_ms, whole),
+    column(
+        "Redis ms/1k publishes",
+        |f| f.redis_ms_per_1k_publishes,
+        one_decimal,
+    ),
+];
+
+/// A figure of instance `i` of a run, with how to print it.
+struct InstanceColumn {
+    title: &'static str,
+    value: fn(&Figures, usize) -> f64,
+    format: fn(&[f64]) -> String,
+}
+
+/// The columns of the instances' table.
+const INSTANCE_COLUMNS: [InstanceColumn; 4] = [
+    InstanceColumn {
+        title: "deliveries",
+        value: |f, i| f.instances[i].deliveries as f64,
+        format: whole,
+    },
+    InstanceColumn {
+        title: "CPU ms/1k deliveries",
+        value: |f, i| f.instances[i].cpu_ms_per_1k,
+        format: one_decimal,
+    },
+    InstanceColumn {
+        title: "CPU %",
+        value: |f, i| f.instances[i].cpu_percent,
+        format: whole,
+    },
+    InstanceColumn {
+        title: "live messages",
+        value: |f, i| f.instances[i].live_messages,
+        format: whole,
+    },
+];
+
 const fn column(
     title: &'static str,
     value: fn(&Figures) -> f64,
@@ -49,12 +91,17 @@ const fn column(
 /// The table and notes of one case.
 pub fn case_table(runs: &CaseRuns) -> String {
     let mut out = format!("### {}\n\n", runs.case.describe());
+    let columns: Vec<&Column> = if runs.case.backend == Backend::Memory {
+        COLUMNS.iter().collect()
+    } else {
+        COLUMNS.iter().chain(&REDIS_COLUMNS).collect()
+    };
     out += "| server |";
-    for c in &COLUMNS {
+    for c in &columns {
         out += &format!(" {} |", c.title);
     }
     out += "\n|---|";
-    out += &"---:|".repeat(COLUMNS.len());
+    out += &"---:|".repeat(columns.len());
     out += "\n";
     let mut notes = Vec::new();
     for (name, figures) in [("ours", &runs.ours), ("Nchan", &runs.nchan)] {
@@ -67,7 +114,7 @@ pub fn case_table(runs: &CaseRuns) -> String {
             ""
         };
         out += &format!("| {name}{mark} |");
-        for c in &COLUMNS {
+        for c in &columns {
             let values: Vec<f64> = figures.iter().map(c.value).collect();
             out += &format!(" {} |", (c.format)(&values));
         }
@@ -81,6 +128,9 @@ pub fn case_table(runs: &CaseRuns) -> String {
         }
         out += "\n";
     }
+    if runs.case.backend != Backend::Memory {
+        out += &instance_table(&runs.ours);
+    }
     notes.extend(runs.failures.iter().map(|f| format!("failed: {f}")));
     if !notes.is_empty() {
         out += "\n";
@@ -88,6 +138,44 @@ pub fn case_table(runs: &CaseRuns) -> String {
             out += &format!("- {note}\n");
         }
     }
+    out
+}
+
+/// Our instances one by one (ranges over the runs), then all of them: CPU per 1,000 of the
+/// instance's own deliveries, and the live messages it received from Redis.
+fn instance_table(figures: &[Figures]) -> String {
+    let Some(n) = figures.iter().map(|f| f.instances.len()).min() else {
+        return String::new();
+    };
+    let mut out = String::from("\n| instance |");
+    for c in &INSTANCE_COLUMNS {
+        out += &format!(" {} |", c.title);
+    }
+    out += "\n|---|";
+    out += &"---:|".repeat(INSTANCE_COLUMNS.len());
+    out += "\n";
+    for i in 0..n {
+        out += &format!("| {} |", i + 1);
+        for c in &INSTANCE_COLUMNS {
+            let values: Vec<f64> = figures.iter().map(|f| (c.value)(f, i)).collect();
+            out += &format!(" {} |", (c.format)(&values));
+        }
+        out += "\n";
+    }
+    let total = |value: fn(&Figures, usize) -> f64| -> Vec<f64> {
+        figures
+            .iter()
+            .map(|f| (0..n).map(|i| value(f, i)).sum())
+            .collect()
+    };
+    let all_cpu: Vec<f64> = figures.iter().map(|f| f.cpu_ms_per_1k).collect();
+    out += &format!(
+        "| all | {} | {} | {} | {} |\n",
+        whole(&total(INSTANCE_COLUMNS[0].value)),
+        one_decimal(&all_cpu),
+        whole(&total(INSTANCE_COLUMNS[2].value)),
+        whole(&total(INSTANCE_COLUMNS[3].value)),
+    );
     out
 }
 

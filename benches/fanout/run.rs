@@ -1,6 +1,7 @@
-//! One measured run: a fresh server, the subscribers connected, a second of quiet, the
-//! publisher at its rate, then waiting until every subscriber has every event (or 15 s after
-//! the last publish), with CPU, memory and time read around each step.
+//! One measured run: fresh servers (one, or several instances of ours sharing a Redis), the
+//! subscribers connected, a second of quiet, the publisher at its rate, then waiting until
+//! every subscriber has every event (or 15 s after the last publish), with CPU, memory and
+//! time read around each step.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -8,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use reverse_ajax::load::clients::{self, Ctx, Pace, Warnings};
 use reverse_ajax::load::procfs;
-use reverse_ajax::load::publisher::{self, Publisher};
+use reverse_ajax::load::publisher::{self, Publisher, Spread};
 use reverse_ajax::load::{Peer, Tally};
 use tokio::sync::watch;
 
@@ -17,9 +18,10 @@ use crate::cases::Case;
 use crate::machine::{Snapshot, Window};
 use crate::pool::Pool;
 use crate::servers::{Kind, Server};
+use crate::site::Site;
 use crate::stats::{self, Figures, Readings};
 
-/// The channel every run publishes and subscribes on.
+/// The channel every run publishes and subscribes on (`bench-<n>` when a case has several).
 const CHANNEL: &str = "bench";
 /// Subscriber errors printed before the rest are only counted.
 const SHOWN_ERRORS: usize = 10;
@@ -30,8 +32,11 @@ const LANES: usize = 4;
 const GRACE: Duration = Duration::from_secs(15);
 /// How often the run looks at the counters while it waits.
 const POLL: Duration = Duration::from_millis(5);
+/// The counter of live messages an instance received from Redis.
+const LIVE_MESSAGES: &str = "reverse_ajax_backend_messages_total";
 
-/// Runs `case` once against a new `kind` server.
+/// Runs `case` once against new `kind` servers: one, or `case.instances` of ours sharing
+/// the case's Redis.
 pub async fn once(
     options: &Options,
     case: &Case,
@@ -41,12 +46,29 @@ pub async fn once(
     if !options.no_wait {
         crate::machine::wait_quiet().await?;
     }
-    let server = match kind {
-        Kind::Ours => Server::start_ours(&options.bin, &options.env).await?,
-        Kind::Nchan => Server::start_nchan().await?,
-    };
-    let figures = measure(case, &server, pool).await;
-    let stopped = server.stop().await;
+    let site = Site::of(case.backend)?;
+    let mut env: Vec<(String, String)> = site.iter().map(Site::hub_env).collect();
+    // The command line's variables come last, so they may override the hub too.
+    env.extend(options.env.iter().cloned());
+    let mut servers = Vec::with_capacity(case.instances);
+    for _ in 0..case.instances.max(1) {
+        // A server started already is killed on the early return (see `Server`'s drop).
+        servers.push(match kind {
+            Kind::Ours => Server::start_ours(&options.bin, &env).await?,
+            Kind::Nchan => Server::start_nchan().await?,
+        });
+    }
+    let figures = measure(case, &servers, site.as_ref(), pool).await;
+    let mut stopped = Ok(());
+    for server in servers {
+        let result = server.stop().await;
+        stopped = stopped.and(result);
+    }
+    if let Some(site) = &site
+        && let Err(why) = site.clean()
+    {
+        eprintln!("    the run's Redis keys stay: {why}");
+    }
     let figures = figures?;
     stopped?;
     Ok(figures)
@@ -64,33 +86,63 @@ fn peer(kind: Kind) -> Peer {
     }
 }
 
-async fn measure(case: &Case, server: &Server, pool: &mut Pool) -> Result<Figures, String> {
-    let pid = server.pid();
-    let events = case.events();
-    let rss_before_kb = procfs::rss_kb(&pid)?;
+/// The clients' contexts, one per server and channel: `[server * channels + channel]`.
+/// They share one set of connect slots and warnings.
+fn contexts(case: &Case, servers: &[Server]) -> Vec<Arc<Ctx>> {
     let warnings = Warnings::new(SHOWN_ERRORS, |what| {
         eprintln!("    subscriber error: {what}")
     });
-    let (addr, host) = (server.addr, server.addr.to_string());
-    let ctx = Arc::new(Ctx::new(
-        addr,
-        host,
-        peer(server.kind),
+    let channels = case.channels.max(1);
+    let first = &servers[0];
+    let base = Ctx::new(
+        first.addr,
+        first.addr.to_string(),
+        peer(first.kind).nth(0, channels),
         Pace::Subscriber,
         warnings,
-    ));
+    );
+    let mut all = Vec::with_capacity(servers.len() * channels);
+    for server in servers {
+        for channel in 0..channels {
+            let peer = peer(server.kind).nth(channel, channels);
+            all.push(base.on(server.addr, server.addr.to_string(), peer));
+        }
+    }
+    all.into_iter().map(Arc::new).collect()
+}
+
+/// Subscriber `j`'s context (see [`Case::place`]).
+fn context_of(j: usize, case: &Case) -> usize {
+    let (server, channel) = case.place(j);
+    server * case.channels.max(1) + channel
+}
+
+/// A counter summed over every context.
+fn sum(ctxs: &[Arc<Ctx>], counter: fn(&Ctx) -> &AtomicUsize) -> usize {
+    ctxs.iter().map(|c| counter(c).load(Ordering::SeqCst)).sum()
+}
+
+async fn measure(
+    case: &Case,
+    servers: &[Server],
+    site: Option<&Site>,
+    pool: &mut Pool,
+) -> Result<Figures, String> {
+    let pids: Vec<String> = servers.iter().map(Server::pid).collect();
+    let rss_before_kb = rss_kb(&pids)?;
+    let ctxs = contexts(case, servers);
     let complete = Arc::new(AtomicUsize::new(0));
     let (stop, stopped) = watch::channel(false);
     let tasks: Vec<_> = (0..case.subscribers)
-        .map(|_| {
-            let tally = Tally::new(events).counting_complete(Arc::clone(&complete));
-            let ctx = Arc::clone(&ctx);
+        .map(|j| {
+            let tally = Tally::new(case.per_channel()).counting_complete(Arc::clone(&complete));
+            let ctx = Arc::clone(&ctxs[context_of(j, case)]);
             let subscriber =
                 clients::client(ctx, case.technique, tally, Duration::ZERO, stopped.clone());
             pool.spawn(subscriber)
         })
         .collect();
-    let outcome = publish_and_wait(case, server, &ctx, &complete).await;
+    let outcome = publish_and_wait(case, servers, site, &ctxs, &complete).await;
     // Tell every subscriber to stop, and take their tallies back.
     if stop.send(true).is_err() {
         eprintln!("    every subscriber had stopped already");
@@ -106,17 +158,26 @@ async fn measure(case: &Case, server: &Server, pool: &mut Pool) -> Result<Figure
     let (first_publish, window, published) = outcome?;
     let readings = Readings {
         subscribers: case.subscribers,
-        events,
+        events: case.per_channel(),
+        publishes: case.events(),
         first_publish,
         window,
         rss_before_kb,
         rss_after_kb: published.rss_after_kb,
         publish_failures: published.failed,
         publish_late: published.late,
-        failed_subscribers: ctx.failed.load(Ordering::SeqCst),
-        errors: ctx.warnings.count(),
+        failed_subscribers: sum(&ctxs, |c| &c.failed),
+        errors: ctxs[0].warnings.count(),
+        live_messages: published.live_messages,
+        instance_of: (0..case.subscribers).map(|j| case.place(j).0).collect(),
+        redis: site.is_some(),
     };
     Ok(stats::figures(tallies, &readings))
+}
+
+/// The memory of every server process together.
+fn rss_kb(pids: &[String]) -> Result<u64, String> {
+    pids.iter().map(|pid| procfs::rss_kb(pid)).sum()
 }
 
 /// What publishing gave, with the memory reading taken just before it.
@@ -124,49 +185,69 @@ struct Published {
     failed: u64,
     late: Duration,
     rss_after_kb: u64,
+    /// Live messages each instance received from Redis, when the hub is Redis.
+    live_messages: Vec<u64>,
 }
 
 /// Waits for the subscribers, publishes, and waits for the deliveries. Returns the time of
 /// the first publish and the CPU window from it to the end.
 async fn publish_and_wait(
     case: &Case,
-    server: &Server,
-    ctx: &Ctx,
+    servers: &[Server],
+    site: Option<&Site>,
+    ctxs: &[Arc<Ctx>],
     complete: &AtomicUsize,
 ) -> Result<(Instant, Window, Published), String> {
-    let pid = server.pid();
+    let pids: Vec<String> = servers.iter().map(Server::pid).collect();
+    let redis_ms = || site.map_or(Ok(0.0), Site::cpu_ms);
     let subscribers = case.subscribers;
     // Every subscriber connected (or failed for good); at most 30 s per 200 of them.
     let limit = Duration::from_secs(30 + 30 * (subscribers as u64).div_ceil(200));
     let started = Instant::now();
-    while ctx.connected.load(Ordering::SeqCst) < subscribers {
+    while sum(ctxs, |c| &c.connected) < subscribers {
         if started.elapsed() > limit {
-            let done = ctx.connected.load(Ordering::SeqCst);
+            let done = sum(ctxs, |c| &c.connected);
             return Err(format!(
                 "only {done} of {subscribers} subscribers connected in time"
             ));
         }
         tokio::time::sleep(POLL).await;
     }
-    let failed = ctx.failed.load(Ordering::SeqCst);
+    let failed = sum(ctxs, |c| &c.failed);
     if failed == subscribers {
         return Err("no subscriber could connect".to_owned());
     }
     // One second of quiet: the server settles, and held long polls are surely held.
     tokio::time::sleep(Duration::from_secs(1)).await;
     // For long polls this is also the wait after every first request was written.
-    let rss_after_kb = procfs::rss_kb(&pid)?;
-    let before = Snapshot::take(&pid)?;
+    let rss_after_kb = rss_kb(&pids)?;
+    let before = Snapshot::take(&pids, redis_ms()?)?;
     let first_publish = before.at;
+    let first = &servers[0];
+    // Several instances: the lanes go round them, as many lanes on each.
+    let lanes = if case.rate > 100 { LANES } else { 1 };
+    let (lanes, spread_over) = if servers.len() > 1 {
+        let n = servers.len();
+        (
+            lanes.div_ceil(n) * n,
+            servers.iter().map(|s| s.addr).collect(),
+        )
+    } else {
+        (lanes, Vec::new())
+    };
     let publisher = Publisher {
-        addr: server.addr,
-        host: server.addr.to_string(),
-        peer: peer(server.kind),
+        addr: first.addr,
+        host: first.addr.to_string(),
+        peer: peer(first.kind),
         schedule: publisher::steady(case.rate, case.events()),
         start: first_publish.into(),
-        lanes: if case.rate > 100 { LANES } else { 1 },
+        lanes,
         stored: AtomicU64::new(0),
         warnings: Warnings::new(usize::MAX, |what| eprintln!("    {what}")),
+        spread: Spread {
+            channels: case.channels,
+            servers: spread_over,
+        },
     };
     let mut publisher = tokio::spawn(publisher::publish(Arc::new(publisher)));
     let hard_limit = Duration::from_secs(u64::from(case.seconds) * 3 + 60);
@@ -188,7 +269,8 @@ async fn publish_and_wait(
             break;
         }
     }
-    let after = Snapshot::take(&pid)?;
+    let redis_after = redis_ms()?;
+    let after = Snapshot::take(&pids, redis_after)?;
     let window = Window::between(&before, &after);
     // The last answer may still be on its way when every event has arrived.
     let waited = tokio::time::timeout(Duration::from_secs(15), &mut publisher).await;
@@ -201,10 +283,17 @@ async fn publish_and_wait(
             (case.events(), first_publish.elapsed())
         }
     };
+    let mut live_messages = Vec::new();
+    if site.is_some() {
+        for server in servers {
+            live_messages.push(server.counter(LIVE_MESSAGES).await?);
+        }
+    }
     let published = Published {
         failed,
         late,
         rss_after_kb,
+        live_messages,
     };
     Ok((first_publish, window, published))
 }

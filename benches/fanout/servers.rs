@@ -131,10 +131,10 @@ impl Server {
             {
                 return Err(format!("it exited at once ({status})"));
             }
-            let probe = tokio::time::timeout(Duration::from_secs(2), get_root(self.addr)).await;
+            let probe = tokio::time::timeout(Duration::from_secs(2), get(self.addr, "/")).await;
             match probe {
-                Ok(Ok(200)) => return Ok(()),
-                Ok(Ok(status)) => last = format!("GET / answered {status}"),
+                Ok(Ok((200, _))) => return Ok(()),
+                Ok(Ok((status, _))) => last = format!("GET / answered {status}"),
                 Ok(Err(e)) => last = e,
                 Err(_) => last = "GET / took more than 2 s".to_owned(),
             }
@@ -144,6 +144,24 @@ impl Server {
             "not ready after {} s: {last}",
             READY_TIMEOUT.as_secs()
         ))
+    }
+
+    /// A counter of our server's `/metrics` (open on loopback), e.g.
+    /// `reverse_ajax_backend_messages_total`; 0 when the page does not show it.
+    pub async fn counter(&self, name: &str) -> Result<u64, String> {
+        let scrape = tokio::time::timeout(Duration::from_secs(5), get(self.addr, "/metrics"));
+        let (status, body) = scrape
+            .await
+            .map_err(|_| "GET /metrics took more than 5 s".to_owned())??;
+        if status != 200 {
+            return Err(format!("GET /metrics answered {status}"));
+        }
+        let text = String::from_utf8_lossy(&body);
+        let value = text
+            .lines()
+            .filter_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+            .find_map(|value| value.trim().parse::<f64>().ok());
+        Ok(value.unwrap_or(0.0) as u64)
     }
 
     /// The last lines the server wrote, to explain a failure.
@@ -214,14 +232,14 @@ fn kill_and_reap(child: &mut Child) {
     }
 }
 
-/// The status of `GET /`.
-async fn get_root(addr: SocketAddr) -> Result<u16, String> {
+/// The status and body of `GET path`.
+async fn get(addr: SocketAddr, path: &str) -> Result<(u16, Vec<u8>), String> {
     let mut link = Link::new(addr, &Arc::new(Meter::default()));
     let host = addr.to_string();
     let close = [("Connection", "close")];
-    let (head, body) = link.send(&request("GET", "/", &host, &close, "")).await?;
-    link.body(&head, body).await?;
-    Ok(head.status)
+    let (head, body) = link.send(&request("GET", path, &host, &close, "")).await?;
+    let body = link.body(&head, body).await?;
+    Ok((head.status, body))
 }
 
 /// A port that was free a moment ago (bound to port 0, then released).

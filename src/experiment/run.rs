@@ -16,7 +16,7 @@ use super::server::Target;
 use super::{Options, Progress, Technique, TechniqueResult};
 use crate::load::clients::{self, Ctx, Pace, Warnings};
 use crate::load::conn::Meter;
-use crate::load::publisher::{self, Publisher};
+use crate::load::publisher::{self, Publisher, Spread};
 use crate::load::stats::Latency;
 use crate::load::{Peer, Tally};
 
@@ -86,6 +86,7 @@ pub async fn technique(
         lanes: 1,
         stored: AtomicU64::new(0),
         warnings: warnings(warned_tx),
+        spread: Spread::default(),
     });
     let published = Arc::clone(&publisher);
     let publishing = tokio::spawn(publisher::publish(publisher));

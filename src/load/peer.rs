@@ -31,6 +31,19 @@ impl Peer {
         }
     }
 
+    /// Channel `n` of a run that spreads over `of` channels: this peer's channel itself when
+    /// there is one, else the channel's name followed by `-<n>`.
+    pub fn nth(&self, n: usize, of: usize) -> Peer {
+        let mut peer = self.clone();
+        if of > 1 {
+            let name = format!("{}-{n}", self.channel());
+            match &mut peer {
+                Peer::Ours { channel, .. } | Peer::Nchan { channel } => *channel = name,
+            }
+        }
+        peer
+    }
+
     /// The token of our server, if any.
     pub fn token(&self) -> Option<&str> {
         match self {
@@ -136,5 +149,7 @@ mod tests {
         assert_eq!(nchan.push("long-poll", &[("since", "x")]), "/sub?id=bench");
         assert_eq!(nchan.publish(), "/pub?id=bench");
         assert!(nchan.stored(202) && !ours.stored(202));
+        assert_eq!(nchan.nth(0, 1).publish(), "/pub?id=bench");
+        assert_eq!(ours.nth(7, 10).publish(), "/api/channels/c-7/events");
     }
 }

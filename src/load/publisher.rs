@@ -1,7 +1,8 @@
 //! The publisher: event i of the schedule (counting from 0) goes out at `start + schedule[i]`
 //! with the body `{"seq": i + 1, "ts": <ns since 1970>}`, over keep-alive connections
 //! ("lanes") that take the events in turn and each wait for their answer before sending
-//! again. A refusal for the rate (429) is waited out, a few times. Its bytes are not counted
+//! again. A [`Spread`] may send the events round several channels (each numbering its own
+//! from 1) and the lanes round several servers. A refusal for the rate (429) is waited out, a few times. Its bytes are not counted
 //! against any client.
 
 use std::net::SocketAddr;
@@ -35,6 +36,28 @@ pub struct Publisher {
     /// Events stored so far, for whoever watches the run.
     pub stored: AtomicU64,
     pub warnings: Warnings,
+    pub spread: Spread,
+}
+
+/// How the events spread over channels and servers; the default is the peer's one channel
+/// on `addr`.
+#[derive(Clone, Debug, Default)]
+pub struct Spread {
+    /// Channels the events go round: event i goes to channel `i % channels` of the peer
+    /// ([`Peer::nth`]), as that channel's `seq` `i / channels + 1`. 0 and 1 both mean the
+    /// peer's channel alone.
+    pub channels: usize,
+    /// Servers the lanes take in turn (lane k publishes to `servers[k % len]`, with the
+    /// address as `Host`); empty for `addr` alone.
+    pub servers: Vec<SocketAddr>,
+}
+
+impl Spread {
+    /// The channel (index and count) and the sequence number of event `i` (from 0).
+    fn place(&self, i: usize) -> (usize, usize, usize) {
+        let of = self.channels.max(1);
+        (i % of, of, i / of + 1)
+    }
 }
 
 /// What publishing did.
@@ -74,8 +97,11 @@ pub async fn publish(publisher: Arc<Publisher>) -> Published {
 
 /// Sends events `lane`, `lane + lanes`, … of the schedule.
 async fn lane(p: Arc<Publisher>, lane: usize, lanes: usize) -> Published {
-    let mut link = Link::new(p.addr, &Arc::new(Meter::default()));
-    let target = p.peer.publish();
+    let (addr, host) = match p.spread.servers.get(lane % p.spread.servers.len().max(1)) {
+        Some(addr) => (*addr, addr.to_string()),
+        None => (p.addr, p.host.clone()),
+    };
+    let mut link = Link::new(addr, &Arc::new(Meter::default()));
     let bearer = p.peer.token().map(|t| format!("Bearer {t}"));
     let mut headers = vec![("Content-Type", "application/json")];
     if let Some(bearer) = &bearer {
@@ -86,10 +112,11 @@ async fn lane(p: Arc<Publisher>, lane: usize, lanes: usize) -> Published {
         let due = p.start + *offset;
         sleep_until(due).await;
         done.late = due.elapsed();
-        let seq = i + 1;
+        let (channel, of, seq) = p.spread.place(i);
+        let target = p.peer.nth(channel, of).publish();
         for _try in 0..TRIES {
             let body = format!("{{\"seq\":{seq},\"ts\":{}}}", wall_ns());
-            let bytes = request("POST", &target, &p.host, &headers, &body);
+            let bytes = request("POST", &target, &host, &headers, &body);
             let answer = async {
                 let (head, body) = link.send(&bytes).await?;
                 let body = link.body(&head, body).await?;
@@ -149,5 +176,17 @@ mod tests {
         assert_eq!(at.len(), 6);
         assert_eq!(at[1], Duration::from_millis(250));
         assert_eq!(at[5], Duration::from_millis(1250));
+    }
+
+    #[test]
+    fn events_go_round_the_channels_each_numbering_its_own() {
+        let one = Spread::default();
+        assert_eq!(one.place(4), (0, 1, 5));
+        let three = Spread {
+            channels: 3,
+            servers: Vec::new(),
+        };
+        assert_eq!(three.place(0), (0, 3, 1));
+        assert_eq!(three.place(4), (1, 3, 2));
     }
 }

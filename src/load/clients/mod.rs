@@ -89,8 +89,9 @@ pub struct Ctx {
     /// Between two polls or form posts.
     pub interval: Duration,
     pub meter: Arc<Meter>,
-    pub warnings: Warnings,
-    gate: Semaphore,
+    pub warnings: Arc<Warnings>,
+    /// The connect slots of [`Pace::Subscriber`], shared with every [`Ctx::on`] of this one.
+    gate: Arc<Semaphore>,
     /// Clients whose first connect is over, whether it worked or not.
     pub connected: AtomicUsize,
     /// Clients that gave their first connect up.
@@ -107,8 +108,26 @@ impl Ctx {
             start: String::new(),
             interval: Duration::from_secs(1),
             meter: Arc::new(Meter::default()),
-            warnings,
-            gate: Semaphore::new(IN_FLIGHT),
+            warnings: Arc::new(warnings),
+            gate: Arc::new(Semaphore::new(IN_FLIGHT)),
+            connected: AtomicUsize::new(0),
+            failed: AtomicUsize::new(0),
+        }
+    }
+
+    /// The same run's clients on another server or channel: they share this context's connect
+    /// slots, meter and warnings, but count their connects apart.
+    pub fn on(&self, addr: SocketAddr, host: String, peer: Peer) -> Ctx {
+        Ctx {
+            addr,
+            host,
+            peer,
+            pace: self.pace,
+            start: self.start.clone(),
+            interval: self.interval,
+            meter: Arc::clone(&self.meter),
+            warnings: Arc::clone(&self.warnings),
+            gate: Arc::clone(&self.gate),
             connected: AtomicUsize::new(0),
             failed: AtomicUsize::new(0),
         }
