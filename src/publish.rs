@@ -64,9 +64,9 @@ impl<'r> FromRequest<'r> for KeyHeader<'r> {
 
 /// Stores the body as an event and answers `201 {"id":"<epoch>-<seq>"}`, or, for a key used
 /// before, `200 {"id":<the first event's id>,"duplicate":true}`. A bad channel name, malformed
-/// JSON, JSON that breaks the publish rule (see `hub::payload`) or a malformed key is a 400, a body over `publish.max_body` a 413, any other content
-/// type a 415. 503 means the event was not stored; 504 that it may have been (retry with the
-/// same key).
+/// JSON, JSON that breaks the publish rule (see `hub::payload`) or a malformed key is a 400,
+/// a body over `publish.max_body` a 413, any other content type a 415. 503 means the event was
+/// not stored; 504 that it may have been (retry with the same key).
 #[post("/api/channels/<_>/events", data = "<body>")]
 pub async fn publish(
     content_type: Option<&ContentType>,

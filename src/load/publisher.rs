@@ -2,8 +2,8 @@
 //! with the body `{"seq": i + 1, "ts": <ns since 1970>}`, over keep-alive connections
 //! ("lanes") that take the events in turn and each wait for their answer before sending
 //! again. A [`Spread`] may send the events round several channels (each numbering its own
-//! from 1) and the lanes round several servers. A refusal for the rate (429) is waited out, a few times. Its bytes are not counted
-//! against any client.
+//! from 1) and the lanes round several servers. A refusal for the rate (429) is waited out,
+//! a few times. Its bytes are not counted against any client.
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -1,6 +1,7 @@
 //! The long-polling clients: `fetch` (`/push/<ch>/long-poll`) and a `<script>` per poll
 //! (`/push/<ch>/script`). As in the client library's poll loop
-//! (`static/client/transports/poll.js`), the next poll goes out as soon as an answer is in, on the same keep-alive connection, and only failures pause the loop.
+//! (`static/client/transports/poll.js`), the next poll goes out as soon as an answer is in, on the
+//! same keep-alive connection, and only failures pause the loop.
 //! Ours answers a batch and the next poll asks `?since=<next>`; Nchan answers one payload
 //! per request, and the next request sends its `Last-Modified` and `Etag` back as
 //! `If-Modified-Since` and `If-None-Match`. A client counts as connected once its first
