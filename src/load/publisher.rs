@@ -53,10 +53,15 @@ pub struct Spread {
 }
 
 impl Spread {
-    /// The channel (index and count) and the sequence number of event `i` (from 0).
-    fn place(&self, i: usize) -> (usize, usize, usize) {
-        let of = self.channels.max(1);
-        (i % of, of, i / of + 1)
+    /// How many channels the events go round (at least one).
+    fn count(&self) -> usize {
+        self.channels.max(1)
+    }
+
+    /// The channel (its index) and the sequence number of event `i` (from 0).
+    fn place(&self, i: usize) -> (usize, usize) {
+        let of = self.count();
+        (i % of, i / of + 1)
     }
 }
 
@@ -107,16 +112,19 @@ async fn lane(p: Arc<Publisher>, lane: usize, lanes: usize) -> Published {
     if let Some(bearer) = &bearer {
         headers.push(("Authorization", bearer));
     }
+    // Each channel's address, worked out once rather than once an event.
+    let of = p.spread.count();
+    let targets: Vec<String> = (0..of).map(|c| p.peer.nth(c, of).publish()).collect();
     let mut done = Published::default();
     for (i, offset) in p.schedule.iter().enumerate().skip(lane).step_by(lanes) {
         let due = p.start + *offset;
         sleep_until(due).await;
         done.late = due.elapsed();
-        let (channel, of, seq) = p.spread.place(i);
-        let target = p.peer.nth(channel, of).publish();
+        let (channel, seq) = p.spread.place(i);
+        let target = &targets[channel];
         for _try in 0..TRIES {
             let body = format!("{{\"seq\":{seq},\"ts\":{}}}", wall_ns());
-            let bytes = request("POST", &target, &host, &headers, &body);
+            let bytes = request("POST", target, &host, &headers, &body);
             let answer = async {
                 let (head, body) = link.send(&bytes).await?;
                 let body = link.body(&head, body).await?;
@@ -181,12 +189,13 @@ mod tests {
     #[test]
     fn events_go_round_the_channels_each_numbering_its_own() {
         let one = Spread::default();
-        assert_eq!(one.place(4), (0, 1, 5));
+        assert_eq!((one.count(), one.place(4)), (1, (0, 5)));
         let three = Spread {
             channels: 3,
             servers: Vec::new(),
         };
-        assert_eq!(three.place(0), (0, 3, 1));
-        assert_eq!(three.place(4), (1, 3, 2));
+        assert_eq!(three.count(), 3);
+        assert_eq!(three.place(0), (0, 1));
+        assert_eq!(three.place(4), (1, 2));
     }
 }
